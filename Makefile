@@ -1,0 +1,98 @@
+# hckns — see README.md.  `make`, `make check`, `make install`.
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec
+MANDIR      ?= $(PREFIX)/share/man
+DESTDIR     ?=
+BUILDDIR    ?= build
+
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+WERROR      ?= -Werror
+WARN        := -Wall -Wextra $(WERROR) -Wswitch-enum -Werror=format-security \
+               -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS      ?= -O2 -g
+ALL_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(CFLAGS) \
+               -DHCKNS_VERSION='"$(VERSION)"' \
+               -DHCKNS_LIBEXECDIR='"$(LIBEXECDIR)/hckns"'
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+LDFLAGS     += -fsanitize=address,undefined
+endif
+
+NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-route-3.0)
+NL_LIBS     := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
+CAPNG_LIBS  := $(shell $(PKG_CONFIG) --libs libcap-ng)
+JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson)
+JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson)
+CHECK_CFLAGS:= $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check)
+
+PROTO_SRC   := protocol/proto.c
+HELPER_SRC  := helper/hckns-helper.c
+FE_SRC      := $(filter-out frontend/main.c,$(wildcard frontend/*.c))
+UNIT_SRC    := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILDDIR)/obj/%.o,$(1))
+
+HCKNS       := $(BUILDDIR)/hckns
+HELPER      := $(BUILDDIR)/hckns-helper
+UNIT        := $(BUILDDIR)/unit-tests
+
+all: $(HCKNS) $(HELPER)
+
+$(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(JSON_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+# The helper links only the protocol code, libnl-route-3 and libcap-ng.
+$(HELPER): $(call obj,$(HELPER_SRC) $(PROTO_SRC))
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(NL_LIBS) $(CAPNG_LIBS)
+
+$(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)
+
+$(UNIT): $(call obj,$(UNIT_SRC) $(FE_SRC) $(PROTO_SRC))
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS)
+
+# `make check`: unit tests, then the integration suite (as this user; when
+# run as root, also as an unprivileged user the setup creates).
+check: all $(UNIT)
+	$(UNIT)
+	HCKNS=$(abspath $(HCKNS)) tests/integration/run-all.sh
+
+check-unit: $(UNIT)
+	$(UNIT)
+
+check-integration: all
+	HCKNS=$(abspath $(HCKNS)) tests/integration/run-all.sh
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILDDIR=build-asan SANITIZE=1 CC=clang check
+
+# The whole suite with the front end and the helper under valgrind.
+valgrind: all $(UNIT)
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $(UNIT)
+	HCKNS=$(abspath $(HCKNS)) HCKNS_VALGRIND=1 tests/integration/run-all.sh
+
+fuzz:
+	$(MAKE) -C tests/fuzz run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/hckns $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(HCKNS) $(DESTDIR)$(BINDIR)/hckns
+	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper
+	install -m 0644 man/hckns.1 $(DESTDIR)$(MANDIR)/man1/hckns.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hckns $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper \
+	      $(DESTDIR)$(MANDIR)/man1/hckns.1
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/hckns
+
+clean:
+	rm -rf build build-* tests/fuzz/build
+
+.PHONY: all check check-unit check-integration asan valgrind fuzz install uninstall clean

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/* Small helpers of the front end: messages, processes, files. */
+#include "fe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+bool fe_verbose;
+
+void fe_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write, so that lines of concurrent processes do not mix. */
+	dprintf(STDERR_FILENO, "hckns: %s\n", line);
+}
+
+double fe_now_ms(void)
+{
+	static struct timespec t0;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (t0.tv_sec == 0 && t0.tv_nsec == 0)
+		t0 = t;
+	return (double)(t.tv_sec - t0.tv_sec) * 1e3 +
+	       (double)(t.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+void fe_trace(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!fe_verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(STDERR_FILENO, "hckns: [%9.3f ms] %s\n", fe_now_ms(), line);
+}
+
+pid_t fe_clone(uint64_t flags, int *pidfd)
+{
+	struct clone_args args = {
+		.flags = flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	long r;
+
+	r = syscall(SYS_clone3, &args, sizeof(args));
+	if (r < 0)
+		return -errno;
+	return (pid_t)r;
+}
+
+int fe_pidfd_signal(int pidfd, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int fe_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fe_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = fe_write_all(fd, text, strlen(text));
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+static int rm_rf_at(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d) {
+		close(dirfd);
+		return -errno;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd, e->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EISDIR || errno == EPERM) {
+			int sub = openat(dirfd, e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				int s = rm_rf_at(sub);
+
+				if (s < 0 && r == 0)
+					r = s;
+			}
+			if (unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0 &&
+			    errno != ENOENT && r == 0)
+				r = -errno;
+			continue;
+		}
+		if (r == 0)
+			r = -errno;
+	}
+	closedir(d);
+	return r;
+}
+
+int fe_rm_rf(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = rm_rf_at(fd);
+	if (rmdir(path) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+void fe_close_from(int from, const int *keep, size_t nkeep)
+{
+	int lo = from;
+
+	/* keep[] is small and sorted ascending by the callers. */
+	for (size_t i = 0; i < nkeep; i++) {
+		if (keep[i] < lo)
+			continue;
+		if (keep[i] > lo)
+			close_range((unsigned int)lo, (unsigned int)keep[i] - 1, 0);
+		lo = keep[i] + 1;
+	}
+	close_range((unsigned int)lo, ~0u, 0);
+}
+
+void fe_reset_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void fe_describe_status(int wstatus, char *buf, size_t len)
+{
+	if (WIFEXITED(wstatus))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(wstatus),
+			 strsignal(WTERMSIG(wstatus)));
+	else
+		snprintf(buf, len, "stopped (status 0x%x)", (unsigned int)wstatus);
+}
+
+int fe_exit_code(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return FE_EXIT_FAILURE;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hckns wire protocol between the front end and hckns-helper.
+ *
+ * One message is one SOCK_SEQPACKET datagram: a fixed header followed by a
+ * fixed-size payload whose size is determined by the operation alone.  Both
+ * ends run on the same machine, so integers are in host byte order.
+ *
+ * Requests carry PROTO_REQ_* operations; every request is answered by exactly
+ * one message whose op is (PROTO_ANS | request op), with the request's
+ * sequence number and a struct proto_answer payload.
+ *
+ * This header and protocol/proto.c are the only code shared by the front end
+ * and the helper.  proto.c performs no system calls, so it can be unit-tested
+ * and fuzzed on its own.
+ */
+#ifndef HCKNS_PROTO_H
+#define HCKNS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1u
+
+/* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
+#define PROTO_IFNAMSIZ 16
+/* Room for an IPv6 address; IPv4 uses the first 4 bytes, the rest are 0. */
+#define PROTO_ADDR_BYTES 16
+/* Human-readable reason in an answer, NUL-terminated. */
+#define PROTO_REASON_MAX 120
+/* No message is larger than this; anything larger is a protocol violation. */
+#define PROTO_MSG_MAX 256
+
+enum proto_op {
+	PROTO_REQ_HELLO = 1,	   /* must be first; checks the version */
+	PROTO_REQ_LINK_UP,	   /* struct proto_link */
+	PROTO_REQ_BRIDGE_ADD,	   /* struct proto_link */
+	PROTO_REQ_LINK_ENSLAVE,	   /* struct proto_enslave */
+	PROTO_REQ_LINK_SET_MTU,	   /* struct proto_mtu */
+	PROTO_REQ_ADDR_ADD,	   /* struct proto_addr */
+	PROTO_REQ_ROUTE_ADD,	   /* struct proto_route */
+	PROTO_REQ_BRNF_DISABLE,	   /* no payload */
+	PROTO_REQ_MOUNT_PRIVATE,   /* no payload */
+	PROTO_REQ_RESOLV_SET,	   /* struct proto_resolv */
+	PROTO_REQ__END,		   /* first invalid request op */
+};
+
+/*
+ * Set in the op of an answer: answer op = PROTO_ANS | request op.  PROTO_ANS
+ * alone answers a message that could not be decoded (a protocol violation),
+ * after which the helper exits.
+ */
+#define PROTO_ANS 0x8000u
+
+struct proto_hdr {
+	uint16_t version;	/* PROTO_VERSION */
+	uint16_t op;		/* enum proto_op, or PROTO_ANS | op */
+	uint32_t seq;		/* chosen by the requester, echoed in the answer */
+	uint32_t len;		/* payload bytes after the header */
+};
+
+struct proto_link {
+	char ifname[PROTO_IFNAMSIZ];
+};
+
+struct proto_enslave {
+	char ifname[PROTO_IFNAMSIZ];	/* the port */
+	char master[PROTO_IFNAMSIZ];	/* the bridge */
+};
+
+struct proto_mtu {
+	char ifname[PROTO_IFNAMSIZ];
+	uint32_t mtu;
+};
+
+struct proto_addr {
+	char ifname[PROTO_IFNAMSIZ];
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t prefixlen;
+	uint8_t pad[2];		/* must be 0 */
+	uint8_t addr[PROTO_ADDR_BYTES];
+};
+
+struct proto_route {
+	char ifname[PROTO_IFNAMSIZ];	/* outgoing link */
+	uint8_t family;
+	uint8_t dst_len;		/* 0: the default route */
+	uint8_t pad[2];			/* must be 0 */
+	uint8_t dst[PROTO_ADDR_BYTES];	/* host bits past dst_len must be 0 */
+	uint8_t gateway[PROTO_ADDR_BYTES];
+};
+
+struct proto_resolv {
+	uint8_t family;
+	uint8_t pad[3];			/* must be 0 */
+	uint8_t addr[PROTO_ADDR_BYTES];	/* the name server */
+};
+
+struct proto_answer {
+	int32_t err;			/* 0, or a positive errno */
+	char reason[PROTO_REASON_MAX];	/* NUL-terminated, "" on success */
+};
+
+union proto_payload {
+	struct proto_link link;
+	struct proto_enslave enslave;
+	struct proto_mtu mtu;
+	struct proto_addr addr;
+	struct proto_route route;
+	struct proto_resolv resolv;
+	struct proto_answer answer;
+};
+
+struct proto_msg {
+	struct proto_hdr hdr;
+	union proto_payload u;
+};
+
+/* Limits the helper enforces (and the front end checks first). */
+#define PROTO_MTU_MIN 68u
+#define PROTO_MTU_MAX 65535u
+
+/**
+ * proto_payload_size() - exact payload size of an operation.
+ * @op: a request op or an answer op.
+ *
+ * Return: the size, or -1 when @op is not a known operation.
+ */
+long proto_payload_size(uint16_t op);
+
+/**
+ * proto_op_name() - a short name for logs ("link-up", "answer:link-up").
+ */
+const char *proto_op_name(uint16_t op);
+
+/**
+ * proto_encode() - build one message.
+ * @op: the operation; @payload must be exactly proto_payload_size(op) bytes
+ *      (NULL when that is 0).
+ * @buf: at least PROTO_MSG_MAX bytes.
+ *
+ * Return: the message length, or -EINVAL for an unknown op or a wrong size.
+ */
+int proto_encode(uint16_t op, uint32_t seq, const void *payload, size_t plen,
+		 void *buf, size_t bufsz);
+
+/**
+ * proto_decode() - check the framing of a received message and copy it out.
+ *
+ * Checks the version, that the op is known, that the header's length is the
+ * op's exact payload size and that the datagram is exactly header + payload
+ * (no truncation, no trailing bytes).  Does not look at the arguments.
+ *
+ * Return: 0, or a negative errno for a protocol violation:
+ *   -EBADMSG (short, oversized or trailing bytes, length mismatch),
+ *   -EPROTONOSUPPORT (wrong version), -EOPNOTSUPP (unknown op).
+ */
+int proto_decode(const void *buf, size_t len, struct proto_msg *out);
+
+/**
+ * proto_validate() - check a decoded request's arguments.
+ * @why: receives a one-line reason on failure.
+ *
+ * Return: 0, or -EINVAL with @why set.  Such a request is answered with the
+ * error; it is not a protocol violation.
+ */
+int proto_validate(const struct proto_msg *m, char *why, size_t whylen);
+
+/**
+ * proto_ifname_check() - validate an interface name the way the kernel does.
+ * @name: a PROTO_IFNAMSIZ buffer; it must hold a NUL, and every byte after
+ *        the first NUL must be 0 as well (no hidden data).
+ *
+ * Return: NULL when valid, else a static reason.
+ */
+const char *proto_ifname_check(const char name[PROTO_IFNAMSIZ]);
+
+/**
+ * proto_set_ifname() - copy a C string into a name field.
+ * Return: 0, or -ENAMETOOLONG when it does not fit.
+ */
+int proto_set_ifname(char dst[PROTO_IFNAMSIZ], const char *src);
+
+#endif

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Encode, decode and validate hckns protocol messages.  Pure code: no system
+ * calls, no allocation, so that it can be unit-tested and fuzzed.
+ */
+#include "hckns/proto.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const struct {
+	const char *name;
+	long size;
+} ops[PROTO_REQ__END] = {
+	[PROTO_REQ_HELLO] = { "hello", 0 },
+	[PROTO_REQ_LINK_UP] = { "link-up", sizeof(struct proto_link) },
+	[PROTO_REQ_BRIDGE_ADD] = { "bridge-add", sizeof(struct proto_link) },
+	[PROTO_REQ_LINK_ENSLAVE] = { "link-enslave", sizeof(struct proto_enslave) },
+	[PROTO_REQ_LINK_SET_MTU] = { "link-set-mtu", sizeof(struct proto_mtu) },
+	[PROTO_REQ_ADDR_ADD] = { "addr-add", sizeof(struct proto_addr) },
+	[PROTO_REQ_ROUTE_ADD] = { "route-add", sizeof(struct proto_route) },
+	[PROTO_REQ_BRNF_DISABLE] = { "brnf-disable", 0 },
+	[PROTO_REQ_MOUNT_PRIVATE] = { "mount-private", 0 },
+	[PROTO_REQ_RESOLV_SET] = { "resolv-set", sizeof(struct proto_resolv) },
+};
+
+long proto_payload_size(uint16_t op)
+{
+	if (op & PROTO_ANS) {
+		/* PROTO_ANS alone answers a message that could not be decoded. */
+		op &= (uint16_t)~PROTO_ANS;
+		if (op >= PROTO_REQ__END)
+			return -1;
+		return sizeof(struct proto_answer);
+	}
+	if (op == 0 || op >= PROTO_REQ__END)
+		return -1;
+	return ops[op].size;
+}
+
+const char *proto_op_name(uint16_t op)
+{
+	static const char *const answer_names[PROTO_REQ__END] = {
+		[0] = "answer:violation",
+		[PROTO_REQ_HELLO] = "answer:hello",
+		[PROTO_REQ_LINK_UP] = "answer:link-up",
+		[PROTO_REQ_BRIDGE_ADD] = "answer:bridge-add",
+		[PROTO_REQ_LINK_ENSLAVE] = "answer:link-enslave",
+		[PROTO_REQ_LINK_SET_MTU] = "answer:link-set-mtu",
+		[PROTO_REQ_ADDR_ADD] = "answer:addr-add",
+		[PROTO_REQ_ROUTE_ADD] = "answer:route-add",
+		[PROTO_REQ_BRNF_DISABLE] = "answer:brnf-disable",
+		[PROTO_REQ_MOUNT_PRIVATE] = "answer:mount-private",
+		[PROTO_REQ_RESOLV_SET] = "answer:resolv-set",
+	};
+	uint16_t req = op & (uint16_t)~PROTO_ANS;
+
+	if (req >= PROTO_REQ__END || (req == 0 && !(op & PROTO_ANS)))
+		return "unknown";
+	return (op & PROTO_ANS) ? answer_names[req] : ops[req].name;
+}
+
+int proto_encode(uint16_t op, uint32_t seq, const void *payload, size_t plen,
+		 void *buf, size_t bufsz)
+{
+	long want = proto_payload_size(op);
+	struct proto_hdr h;
+
+	if (want < 0 || (size_t)want != plen || (plen && !payload))
+		return -EINVAL;
+	if (bufsz < sizeof(h) + plen || sizeof(h) + plen > PROTO_MSG_MAX)
+		return -EINVAL;
+	h = (struct proto_hdr){
+		.version = PROTO_VERSION, .op = op, .seq = seq,
+		.len = (uint32_t)plen,
+	};
+	memcpy(buf, &h, sizeof(h));
+	if (plen)
+		memcpy((char *)buf + sizeof(h), payload, plen);
+	return (int)(sizeof(h) + plen);
+}
+
+int proto_decode(const void *buf, size_t len, struct proto_msg *out)
+{
+	struct proto_hdr h;
+	long want;
+
+	/* Check the length before anything else (imsg_parse_hdr()). */
+	if (len < sizeof(h) || len > PROTO_MSG_MAX)
+		return -EBADMSG;
+	memcpy(&h, buf, sizeof(h));
+	if (h.version != PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	want = proto_payload_size(h.op);
+	if (want < 0)
+		return -EOPNOTSUPP;
+	/* Exact sizes only: no short payload, no trailing garbage. */
+	if (h.len != (uint32_t)want || len != sizeof(h) + (size_t)want)
+		return -EBADMSG;
+	memset(out, 0, sizeof(*out));
+	out->hdr = h;
+	memcpy(&out->u, (const char *)buf + sizeof(h), (size_t)want);
+	if (h.op & PROTO_ANS) {
+		struct proto_answer *a = &out->u.answer;
+
+		if (memchr(a->reason, '\0', sizeof(a->reason)) == NULL)
+			return -EBADMSG;
+		if (a->err < 0)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+const char *proto_ifname_check(const char name[PROTO_IFNAMSIZ])
+{
+	const char *nul = memchr(name, '\0', PROTO_IFNAMSIZ);
+	size_t n, i;
+
+	if (!nul)
+		return "interface name is 16 bytes or longer (at most 15)";
+	n = (size_t)(nul - name);
+	for (i = n; i < PROTO_IFNAMSIZ; i++)
+		if (name[i] != '\0')
+			return "interface name has bytes after its end";
+	if (n == 0)
+		return "interface name is empty";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "interface name may not be \".\" or \"..\"";
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		/* The kernel's dev_valid_name(): no '/', ':' or whitespace. */
+		if (c == '/')
+			return "interface name contains '/'";
+		if (c == ':')
+			return "interface name contains ':'";
+		if (c == ' ' || (c >= '\t' && c <= '\r'))
+			return "interface name contains whitespace";
+		if (c < 0x20 || c == 0x7f)
+			return "interface name contains a control character";
+	}
+	return NULL;
+}
+
+int proto_set_ifname(char dst[PROTO_IFNAMSIZ], const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= PROTO_IFNAMSIZ)
+		return -ENAMETOOLONG;
+	memset(dst, 0, PROTO_IFNAMSIZ);
+	memcpy(dst, src, n);
+	return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int addr_len(uint8_t family)
+{
+	if (family == AF_INET)
+		return 4;
+	if (family == AF_INET6)
+		return 16;
+	return -1;
+}
+
+static int fail(char *why, size_t whylen, const char *fmt, const char *what)
+{
+	if (whylen)
+		snprintf(why, whylen, fmt, what);
+	return -EINVAL;
+}
+
+/* A unicast address we would configure: not unspecified, not multicast. */
+static const char *unicast_check(uint8_t family, const uint8_t *a)
+{
+	int n = addr_len(family);
+
+	if (n < 0)
+		return "address family is neither AF_INET nor AF_INET6";
+	if (!all_zero(a + n, PROTO_ADDR_BYTES - (size_t)n))
+		return "IPv4 address has bytes past its 4";
+	if (all_zero(a, (size_t)n))
+		return "address is unspecified";
+	if (family == AF_INET && (a[0] & 0xf0) == 0xe0)
+		return "address is multicast";
+	if (family == AF_INET && a[0] == 255 && a[1] == 255 && a[2] == 255 &&
+	    a[3] == 255)
+		return "address is the broadcast address";
+	if (family == AF_INET6 && a[0] == 0xff)
+		return "address is multicast";
+	return NULL;
+}
+
+static const char *prefix_check(uint8_t family, const uint8_t *a,
+				unsigned int len, bool host_bits_zero)
+{
+	int n = addr_len(family);
+
+	if (n < 0)
+		return "address family is neither AF_INET nor AF_INET6";
+	if (len > (unsigned int)n * 8)
+		return "prefix length is out of range";
+	if (!all_zero(a + n, PROTO_ADDR_BYTES - (size_t)n))
+		return "IPv4 address has bytes past its 4";
+	if (host_bits_zero) {
+		for (unsigned int bit = len; bit < (unsigned int)n * 8; bit++)
+			if (a[bit / 8] & (0x80 >> (bit % 8)))
+				return "destination has bits set past its prefix length";
+	}
+	return NULL;
+}
+
+#define CHECK(expr)                                                 \
+	do {                                                        \
+		const char *why_ = (expr);                          \
+		if (why_)                                           \
+			return fail(why, whylen, "%s", why_);       \
+	} while (0)
+
+int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
+{
+	const union proto_payload *u = &m->u;
+
+	if (whylen)
+		why[0] = '\0';
+	switch ((enum proto_op)m->hdr.op) {
+	case PROTO_REQ_HELLO:
+	case PROTO_REQ_BRNF_DISABLE:
+	case PROTO_REQ_MOUNT_PRIVATE:
+		return 0;
+	case PROTO_REQ_LINK_UP:
+	case PROTO_REQ_BRIDGE_ADD:
+		CHECK(proto_ifname_check(u->link.ifname));
+		return 0;
+	case PROTO_REQ_LINK_ENSLAVE:
+		CHECK(proto_ifname_check(u->enslave.ifname));
+		CHECK(proto_ifname_check(u->enslave.master));
+		if (strcmp(u->enslave.ifname, u->enslave.master) == 0)
+			return fail(why, whylen, "%s", "a link cannot be its own master");
+		return 0;
+	case PROTO_REQ_LINK_SET_MTU:
+		CHECK(proto_ifname_check(u->mtu.ifname));
+		if (u->mtu.mtu < PROTO_MTU_MIN || u->mtu.mtu > PROTO_MTU_MAX)
+			return fail(why, whylen, "%s", "MTU is out of range (68..65535)");
+		return 0;
+	case PROTO_REQ_ADDR_ADD:
+		CHECK(proto_ifname_check(u->addr.ifname));
+		if (!all_zero(u->addr.pad, sizeof(u->addr.pad)))
+			return fail(why, whylen, "%s", "padding is not zero");
+		CHECK(unicast_check(u->addr.family, u->addr.addr));
+		CHECK(prefix_check(u->addr.family, u->addr.addr,
+				   u->addr.prefixlen, false));
+		return 0;
+	case PROTO_REQ_ROUTE_ADD:
+		CHECK(proto_ifname_check(u->route.ifname));
+		if (!all_zero(u->route.pad, sizeof(u->route.pad)))
+			return fail(why, whylen, "%s", "padding is not zero");
+		CHECK(prefix_check(u->route.family, u->route.dst,
+				   u->route.dst_len, true));
+		CHECK(unicast_check(u->route.family, u->route.gateway));
+		return 0;
+	case PROTO_REQ_RESOLV_SET:
+		if (!all_zero(u->resolv.pad, sizeof(u->resolv.pad)))
+			return fail(why, whylen, "%s", "padding is not zero");
+		CHECK(unicast_check(u->resolv.family, u->resolv.addr));
+		return 0;
+	case PROTO_REQ__END:
+	default:
+		break;
+	}
+	return fail(why, whylen, "%s", "not a request");
+}
