@@ -173,10 +173,10 @@ static int addr_len(uint8_t family)
 	return -1;
 }
 
-static int fail(char *why, size_t whylen, const char *fmt, const char *what)
+static int fail(char *why, size_t whylen, const char *what)
 {
 	if (whylen)
-		snprintf(why, whylen, fmt, what);
+		snprintf(why, whylen, "%s", what);
 	return -EINVAL;
 }
 
@@ -224,7 +224,7 @@ static const char *prefix_check(uint8_t family, const uint8_t *a,
 	do {                                                        \
 		const char *why_ = (expr);                          \
 		if (why_)                                           \
-			return fail(why, whylen, "%s", why_);       \
+			return fail(why, whylen, why_);       \
 	} while (0)
 
 int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
@@ -246,17 +246,17 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 		CHECK(proto_ifname_check(u->enslave.ifname));
 		CHECK(proto_ifname_check(u->enslave.master));
 		if (strcmp(u->enslave.ifname, u->enslave.master) == 0)
-			return fail(why, whylen, "%s", "a link cannot be its own master");
+			return fail(why, whylen, "a link cannot be its own master");
 		return 0;
 	case PROTO_REQ_LINK_SET_MTU:
 		CHECK(proto_ifname_check(u->mtu.ifname));
 		if (u->mtu.mtu < PROTO_MTU_MIN || u->mtu.mtu > PROTO_MTU_MAX)
-			return fail(why, whylen, "%s", "MTU is out of range (68..65535)");
+			return fail(why, whylen, "MTU is out of range (68..65535)");
 		return 0;
 	case PROTO_REQ_ADDR_ADD:
 		CHECK(proto_ifname_check(u->addr.ifname));
 		if (!all_zero(u->addr.pad, sizeof(u->addr.pad)))
-			return fail(why, whylen, "%s", "padding is not zero");
+			return fail(why, whylen, "padding is not zero");
 		CHECK(unicast_check(u->addr.family, u->addr.addr));
 		CHECK(prefix_check(u->addr.family, u->addr.addr,
 				   u->addr.prefixlen, false));
@@ -264,19 +264,19 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 	case PROTO_REQ_ROUTE_ADD:
 		CHECK(proto_ifname_check(u->route.ifname));
 		if (!all_zero(u->route.pad, sizeof(u->route.pad)))
-			return fail(why, whylen, "%s", "padding is not zero");
+			return fail(why, whylen, "padding is not zero");
 		CHECK(prefix_check(u->route.family, u->route.dst,
 				   u->route.dst_len, true));
 		CHECK(unicast_check(u->route.family, u->route.gateway));
 		return 0;
 	case PROTO_REQ_RESOLV_SET:
 		if (!all_zero(u->resolv.pad, sizeof(u->resolv.pad)))
-			return fail(why, whylen, "%s", "padding is not zero");
+			return fail(why, whylen, "padding is not zero");
 		CHECK(unicast_check(u->resolv.family, u->resolv.addr));
 		return 0;
 	case PROTO_REQ__END:
 	default:
 		break;
 	}
-	return fail(why, whylen, "%s", "not a request");
+	return fail(why, whylen, "not a request");
 }
