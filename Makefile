@@ -25,8 +25,8 @@ endif
 NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-route-3.0)
 NL_LIBS     := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
 CAPNG_LIBS  := $(shell $(PKG_CONFIG) --libs libcap-ng)
-JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson)
-JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson)
+
+
 CHECK_CFLAGS:= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check)
 
@@ -45,17 +45,17 @@ all: $(HCKNS) $(HELPER)
 
 $(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(JSON_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 # The helper links only the protocol code, libnl-route-3 and libcap-ng.
 $(HELPER): $(call obj,$(HELPER_SRC) $(PROTO_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(NL_LIBS) $(CAPNG_LIBS)
 
 $(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS)
 
 $(UNIT): $(call obj,$(UNIT_SRC) $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS)
 
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).

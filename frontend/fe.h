@@ -99,4 +99,149 @@ int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
  */
 int fe_helper_close(struct fe_helper *h, int timeout_ms);
 
+/* ---- opts.c ------------------------------------------------------------ */
+
+#define FE_MTU_DEFAULT 1500u
+#define FE_MTU_MIN 576u		/* IPv4's minimum datagram every host takes */
+#define FE_MTU_MAX 65521u	/* slirp4netns's maximum */
+
+struct fe_opts {
+	bool verbose;
+	bool host_loopback;	/* let 10.0.2.2 reach the host's loopback */
+	bool help;
+	bool version;
+	unsigned int mtu;
+	char **argv;		/* the command; NULL for the user's shell */
+};
+
+/**
+ * fe_parse_opts() - parse the command line (and HCKNS_VERBOSE).
+ * @err: receives a one-line message on failure.
+ *
+ * Return: 0, or -EINVAL with @err set.  Pure but for getopt's state.
+ */
+int fe_parse_opts(int argc, char **argv, const char *env_verbose,
+		  struct fe_opts *o, char *err, size_t errlen);
+
+/* Parse a decimal number in [min, max].  Return: 0 or -EINVAL/-ERANGE. */
+int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
+		  unsigned int *out);
+
+/* ---- topology.c -------------------------------------------------------- */
+
+/* The tap that slirp4netns creates inside the namespace. */
+#define FE_TAP_NAME "tap_host"
+
+/* One helper request of the set-up, in order. */
+struct fe_step {
+	uint16_t op;
+	union proto_payload p;
+	size_t plen;
+	bool needs_tap;		/* only once slirp4netns has created the tap */
+	char what[64];		/* for traces and errors: "bridge-add br_ctrl" */
+};
+
+struct fe_net {
+	uint8_t gateway[4];	/* slirp's gateway and host: 10.0.2.2 */
+	uint8_t dns[4];		/* slirp's DNS forwarder: 10.0.2.3 */
+};
+
+/**
+ * fe_topology_steps() - the helper requests that build the network.
+ * @steps: room for @max steps.
+ *
+ * The topology is data: a table of bridges (the default one of DESIGN.md),
+ * the uplink among them, and slirp's network; this turns it into requests.
+ * Steps that do not depend on the tap come first, so they can run while
+ * slirp4netns starts.
+ *
+ * Return: the number of steps, or -ENOSPC.
+ */
+int fe_topology_steps(const struct fe_opts *o, struct fe_step *steps,
+		      size_t max);
+
+/* slirp4netns's addresses for the default network 10.0.2.0/24. */
+void fe_topology_net(struct fe_net *net);
+
+/* ---- runtime.c --------------------------------------------------------- */
+
+#define FE_API_SOCK "api.sock"
+#define FE_SLIRP_LOG "slirp4netns.log"
+
+/**
+ * fe_runtime_base() - the directory that holds this user's instances.
+ * @xdg, @tmpdir: $XDG_RUNTIME_DIR and $TMPDIR (may be NULL).
+ *
+ * $XDG_RUNTIME_DIR/hckns when XDG_RUNTIME_DIR is an absolute directory that
+ * belongs to @uid, else $TMPDIR/hckns-UID (TMPDIR defaulting to /tmp).
+ * Return: 0, or -ENAMETOOLONG.
+ */
+int fe_runtime_base(const char *xdg, const char *tmpdir, uid_t uid,
+		    char *out, size_t len);
+
+/**
+ * fe_runtime_create() - create (mode 0700) and check the instance directory.
+ * @dir: receives BASE/INSTANCE.
+ * Return: 0, or -errno with a one-line reason (and what to do) in @why.
+ */
+int fe_runtime_create(const char *base, const char *instance, char *dir,
+		      size_t len, char *why, size_t whylen);
+
+/* ---- keeper.c ---------------------------------------------------------- */
+
+struct fe_keeper {
+	pid_t pid;
+	int pidfd;
+	int sock;		/* SOCK_SEQPACKET; EOF tells the keeper to end */
+	int ready_fd;		/* slirp4netns writes "1" here when ready */
+};
+
+/* Messages of the keeper channel. */
+enum fe_keeper_msg_type {
+	FE_KEEPER_START = 1,	/* front end: start slirp4netns for this pid */
+	FE_KEEPER_STARTED,	/* keeper: slirp4netns runs, value = its pid */
+	FE_KEEPER_FAILED,	/* keeper: could not start it, value = errno */
+	FE_KEEPER_SLIRP_EXITED,	/* keeper: slirp4netns ended, value = status */
+};
+
+struct fe_keeper_msg {
+	uint32_t type;
+	int32_t value;
+	int32_t pid;		/* START: the helper's pid */
+	uint64_t userns_dev;	/* START: the instance's user namespace */
+	uint64_t userns_ino;
+};
+
+/**
+ * fe_keeper_start() - fork the keeper, which owns @rundir and slirp4netns.
+ * @slirp: absolute path of slirp4netns.
+ *
+ * When the front end's end of the channel closes, whatever the reason, the
+ * keeper kills every process left in the instance's user namespace
+ * (slirp4netns included), removes @rundir and exits.
+ * Return: 0, or -errno.
+ */
+int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
+		    const char *rundir, const char *slirp);
+
+/**
+ * fe_sweep_userns() - SIGKILL every process in a user namespace and wait
+ * (bounded) until they are gone.  Only processes we may signal are seen.
+ * Return: the number of processes killed.
+ */
+int fe_sweep_userns(uint64_t dev, uint64_t ino);
+
+/* ---- diagnose.c -------------------------------------------------------- */
+
+/**
+ * fe_userns_advice() - why creating or using a user namespace failed, and
+ * what to do, from the sysctls under @procroot ("/proc" outside tests).
+ * Return: @buf.
+ */
+const char *fe_userns_advice(const char *procroot, int err, char *buf,
+			     size_t len);
+
+/* Find @name in @path (a PATH list).  Return: 0, or -ENOENT/-EACCES. */
+int fe_find_in_path(const char *name, const char *path, char *out, size_t len);
+
 #endif

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/* Turning a failure to get a user namespace into advice. */
+#include "fe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Read a small integer sysctl; -1 when absent or unreadable. */
+static long read_sysctl(const char *procroot, const char *name)
+{
+	char path[512], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sys/%s", procroot, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+const char *fe_userns_advice(const char *procroot, int err, char *buf,
+			     size_t len)
+{
+	if (read_sysctl(procroot, "user/max_user_namespaces") == 0)
+		snprintf(buf, len, "user namespaces are disabled "
+			 "(user.max_user_namespaces = 0); as root, run "
+			 "'sysctl -w user.max_user_namespaces=15000'");
+	else if (read_sysctl(procroot, "kernel/unprivileged_userns_clone") == 0)
+		snprintf(buf, len, "unprivileged user namespaces are disabled "
+			 "(kernel.unprivileged_userns_clone = 0); as root, run "
+			 "'sysctl -w kernel.unprivileged_userns_clone=1'");
+	else if (read_sysctl(procroot,
+			     "kernel/apparmor_restrict_unprivileged_userns") == 1)
+		snprintf(buf, len, "AppArmor restricts unprivileged user "
+			 "namespaces (kernel.apparmor_restrict_unprivileged_userns"
+			 " = 1); as root, allow hckns with an AppArmor profile "
+			 "(see README) or run 'sysctl -w "
+			 "kernel.apparmor_restrict_unprivileged_userns=0'");
+	else if (err == ENOSPC || err == EUSERS)
+		snprintf(buf, len, "too many user namespaces (%s); raise "
+			 "user.max_user_namespaces or end other instances",
+			 strerror(err));
+	else
+		snprintf(buf, len, "%s; run 'hckns' with -v for details and "
+			 "check that this kernel allows unprivileged user "
+			 "namespaces", strerror(err));
+	return buf;
+}
+
+int fe_find_in_path(const char *name, const char *path, char *out, size_t len)
+{
+	const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+	int r = -ENOENT;
+
+	if (strchr(name, '/')) {
+		snprintf(out, len, "%s", name);
+		return access(name, X_OK) == 0 ? 0 : -errno;
+	}
+	while (*p) {
+		const char *end = strchrnul(p, ':');
+		int n = (int)(end - p);
+		struct stat st;
+
+		if (n == 0)
+			snprintf(out, len, "%s", name);	/* "" is "." */
+		else
+			snprintf(out, len, "%.*s/%s", n, p, name);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return 0;
+			r = -EACCES;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return r;
+}

@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hckns: run a command in a private network of its own, unprivileged.
+ *
+ * The front end parses and checks everything, creates the runtime directory,
+ * forks the keeper (which owns the directory and slirp4netns), starts
+ * hckns-helper in new user, network and mount namespaces, has the keeper
+ * start slirp4netns, builds the network through the helper, runs the
+ * command in the namespaces and tears everything down when it ends.  One
+ * thread, one poll loop over a signalfd and pidfds; no work in signal
+ * handlers, no sleeps.
+ */
+#include "fe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How long slirp4netns may take to be ready, and progress after that. */
+#define SLIRP_READY_TIMEOUT_MS 10000
+#define SLIRP_PROGRESS_MS 2000
+/* How long a command may take to end after SIGTERM when hckns stops it. */
+#define STOP_GRACE_MS 1000
+/* How long the helper and the keeper may take to end at teardown. */
+#define HELPER_EXIT_MS 1000
+#define KEEPER_EXIT_MS 5000
+
+static const char usage[] =
+"Usage: hckns [OPTIONS] [--] [COMMAND [ARG...]]\n"
+"\n"
+"Run COMMAND (default: your shell) as root of new user, network and mount\n"
+"namespaces, in a private network reached through slirp4netns:\n"
+"  br_world  10.0.2.100/24, holds tap_host, default route via 10.0.2.2\n"
+"  br_ctrl   192.168.100.100/24\n"
+"  br_test, br_debug  no address\n"
+"  /etc/resolv.conf   nameserver 10.0.2.3 (inside only)\n"
+"Everything is removed when COMMAND ends.  No root, setuid or PAM needed.\n"
+"\n"
+"Options:\n"
+"  --host-loopback  let 10.0.2.2 reach this host's 127.0.0.1 (off by default)\n"
+"  --mtu N          MTU of tap_host and br_world, 576..65521 (default 1500)\n"
+"  -v, --verbose    trace every step and helper request on stderr\n"
+"                   (also HCKNS_VERBOSE=1)\n"
+"  -h, --help       show this help and exit\n"
+"  -V, --version    show the version and exit\n"
+"\n"
+"Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
+"hckns failed; 126 when COMMAND cannot be executed; 127 when not found.\n"
+"See hckns(1).\n";
+
+/* Everything one run holds, so that one teardown can release it. */
+struct run {
+	struct fe_opts o;
+	char rundir[PATH_MAX];
+	char helper_path[PATH_MAX];
+	char slirp_path[PATH_MAX];
+	char cwd[PATH_MAX];
+	bool have_rundir;
+	struct fe_keeper keeper;
+	bool keeper_dead;
+	struct fe_helper helper;
+	uint64_t userns_dev, userns_ino;
+	bool have_userns;
+	int sfd;		/* signalfd */
+	int interrupted;	/* the signal that aborted the setup */
+	pid_t cmd_pid;
+	int cmd_pidfd;
+};
+
+/* The signals hckns takes through its signalfd. */
+static void relayed_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+}
+
+/* Sent by a process (kill, sigqueue), not by the terminal or the kernel. */
+static bool from_process(const struct signalfd_siginfo *si)
+{
+	return si->ssi_code == SI_USER || si->ssi_code == SI_QUEUE ||
+	       si->ssi_code == SI_TKILL;
+}
+
+/*
+ * Wait until @fd is readable, watching the signalfd.  Return: 1 readable,
+ * 0 timed out, -EINTR when a signal aborted the setup.
+ */
+static int wait_fd(struct run *run, int fd, int timeout_ms)
+{
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = run->sfd, .events = POLLIN },
+		};
+		int n = poll(p, 2, timeout_ms);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(run->sfd, &si, sizeof(si)) == sizeof(si) &&
+			    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
+			     si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT)) {
+				run->interrupted = (int)si.ssi_signo;
+				return -EINTR;
+			}
+			continue;
+		}
+		return n > 0;
+	}
+}
+
+static int find_helper(char *out, size_t len)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	/* Next to the front end in the build tree; never through PATH. */
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, len, "%s/hckns-helper", exe) < (int)len &&
+			    access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(out, len, "%s/hckns-helper", HCKNS_LIBEXECDIR);
+	if (access(out, X_OK) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+/* Checks that need nothing created: fail before anything exists. */
+static int preflight(struct run *run)
+{
+	int r;
+
+	if (find_helper(run->helper_path, sizeof(run->helper_path)) < 0) {
+		fe_error("cannot find hckns-helper next to hckns or in %s: "
+			 "reinstall hckns ('make install')", HCKNS_LIBEXECDIR);
+		return -ENOENT;
+	}
+	fe_trace("helper: %s", run->helper_path);
+	r = fe_find_in_path("slirp4netns", getenv("PATH"), run->slirp_path,
+			    sizeof(run->slirp_path));
+	if (r < 0) {
+		fe_error("slirp4netns not found in PATH: install it (Debian and "
+			 "Ubuntu: 'apt install slirp4netns')");
+		return r;
+	}
+	fe_trace("slirp4netns: %s", run->slirp_path);
+	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+		r = -errno;
+		if (r == -ENOENT)
+			fe_error("/dev/net/tun does not exist: slirp4netns needs "
+				 "it; as root, run 'modprobe tun'");
+		else
+			fe_error("/dev/net/tun is not accessible (%s): slirp4netns "
+				 "needs it; as root, run 'chmod 0666 /dev/net/tun' "
+				 "(the usual default)", strerror(-r));
+		return r;
+	}
+	if (!getcwd(run->cwd, sizeof(run->cwd))) {
+		r = -errno;
+		fe_error("cannot get the working directory: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int make_rundir(struct run *run)
+{
+	char base[PATH_MAX], name[32], why[512];
+	int r;
+
+	r = fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
+			    getuid(), base, sizeof(base));
+	if (r < 0) {
+		fe_error("the runtime directory path is too long: set "
+			 "XDG_RUNTIME_DIR or TMPDIR to a shorter directory");
+		return r;
+	}
+	snprintf(name, sizeof(name), "%d", (int)getpid());
+	r = fe_runtime_create(base, name, run->rundir, sizeof(run->rundir),
+			      why, sizeof(why));
+	if (r < 0) {
+		fe_error("%s", why);
+		return r;
+	}
+	run->have_rundir = true;
+	fe_trace("runtime directory: %s", run->rundir);
+	return 0;
+}
+
+/* One helper request, traced. */
+static int helper_call(struct run *run, uint16_t op, const void *p, size_t len,
+		       const char *what, char *reason, size_t rlen)
+{
+	int r = fe_helper_call(&run->helper, op, p, len, reason, rlen);
+
+	if (r == 0)
+		fe_trace("helper: %s: ok", what);
+	else
+		fe_trace("helper: %s: %s (%s)", what, strerror(-r), reason);
+	return r;
+}
+
+static int start_helper(struct run *run)
+{
+	struct fe_idmap map = { .outer_uid = getuid(), .outer_gid = getgid() };
+	char why[512], advice[512], path[64], reason[PROTO_REASON_MAX];
+	struct stat st;
+	int r;
+
+	r = fe_helper_spawn(&run->helper, run->helper_path, &map,
+			    STDERR_FILENO, why, sizeof(why));
+	if (r < 0) {
+		fe_error("%s: %s", why,
+			 fe_userns_advice("/proc", -r, advice, sizeof(advice)));
+		return r;
+	}
+	fe_trace("helper started, pid %d", (int)run->helper.pid);
+	/* The helper is our unreaped child: its pid cannot be reused yet. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)run->helper.pid);
+	if (stat(path, &st) < 0) {
+		r = -errno;
+		fe_error("cannot look at the new user namespace (%s): %s", path,
+			 strerror(-r));
+		return r;
+	}
+	run->userns_dev = st.st_dev;
+	run->userns_ino = st.st_ino;
+	run->have_userns = true;
+	r = helper_call(run, PROTO_REQ_HELLO, NULL, 0, "hello", reason,
+			sizeof(reason));
+	if (r < 0) {
+		fe_error("the helper did not start (%s): %s", strerror(-r),
+			 reason[0] ? reason : "see its message above");
+		return r;
+	}
+	return 0;
+}
+
+static int keeper_recv(struct run *run, struct fe_keeper_msg *m)
+{
+	ssize_t n = recv(run->keeper.sock, m, sizeof(*m), MSG_DONTWAIT);
+
+	if (n == (ssize_t)sizeof(*m))
+		return 0;
+	return n == 0 ? -EPIPE : n < 0 ? -errno : -EPROTO;
+}
+
+/* The last line slirp4netns wrote, to say why it failed. */
+static void slirp_last_line(struct run *run, char *buf, size_t len)
+{
+	char path[PATH_MAX + 32], text[4096];
+	ssize_t n = 0;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", run->rundir, FE_SLIRP_LOG);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	/* The end of the log is what matters. */
+	if (lseek(fd, 0, SEEK_END) > (off_t)sizeof(text) - 1)
+		lseek(fd, -(off_t)(sizeof(text) - 1), SEEK_END);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	{
+		const char *last = strrchr(text, '\n');
+		size_t m;
+
+		last = last ? last + 1 : text;
+		m = strlen(last) < len - 1 ? strlen(last) : len - 1;
+		memcpy(buf, last, m);
+		buf[m] = '\0';
+	}
+}
+
+static void slirp_failed(struct run *run, const char *what)
+{
+	struct fe_keeper_msg m;
+	char line[512], status[96] = "";
+
+	/* Its exit status comes from the keeper, right after. */
+	if (wait_fd(run, run->keeper.sock, 1000) > 0 && keeper_recv(run, &m) == 0 &&
+	    m.type == FE_KEEPER_SLIRP_EXITED)
+		fe_describe_status(m.value, status, sizeof(status));
+	slirp_last_line(run, line, sizeof(line));
+	fe_error("slirp4netns %s%s%s%s%s", what, status[0] ? " (" : "", status,
+		 status[0] ? ")" : "", line[0] ? ": " : "");
+	if (line[0])
+		dprintf(STDERR_FILENO, "hckns: slirp4netns said: %s\n", line);
+}
+
+static int start_slirp(struct run *run)
+{
+	struct fe_keeper_msg m = {
+		.type = FE_KEEPER_START,
+		.pid = run->helper.pid,
+		.userns_dev = run->userns_dev,
+		.userns_ino = run->userns_ino,
+	};
+	int r;
+
+	if (send(run->keeper.sock, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m)) {
+		r = -errno;
+		fe_error("the keeper process is gone: %s", strerror(-r));
+		return r;
+	}
+	r = wait_fd(run, run->keeper.sock, KEEPER_EXIT_MS);
+	if (r <= 0 || keeper_recv(run, &m) < 0) {
+		if (r == -EINTR)
+			return r;
+		fe_error("the keeper process did not answer");
+		return -EPIPE;
+	}
+	if (m.type == FE_KEEPER_FAILED) {
+		fe_error("cannot start slirp4netns (%s): %s", run->slirp_path,
+			 strerror(m.value));
+		return -m.value;
+	}
+	fe_trace("slirp4netns started, pid %d", m.value);
+	return 0;
+}
+
+static int wait_slirp_ready(struct run *run)
+{
+	int waited = 0;
+	char c;
+
+	for (;;) {
+		int r = wait_fd(run, run->keeper.ready_fd, SLIRP_PROGRESS_MS);
+
+		if (r < 0)
+			return r;
+		if (r > 0)
+			break;
+		waited += SLIRP_PROGRESS_MS;
+		if (waited >= SLIRP_READY_TIMEOUT_MS) {
+			fe_error("slirp4netns did not become ready within %d s; "
+				 "run with -v to see its output",
+				 SLIRP_READY_TIMEOUT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		dprintf(STDERR_FILENO, "hckns: still waiting for slirp4netns "
+			"(%d s)...\n", waited / 1000);
+	}
+	if (read(run->keeper.ready_fd, &c, 1) != 1 || c != '1') {
+		slirp_failed(run, "exited before it was ready");
+		return -EIO;
+	}
+	fe_trace("slirp4netns is ready");
+	return 0;
+}
+
+static int run_steps(struct run *run, const struct fe_step *steps, int n,
+		     bool needs_tap)
+{
+	char reason[PROTO_REASON_MAX], advice[512];
+
+	for (int i = 0; i < n; i++) {
+		const struct fe_step *s = &steps[i];
+		int r;
+
+		if (s->needs_tap != needs_tap)
+			continue;
+		r = helper_call(run, s->op, s->plen ? &s->p : NULL, s->plen,
+				s->what, reason, sizeof(reason));
+		if (r == -EPERM || r == -EACCES) {
+			fe_error("cannot %s: %s: %s", s->what, reason,
+				 fe_userns_advice("/proc", -r, advice,
+						  sizeof(advice)));
+			return r;
+		}
+		if (r < 0) {
+			fe_error("cannot %s: %s", s->what,
+				 reason[0] ? reason : strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int setup(struct run *run)
+{
+	struct fe_step steps[64];
+	int n, r;
+
+	n = fe_topology_steps(&run->o, steps, sizeof(steps) / sizeof(*steps));
+	if (n < 0) {
+		fe_error("the topology is too large");
+		return n;
+	}
+	r = make_rundir(run);
+	if (r < 0)
+		return r;
+	r = fe_keeper_start(&run->keeper, &run->o, run->rundir, run->slirp_path);
+	if (r < 0) {
+		fe_error("cannot fork the keeper process: %s", strerror(-r));
+		return r;
+	}
+	fe_trace("keeper started, pid %d", (int)run->keeper.pid);
+	r = start_helper(run);
+	if (r < 0)
+		return r;
+	r = start_slirp(run);
+	if (r < 0)
+		return r;
+	/* What does not need the tap runs while slirp4netns starts. */
+	r = run_steps(run, steps, n, false);
+	if (r < 0)
+		return r;
+	r = wait_slirp_ready(run);
+	if (r < 0)
+		return r;
+	r = run_steps(run, steps, n, true);
+	if (r < 0)
+		return r;
+	fe_trace("network ready");
+	return 0;
+}
+
+/* What the command's child reports when it cannot exec. */
+struct exec_failure {
+	int stage;		/* 0 exec, 1 setns, 2 chdir */
+	int err;
+};
+
+static void __attribute__((noreturn))
+command_child(struct run *run, char **argv, pid_t parent, int errpipe)
+{
+	struct exec_failure f = { 0 };
+
+	/* Join the helper's namespaces: user first, so we hold its caps. */
+	if (setns(run->helper.pidfd, CLONE_NEWUSER | CLONE_NEWNET |
+		  CLONE_NEWNS) < 0) {
+		f = (struct exec_failure){ 1, errno };
+		goto fail;
+	}
+	/* Entering a mount namespace moves us to its root. */
+	if (chdir(run->cwd) < 0) {
+		f = (struct exec_failure){ 2, errno };
+		goto fail;
+	}
+	/* Second line of defence: the front end's exit, not only EOF. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(FE_EXIT_FAILURE);
+	fe_reset_signals();
+	execvp(argv[0], argv);
+	f = (struct exec_failure){ 0, errno };
+fail:
+	fe_write_all(errpipe, &f, sizeof(f));
+	_exit(f.stage == 0 && f.err == ENOENT ? FE_EXIT_NOTFOUND
+					       : FE_EXIT_NOEXEC);
+}
+
+static int start_command(struct run *run)
+{
+	static char *shell_argv[2];
+	char **argv = run->o.argv;
+	struct exec_failure f;
+	int errpipe[2];
+	pid_t parent = getpid();
+	ssize_t n;
+
+	if (!argv) {
+		const char *sh = getenv("SHELL");
+
+		shell_argv[0] = (char *)(sh && *sh ? sh : "/bin/sh");
+		argv = shell_argv;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) < 0) {
+		fe_error("pipe: %s", strerror(errno));
+		return FE_EXIT_FAILURE;
+	}
+	run->cmd_pid = fe_clone(0, &run->cmd_pidfd);
+	if (run->cmd_pid == 0) {
+		close(errpipe[0]);
+		command_child(run, argv, parent, errpipe[1]);
+	}
+	close(errpipe[1]);
+	if (run->cmd_pid < 0) {
+		close(errpipe[0]);
+		fe_error("cannot fork the command: %s", strerror(-run->cmd_pid));
+		return FE_EXIT_FAILURE;
+	}
+	/* EOF: exec succeeded (the pipe is close-on-exec). */
+	do
+		n = read(errpipe[0], &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	close(errpipe[0]);
+	if (n != sizeof(f)) {
+		fe_trace("command started, pid %d: %s", (int)run->cmd_pid, argv[0]);
+		return 0;
+	}
+	waitpid(run->cmd_pid, NULL, 0);
+	close(run->cmd_pidfd);
+	run->cmd_pid = -1;
+	run->cmd_pidfd = -1;
+	if (f.stage == 1) {
+		fe_error("cannot join the namespaces: %s", strerror(f.err));
+		return FE_EXIT_FAILURE;
+	}
+	if (f.stage == 2) {
+		fe_error("cannot enter the working directory %s inside the "
+			 "namespaces: %s", run->cwd, strerror(f.err));
+		return FE_EXIT_FAILURE;
+	}
+	if (f.err == ENOENT) {
+		fe_error("%s: command not found", argv[0]);
+		return FE_EXIT_NOTFOUND;
+	}
+	fe_error("%s: cannot execute: %s", argv[0], strerror(f.err));
+	return FE_EXIT_NOEXEC;
+}
+
+static int reap(int pidfd, char *desc, size_t len)
+{
+	siginfo_t si = { 0 };
+	int status;
+
+	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+		return -errno;
+	if (si.si_code == CLD_EXITED)
+		status = W_EXITCODE(si.si_status, 0);
+	else
+		status = si.si_status & 0x7f;
+	if (desc)
+		fe_describe_status(status, desc, len);
+	return status;
+}
+
+/*
+ * While the command runs: relay signals sent by other processes, watch the
+ * helper, the keeper and slirp4netns.  Return: the exit status of hckns.
+ */
+static int supervise(struct run *run)
+{
+	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	bool failed = false, sigkilled = false;
+	int status = 0;
+	char desc[128];
+
+	for (;;) {
+		struct pollfd p[6] = {
+			{ .fd = run->sfd, .events = POLLIN },
+			{ .fd = run->cmd_pidfd, .events = POLLIN },
+			{ .fd = run->helper.pidfd, .events = POLLIN },
+			{ .fd = run->keeper.sock, .events = POLLIN },
+			{ .fd = run->keeper.pidfd, .events = POLLIN },
+			{ .fd = timer, .events = POLLIN },
+		};
+		const char *why = NULL;
+
+		if (poll(p, 6, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fe_error("poll: %s", strerror(errno));
+			break;
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(run->sfd, &si, sizeof(si)) == sizeof(si) &&
+			    from_process(&si) && !failed) {
+				/*
+				 * A terminal's signal reached the command
+				 * directly (same process group); only what
+				 * another process sent us is relayed, once.
+				 */
+				fe_trace("relaying signal %u from pid %u",
+					 si.ssi_signo, si.ssi_pid);
+				fe_pidfd_signal(run->cmd_pidfd, (int)si.ssi_signo);
+			}
+		}
+		if (p[1].revents) {
+			status = reap(run->cmd_pidfd, desc, sizeof(desc));
+			fe_trace("command %s", desc);
+			close(run->cmd_pidfd);
+			run->cmd_pidfd = -1;
+			break;
+		}
+		if (p[2].revents && run->helper.pid > 0) {
+			reap(run->helper.pidfd, desc, sizeof(desc));
+			close(run->helper.pidfd);
+			run->helper.pidfd = -1;
+			run->helper.pid = -1;
+			why = "hckns-helper";
+		}
+		if (p[3].revents) {
+			struct fe_keeper_msg m;
+
+			if (keeper_recv(run, &m) == 0 &&
+			    m.type == FE_KEEPER_SLIRP_EXITED) {
+				fe_describe_status(m.value, desc, sizeof(desc));
+				why = "slirp4netns";
+			} else if (!p[4].revents) {
+				/* EOF: the keeper's pidfd follows. */
+				close(run->keeper.sock);
+				run->keeper.sock = -1;
+			}
+		}
+		if (p[4].revents && !run->keeper_dead) {
+			reap(run->keeper.pidfd, desc, sizeof(desc));
+			close(run->keeper.pidfd);
+			run->keeper.pidfd = -1;
+			run->keeper_dead = true;
+			why = "the keeper process";
+		}
+		if (p[5].revents) {
+			uint64_t ticks;
+
+			if (read(timer, &ticks, sizeof(ticks)) > 0 && !sigkilled) {
+				fe_pidfd_signal(run->cmd_pidfd, SIGKILL);
+				sigkilled = true;
+			}
+		}
+		if (why && !failed) {
+			struct itimerspec t = {
+				.it_value = { STOP_GRACE_MS / 1000,
+					      (STOP_GRACE_MS % 1000) * 1000000L },
+			};
+
+			fe_error("%s %s unexpectedly; the network is gone: "
+				 "stopping the command", why, desc);
+			failed = true;
+			fe_pidfd_signal(run->cmd_pidfd, SIGTERM);
+			timerfd_settime(timer, 0, &t, NULL);
+		}
+	}
+	close(timer);
+	return failed ? FE_EXIT_FAILURE : fe_exit_code(status);
+}
+
+/* Release everything, in the order of DESIGN.md. */
+static void teardown(struct run *run)
+{
+	if (run->cmd_pidfd >= 0) {
+		fe_pidfd_signal(run->cmd_pidfd, SIGKILL);
+		reap(run->cmd_pidfd, NULL, 0);
+		close(run->cmd_pidfd);
+		run->cmd_pidfd = -1;
+	}
+	if (run->helper.pidfd >= 0 || run->helper.sock >= 0) {
+		int st = fe_helper_close(&run->helper, HELPER_EXIT_MS);
+
+		fe_trace("helper ended (%d)", st);
+	}
+	if (run->keeper.sock >= 0) {
+		close(run->keeper.sock);
+		run->keeper.sock = -1;
+	}
+	if (run->keeper.ready_fd >= 0) {
+		close(run->keeper.ready_fd);
+		run->keeper.ready_fd = -1;
+	}
+	if (run->keeper.pidfd >= 0) {
+		struct pollfd p = { .fd = run->keeper.pidfd, .events = POLLIN };
+
+		if (poll(&p, 1, KEEPER_EXIT_MS) == 0) {
+			fe_error("the keeper process did not end; killing it");
+			fe_pidfd_signal(run->keeper.pidfd, SIGKILL);
+			run->keeper_dead = true;
+		}
+		if (reap(run->keeper.pidfd, NULL, 0) != 0)
+			run->keeper_dead = true;
+		close(run->keeper.pidfd);
+		run->keeper.pidfd = -1;
+		fe_trace("keeper ended");
+	} else if (run->keeper.pid > 0) {
+		run->keeper_dead = true;
+	}
+	/* The keeper did not do its job: do it here. */
+	if (run->keeper_dead || run->keeper.pid <= 0) {
+		if (run->have_userns)
+			fe_sweep_userns(run->userns_dev, run->userns_ino);
+		if (run->have_rundir)
+			fe_rm_rf(run->rundir);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct run run = { .sfd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
+			   .keeper = { .pid = -1, .pidfd = -1, .sock = -1,
+				       .ready_fd = -1 },
+			   .helper = { .pid = -1, .pidfd = -1, .sock = -1 } };
+	char err[256];
+	sigset_t set;
+	int code;
+
+	if (fe_parse_opts(argc, argv, getenv("HCKNS_VERBOSE"), &run.o, err,
+			  sizeof(err)) < 0) {
+		fe_error("%s", err);
+		return FE_EXIT_FAILURE;
+	}
+	if (run.o.help) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (run.o.version) {
+		printf("hckns %s\n", HCKNS_VERSION);
+		return 0;
+	}
+	fe_verbose = run.o.verbose;
+	fe_now_ms();
+	signal(SIGPIPE, SIG_IGN);
+	relayed_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	run.sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (run.sfd < 0) {
+		fe_error("signalfd: %s", strerror(errno));
+		return FE_EXIT_FAILURE;
+	}
+	if (preflight(&run) < 0)
+		return FE_EXIT_FAILURE;
+	if (setup(&run) < 0) {
+		code = FE_EXIT_FAILURE;
+		if (run.interrupted) {
+			fe_error("interrupted by SIG%s during setup; nothing is "
+				 "left behind", sigabbrev_np(run.interrupted));
+			code = 128 + run.interrupted;
+		}
+	} else {
+		code = start_command(&run);
+		if (code == 0)
+			code = supervise(&run);
+	}
+	teardown(&run);
+	fe_trace("exit status %d", code);
+	return code;
+}

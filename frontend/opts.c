@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing of the front end. */
+#include "fe.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_HOST_LOOPBACK = 0x100,
+	OPT_MTU,
+};
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "host-loopback", no_argument, NULL, OPT_HOST_LOOPBACK },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ NULL, 0, NULL, 0 },
+};
+
+int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
+		  unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static bool env_true(const char *v)
+{
+	return v && *v && strcmp(v, "0") != 0 && strcmp(v, "no") != 0 &&
+	       strcmp(v, "false") != 0;
+}
+
+int fe_parse_opts(int argc, char **argv, const char *env_verbose,
+		  struct fe_opts *o, char *err, size_t errlen)
+{
+	int c;
+
+	*o = (struct fe_opts){ .mtu = FE_MTU_DEFAULT };
+	o->verbose = env_true(env_verbose);
+	err[0] = '\0';
+	opterr = 0;
+	optind = 0;	/* full re-initialisation: parse may run twice */
+	/* '+': stop at the first non-option, it starts the command. */
+	while ((c = getopt_long(argc, argv, "+:hVv", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			o->help = true;
+			break;
+		case 'V':
+			o->version = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case OPT_HOST_LOOPBACK:
+			o->host_loopback = true;
+			break;
+		case OPT_MTU:
+			if (fe_parse_uint(optarg, FE_MTU_MIN, FE_MTU_MAX,
+					  &o->mtu) < 0) {
+				snprintf(err, errlen, "invalid --mtu '%s': give a "
+					 "number from %u to %u", optarg,
+					 FE_MTU_MIN, FE_MTU_MAX);
+				return -EINVAL;
+			}
+			break;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value; see "
+				 "'hckns --help'", argv[optind - 1]);
+			return -EINVAL;
+		case '?':
+		default:
+			if (optopt)
+				snprintf(err, errlen, "unknown option '-%c'; see "
+					 "'hckns --help'", optopt);
+			else
+				snprintf(err, errlen, "unknown option '%s'; see "
+					 "'hckns --help'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		o->argv = argv + optind;
+	return 0;
+}
