@@ -132,12 +132,16 @@ const char *proto_ifname_check(const char name[PROTO_IFNAMSIZ])
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)name[i];
 
-		/* The kernel's dev_valid_name(): no '/', ':' or whitespace. */
+		/*
+		 * The kernel's dev_valid_name(): no '/', ':' or isspace(),
+		 * and the kernel's isspace() (lib/ctype.c) is Latin-1's: it
+		 * includes 0xa0, the no-break space.
+		 */
 		if (c == '/')
 			return "interface name contains '/'";
 		if (c == ':')
 			return "interface name contains ':'";
-		if (c == ' ' || (c >= '\t' && c <= '\r'))
+		if (c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0)
 			return "interface name contains whitespace";
 		if (c < 0x20 || c == 0x7f)
 			return "interface name contains a control character";
