@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The unit-test suites run by check_main.c: one constructor per test file.
+ * To add a suite, declare its make_<name>_suite() here and add it to the
+ * table in check_main.c.
+ */
+#ifndef HCKNS_TESTS_SUITES_H
+#define HCKNS_TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *make_proto_suite(void);		/* test_proto.c */
+
+#endif
