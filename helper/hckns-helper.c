@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hckns-helper - the only part of hckns that holds a capability.
+ *
+ * WHAT IT IS.  hckns (the front end, unprivileged) creates new user, network
+ * and mount namespaces and execs this program as their first process, with
+ * descriptor 3 a SOCK_SEQPACKET socket back to the front end.  It runs as
+ * uid 0 of that user namespace, which the caller owns and which maps only
+ * the caller's own ids: it has no capability at all in the caller's
+ * namespaces or on the host.  It is not setuid and has no file capabilities.
+ *
+ * WHAT IT HOLDS.  Right after start it keeps CAP_NET_ADMIN and CAP_SYS_ADMIN
+ * of its own user namespace (effective, permitted and bounding set; nothing
+ * inheritable or ambient), sets no_new_privs and makes itself non-dumpable,
+ * then checks that the kernel agrees before it reads a single request.  It
+ * holds one netlink route socket (of its own network namespace) and fd 3.
+ *
+ * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
+ * fixed-size, fully validated arguments: bring a link up, add a bridge,
+ * enslave a link to a bridge, set an MTU, add an address, add a route, write
+ * "0" to three fixed bridge-netfilter sysctls, make "/" recursively private,
+ * and put a read-only overlay on /etc whose resolv.conf names one server.
+ * All of it acts on namespaces that only this run uses.
+ *
+ * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor and no
+ * netlink message from the front end; it never forks or execs (no ip(8), no
+ * shell), never changes its capabilities again, and cannot reach the host's
+ * network or mounts: the kernel grants namespace capabilities only over
+ * objects owned by the namespace.  A message it does not understand ends it.
+ *
+ * PROTOCOL.  One request, one answer (include/hckns/proto.h).  A protocol
+ * violation (bad framing, unknown op, descriptors, hello not first) is
+ * answered and ends the helper with status 1; a bad argument or a refusal by
+ * the kernel is answered with an errno and a reason, and serving goes on.
+ * EOF on fd 3 ends it with status 0.
+ */
+#include "hckns/proto.h"
+
+#include <arpa/inet.h>
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <netlink/socket.h>
+
+/* The socket to the front end (frontend/helper_client.c puts it there). */
+#define SOCK_FD 3
+/* Room for descriptors nobody may send, so that we can close them all. */
+#define MAX_FDS 8
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The netlink route socket of our own network namespace. */
+static struct nl_sock *nl;
+/* The kernel's errno from the last netlink error message, 0 if none. */
+static int nl_kernel_errno;
+
+/* ---- exits -------------------------------------------------------------- */
+
+/* Exit with @code; frees the netlink socket so that valgrind sees no leak. */
+static void __attribute__((noreturn)) helper_exit(int code)
+{
+	if (nl)
+		nl_socket_free(nl);
+	exit(code);
+}
+
+/* One line "hckns-helper: <what>: <why>" on stderr, then exit 1. */
+static void __attribute__((noreturn)) die(const char *what, const char *why)
+{
+	dprintf(STDERR_FILENO, "hckns-helper: %s: %s\n", what, why);
+	helper_exit(1);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+/* Fill @why with "<op> <what>: <strerror(err)>".  Return: -@err. */
+static int sys_fail(int err, const char *op, const char *what, char *why,
+		    size_t whylen)
+{
+	if (err <= 0)
+		err = EIO;
+	snprintf(why, whylen, "%s %s: %s", op, what, strerror(err));
+	return -err;
+}
+
+/*
+ * libnl folds many kernel errnos into NLE_FAILURE ("Unspecific failure");
+ * this error callback keeps the kernel's own and lets libnl go on as usual.
+ */
+static int nl_keep_errno(struct sockaddr_nl *nla, struct nlmsgerr *e,
+			 void *arg)
+{
+	(void)nla;
+	*(int *)arg = e->error < 0 ? -e->error : e->error;
+	return -nl_syserr2nlerr(e->error);
+}
+
+/* libnl's own errors (not from the kernel) as errnos; the rest is EIO. */
+static const struct {
+	int nle;
+	int err;
+} nle_errno[] = {
+	{ NLE_EXIST, EEXIST },		{ NLE_OBJ_NOTFOUND, ENODEV },
+	{ NLE_NODEV, ENODEV },		{ NLE_PERM, EPERM },
+	{ NLE_NOACCESS, EACCES },	{ NLE_INVAL, EINVAL },
+	{ NLE_NOMEM, ENOMEM },		{ NLE_BUSY, EBUSY },
+	{ NLE_RANGE, ERANGE },		{ NLE_OPNOTSUPP, EOPNOTSUPP },
+	{ NLE_AF_NOSUPPORT, EAFNOSUPPORT }, { NLE_MSGSIZE, EMSGSIZE },
+	{ NLE_NOADDR, EADDRNOTAVAIL },
+};
+
+/**
+ * nl_result() - turn a libnl result into 0 or -errno with a reason.
+ * @r: 0 or more on success, a negative NLE_* code on failure.
+ * @op: the operation's name; @name: the link it acted on.
+ *
+ * The reason is "<op> <name>: <the kernel's strerror>" when the kernel
+ * refused, else "<op> <name>: <nl_geterror()>".
+ *
+ * Return: 0, or a negative errno.
+ */
+static int nl_result(int r, const char *op, const char *name, char *why,
+		     size_t whylen)
+{
+	int err = EIO;
+
+	if (r >= 0)
+		return 0;
+	if (nl_kernel_errno && nl_syserr2nlerr(nl_kernel_errno) == -r)
+		return sys_fail(nl_kernel_errno, op, name, why, whylen);
+	for (size_t i = 0; i < ARRAY_SIZE(nle_errno); i++)
+		if (nle_errno[i].nle == -r)
+			err = nle_errno[i].err;
+	snprintf(why, whylen, "%s %s: %s", op, name, nl_geterror(r));
+	return -err;
+}
+
+/* Bytes of an address of @family; 0 when the family is not ours. */
+static int addr_len(uint8_t family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+/* ---- the operations ------------------------------------------------------ */
+/*
+ * Each handler gets a request whose framing proto_decode() checked and whose
+ * arguments proto_validate() checked, does one thing, and returns 0 or
+ * -errno with a one-line reason in @why.  Nothing else in this file acts on
+ * the world.
+ */
+
+static int helper_op_hello(const union proto_payload *u, char *why,
+			   size_t whylen)
+{
+	(void)u;
+	(void)why;
+	(void)whylen;
+	return 0;
+}
+
+/* Apply @change to the existing link @ifname.  Consumes @change. */
+static int link_apply(const char *ifname, struct rtnl_link *change)
+{
+	struct rtnl_link *link = NULL;
+	int r = -NLE_NOMEM;
+
+	if (change) {
+		r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, ifname, &link);
+		if (r >= 0)
+			r = rtnl_link_change(nl, link, change, /* flags= */ 0);
+	}
+	rtnl_link_put(link);
+	rtnl_link_put(change);
+	return r;
+}
+
+static int helper_op_link_up(const union proto_payload *u, char *why,
+			     size_t whylen)
+{
+	struct rtnl_link *change = rtnl_link_alloc();
+
+	if (change)
+		rtnl_link_set_flags(change, IFF_UP);
+	return nl_result(link_apply(u->link.ifname, change), "link-up",
+			 u->link.ifname, why, whylen);
+}
+
+static int helper_op_link_set_mtu(const union proto_payload *u, char *why,
+				  size_t whylen)
+{
+	struct rtnl_link *change = rtnl_link_alloc();
+
+	if (change)
+		rtnl_link_set_mtu(change, u->mtu.mtu);
+	return nl_result(link_apply(u->mtu.ifname, change), "link-set-mtu",
+			 u->mtu.ifname, why, whylen);
+}
+
+static int helper_op_bridge_add(const union proto_payload *u, char *why,
+				size_t whylen)
+{
+	struct rtnl_link *link = rtnl_link_alloc();
+	int r = -NLE_NOMEM;
+
+	if (link) {
+		rtnl_link_set_name(link, u->link.ifname);
+		r = rtnl_link_set_type(link, "bridge");
+		if (r >= 0)
+			r = rtnl_link_add(nl, link, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	rtnl_link_put(link);
+	return nl_result(r, "bridge-add", u->link.ifname, why, whylen);
+}
+
+static int helper_op_link_enslave(const union proto_payload *u, char *why,
+				  size_t whylen)
+{
+	const struct proto_enslave *p = &u->enslave;
+	struct rtnl_link *master = NULL, *port = NULL;
+	const char *type;
+	int r;
+
+	r = rtnl_link_get_kernel(nl, 0, p->master, &master);
+	if (r < 0) {
+		r = nl_result(r, "link-enslave master", p->master, why, whylen);
+		goto out;
+	}
+	/* Only a bridge may take ports: no bonds, no VRFs, nothing else. */
+	type = rtnl_link_get_type(master);
+	if (!type || strcmp(type, "bridge") != 0) {
+		snprintf(why, whylen, "link-enslave %s: master %s is not a bridge",
+			 p->ifname, p->master);
+		r = -EINVAL;
+		goto out;
+	}
+	r = rtnl_link_get_kernel(nl, 0, p->ifname, &port);
+	if (r >= 0)
+		r = rtnl_link_enslave(nl, master, port);
+	r = nl_result(r, "link-enslave", p->ifname, why, whylen);
+out:
+	rtnl_link_put(port);
+	rtnl_link_put(master);
+	return r;
+}
+
+static int helper_op_addr_add(const union proto_payload *u, char *why,
+			      size_t whylen)
+{
+	const struct proto_addr *p = &u->addr;
+	struct rtnl_link *link = NULL;
+	struct rtnl_addr *addr = NULL;
+	struct nl_addr *local = NULL;
+	int r, alen = addr_len(p->family);
+
+	if (alen == 0)	/* proto_validate() said so; be safe anyway */
+		return sys_fail(EAFNOSUPPORT, "addr-add", p->ifname, why, whylen);
+	r = rtnl_link_get_kernel(nl, 0, p->ifname, &link);
+	if (r < 0)
+		goto out;
+	r = -NLE_NOMEM;
+	addr = rtnl_addr_alloc();
+	local = nl_addr_build(p->family, p->addr, (size_t)alen);
+	if (!addr || !local)
+		goto out;
+	nl_addr_set_prefixlen(local, p->prefixlen);
+	rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
+	rtnl_addr_set_family(addr, p->family);
+	r = rtnl_addr_set_local(addr, local);
+	if (r < 0)
+		goto out;
+	rtnl_addr_set_prefixlen(addr, p->prefixlen);
+	r = rtnl_addr_add(nl, addr, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	nl_addr_put(local);
+	rtnl_addr_put(addr);
+	rtnl_link_put(link);
+	return nl_result(r, "addr-add", p->ifname, why, whylen);
+}
+
+static int helper_op_route_add(const union proto_payload *u, char *why,
+			       size_t whylen)
+{
+	const struct proto_route *p = &u->route;
+	struct rtnl_link *link = NULL;
+	struct rtnl_route *route = NULL;
+	struct rtnl_nexthop *nh;
+	struct nl_addr *dst = NULL, *gw = NULL;
+	int r, alen = addr_len(p->family);
+
+	if (alen == 0)	/* proto_validate() said so; be safe anyway */
+		return sys_fail(EAFNOSUPPORT, "route-add", p->ifname, why, whylen);
+	r = rtnl_link_get_kernel(nl, 0, p->ifname, &link);
+	if (r < 0)
+		goto out;
+	r = -NLE_NOMEM;
+	route = rtnl_route_alloc();
+	dst = nl_addr_build(p->family, p->dst, (size_t)alen);
+	gw = nl_addr_build(p->family, p->gateway, (size_t)alen);
+	if (!route || !dst || !gw || !(nh = rtnl_route_nh_alloc()))
+		goto out;
+	rtnl_route_nh_set_ifindex(nh, rtnl_link_get_ifindex(link));
+	rtnl_route_nh_set_gateway(nh, gw);	/* takes its own reference */
+	rtnl_route_add_nexthop(route, nh);	/* the route owns nh now */
+	nl_addr_set_prefixlen(dst, p->dst_len);	/* 0: the default route */
+	rtnl_route_set_family(route, p->family);
+	rtnl_route_set_table(route, RT_TABLE_MAIN);
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_protocol(route, RTPROT_BOOT);
+	rtnl_route_set_type(route, RTN_UNICAST);
+	r = rtnl_route_set_dst(route, dst);
+	if (r >= 0)
+		r = rtnl_route_add(nl, route, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	nl_addr_put(gw);
+	nl_addr_put(dst);
+	rtnl_route_put(route);
+	rtnl_link_put(link);
+	return nl_result(r, "route-add", p->ifname, why, whylen);
+}
+
+static int helper_op_brnf_disable(const union proto_payload *u, char *why,
+				  size_t whylen)
+{
+	static const char *const paths[] = {
+		"/proc/sys/net/bridge/bridge-nf-call-arptables",
+		"/proc/sys/net/bridge/bridge-nf-call-iptables",
+		"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+	};
+
+	(void)u;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		int fd = open(paths[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t n;
+		int err;
+
+		/* No such file: br_netfilter is not loaded, nothing filters. */
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return sys_fail(errno, "brnf-disable", paths[i], why, whylen);
+		n = write(fd, "0", 1);
+		err = n < 0 ? errno : EIO;
+		close(fd);
+		if (n != 1)
+			return sys_fail(err, "brnf-disable", paths[i], why, whylen);
+	}
+	return 0;
+}
+
+static int helper_op_mount_private(const union proto_payload *u, char *why,
+				   size_t whylen)
+{
+	(void)u;
+	/* Source and type are ignored for a propagation change. */
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		return sys_fail(errno, "mount-private", "/", why, whylen);
+	return 0;
+}
+
+/*
+ * A read-only overlay on /etc: the host's /etc below, a tiny tmpfs holding
+ * only resolv.conf on top.  Unlike a bind mount over the file, it survives
+ * the host replacing /etc/resolv.conf by rename, and it works when the
+ * host's file is a symbolic link, dangling or not.  The tmpfs is mounted on
+ * /etc itself, so it ends up hidden under the overlay and reachable only
+ * through the descriptor we hold while mounting.
+ *
+ * Both layers are lower layers: no upperdir, no workdir.  Such an overlay is
+ * read-only by construction, and it needs no CAP_DAC_OVERRIDE, which
+ * overlayfs wants for setting up a workdir and which we do not hold.
+ */
+static int helper_op_resolv_set(const union proto_payload *u, char *why,
+				size_t whylen)
+{
+	const struct proto_resolv *p = &u->resolv;
+	char server[INET6_ADDRSTRLEN], text[64], opts[64];
+	int etc = -1, tmp = -1, fd = -1, len, err;
+	bool tmpfs_mounted = false;
+	const char *step;
+
+	step = "address";
+	errno = EAFNOSUPPORT;	/* proto_validate() said so; be safe anyway */
+	if (!addr_len(p->family) ||
+	    !inet_ntop(p->family, p->addr, server, sizeof(server)))
+		goto fail;
+	len = snprintf(text, sizeof(text), "nameserver %s\n", server);
+	step = "open /etc";
+	etc = open("/etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		goto fail;
+	step = "mount tmpfs on /etc";
+	if (mount("tmpfs", "/etc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=64k,nr_inodes=16") < 0)
+		goto fail;
+	tmpfs_mounted = true;
+	step = "open the tmpfs on /etc";
+	tmp = open("/etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tmp < 0)
+		goto fail;
+	step = "create resolv.conf";
+	fd = openat(tmp, "resolv.conf",
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	step = "write resolv.conf";
+	errno = EIO;	/* a short write leaves errno alone */
+	if (write(fd, text, (size_t)len) != len)
+		goto fail;
+	close(fd);
+	fd = -1;
+	/* The first lower layer is the top one: our file hides the host's. */
+	snprintf(opts, sizeof(opts), "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d",
+		 tmp, etc);
+	step = "mount overlay on /etc";
+	if (mount("overlay", "/etc", "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+		  opts) < 0)
+		goto fail;
+	close(tmp);
+	close(etc);
+	return 0;
+fail:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (tmp >= 0)
+		close(tmp);
+	if (etc >= 0)
+		close(etc);
+	/* Do not leave /etc empty: take the tmpfs away again. */
+	if (tmpfs_mounted)
+		umount2("/etc", MNT_DETACH);
+	return sys_fail(err, "resolv-set", step, why, whylen);
+}
+
+/* ---- the operation table: the whole audit surface ------------------------ */
+
+enum {
+	OP_FIRST = 1u << 0,		/* the first request, and only then */
+	OP_ONCE = 1u << 1,		/* at most one attempt per run */
+	OP_NEEDS_PRIVATE = 1u << 2,	/* only after mount-private succeeded */
+};
+
+struct helper_op {
+	uint16_t op;
+	unsigned int flags;
+	unsigned int nfds;	/* descriptors it takes (SCM_RIGHTS) */
+	int (*handler)(const union proto_payload *u, char *why, size_t whylen);
+};
+
+/*
+ * Why each operation is safe.  The helper's capabilities are those of a user
+ * namespace the caller owns; the kernel checks them against the user
+ * namespace that owns the object acted on.  The network and mount
+ * namespaces here were created with that user namespace for this run, and
+ * only the caller's own processes (slirp4netns, the command) ever join them,
+ * so nothing below can touch the host's links, addresses, routes, sysctls or
+ * mounts, or anybody else's.
+ */
+static const struct helper_op helper_ops[] = {
+	/* Acts on nothing; proto_decode() has checked the version. */
+	{ PROTO_REQ_HELLO, OP_FIRST, 0, helper_op_hello },
+	/* Sets IFF_UP on a link of our own network namespace, by name. */
+	{ PROTO_REQ_LINK_UP, 0, 0, helper_op_link_up },
+	/* Creates a bridge in our own network namespace; never replaces one. */
+	{ PROTO_REQ_BRIDGE_ADD, 0, 0, helper_op_bridge_add },
+	/* Enslaves a link of our namespace to one of our bridges, only. */
+	{ PROTO_REQ_LINK_ENSLAVE, 0, 0, helper_op_link_enslave },
+	/* Sets the MTU (68..65535) of a link of our own network namespace. */
+	{ PROTO_REQ_LINK_SET_MTU, 0, 0, helper_op_link_set_mtu },
+	/* Adds a unicast address to a link of our own network namespace. */
+	{ PROTO_REQ_ADDR_ADD, 0, 0, helper_op_addr_add },
+	/* Adds a route to the main table of our own network namespace. */
+	{ PROTO_REQ_ROUTE_ADD, 0, 0, helper_op_route_add },
+	/*
+	 * Writes "0" to three fixed paths, no others.  These sysctls are per
+	 * network namespace (Linux >= 5.3); where they are not, the kernel
+	 * does not show them or refuses namespace root.
+	 */
+	{ PROTO_REQ_BRNF_DISABLE, OP_ONCE, 0, helper_op_brnf_disable },
+	/* Cuts mount propagation between our mount namespace and the host's. */
+	{ PROTO_REQ_MOUNT_PRIVATE, OP_ONCE, 0, helper_op_mount_private },
+	/*
+	 * Mounts over the fixed path /etc, in our private mount namespace
+	 * only, a read-only overlay; the one file's content is built here
+	 * from a validated address.  The host's /etc is only read.
+	 */
+	{ PROTO_REQ_RESOLV_SET, OP_ONCE | OP_NEEDS_PRIVATE, 0,
+	  helper_op_resolv_set },
+};
+
+_Static_assert(ARRAY_SIZE(helper_ops) == PROTO_REQ__END - 1,
+	       "every request op has exactly one entry in helper_ops[]");
+_Static_assert(PROTO_REQ__END <= 32, "op bitmasks are 32 bits");
+
+static const struct helper_op *helper_op_find(uint16_t op)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(helper_ops); i++)
+		if (helper_ops[i].op == op)
+			return &helper_ops[i];
+	return NULL;
+}
+
+/* ---- serving ------------------------------------------------------------- */
+
+/* Send one answer; if the front end cannot take it, there is nobody left. */
+static void answer(uint16_t op, uint32_t seq, int err, const char *reason)
+{
+	unsigned char buf[PROTO_MSG_MAX];
+	struct proto_answer a;
+	int len;
+
+	memset(&a, 0, sizeof(a));
+	a.err = err;
+	snprintf(a.reason, sizeof(a.reason), "%s", reason);
+	len = proto_encode(op, seq, &a, sizeof(a), buf, sizeof(buf));
+	if (len < 0)
+		die("encode an answer", strerror(-len));
+	if (send(SOCK_FD, buf, (size_t)len, MSG_NOSIGNAL) != len)
+		die("send an answer", strerror(errno));
+}
+
+/*
+ * violation() - answer a protocol violation, log it once and exit 1.
+ * @op: PROTO_ANS | the request op when it decoded, else PROTO_ANS.
+ * @seq: the header's sequence number, 0 when no header arrived.
+ * @err: a positive errno.
+ */
+static void __attribute__((noreturn, format(printf, 4, 5)))
+violation(uint16_t op, uint32_t seq, int err, const char *fmt, ...)
+{
+	char reason[PROTO_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	answer(op, seq, err, reason);
+	die("protocol violation", reason);
+}
+
+/**
+ * close_received_fds() - close every descriptor that came with a message.
+ *
+ * No operation takes descriptors in this version (nfds is 0 throughout
+ * helper_ops[]), so each one is closed at once; an operation declaring some
+ * would take them here instead.
+ *
+ * Return: how many there were, or -1 when other control data came along.
+ */
+static int close_received_fds(struct msghdr *mh)
+{
+	int count = 0, other = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			other = 1;
+			continue;
+		}
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			close(fd);
+			count++;
+		}
+	}
+	return other ? -1 : count;
+}
+
+/* Why proto_decode() refused: one line for the answer and the log. */
+static const char *decode_reason(int r, const struct proto_hdr *h, size_t n,
+				 char *buf, size_t len)
+{
+	if (r == -EPROTONOSUPPORT)
+		snprintf(buf, len, "protocol version %u, helper speaks %u",
+			 h->version, PROTO_VERSION);
+	else if (r == -EOPNOTSUPP)
+		snprintf(buf, len, "unknown operation %u", h->op);
+	else if (n < sizeof(*h))
+		snprintf(buf, len, "message shorter than its header");
+	else if (n > PROTO_MSG_MAX)
+		snprintf(buf, len, "message longer than %d bytes", PROTO_MSG_MAX);
+	else
+		snprintf(buf, len, "message length mismatch");
+	return buf;
+}
+
+/*
+ * serve() - answer requests on SOCK_FD until EOF.
+ *
+ * Every request gets exactly one answer with its sequence number.  Ordering
+ * rules come from the table's flags: hello first and once (a violation
+ * otherwise); OP_ONCE and OP_NEEDS_PRIVATE refuse with EALREADY or EPERM
+ * and serving goes on.
+ */
+static void __attribute__((noreturn)) serve(void)
+{
+	uint32_t tried = 0, succeeded = 0;
+
+	for (;;) {
+		unsigned char buf[PROTO_MSG_MAX + 1];
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		} ctl;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+		struct proto_hdr h = { 0 };
+		const struct helper_op *op;
+		char why[PROTO_REASON_MAX];
+		struct proto_msg m;
+		uint16_t ans_op;
+		ssize_t n;
+		int nfds, r;
+
+		n = recvmsg(SOCK_FD, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("receive a request", strerror(errno));
+		nfds = close_received_fds(&mh);
+		if (n == 0 && nfds == 0 && !(mh.msg_flags & MSG_CTRUNC))
+			helper_exit(0);		/* EOF: the front end is done */
+
+		if ((size_t)n >= sizeof(h))
+			memcpy(&h, buf, sizeof(h));
+		r = (mh.msg_flags & MSG_TRUNC) ? -EBADMSG :
+			proto_decode(buf, (size_t)n, &m);
+		op = r == 0 ? helper_op_find(m.hdr.op) : NULL;
+		ans_op = op ? (uint16_t)(PROTO_ANS | op->op) : PROTO_ANS;
+
+		if (nfds < 0 || (mh.msg_flags & MSG_CTRUNC))
+			violation(ans_op, h.seq, EPROTO, "unexpected control data");
+		if (nfds > 0 && !op)
+			violation(ans_op, h.seq, EPROTO, "unexpected descriptors");
+		if (r < 0)
+			violation(ans_op, h.seq, -r, "%s",
+				  decode_reason(r, &h, (size_t)n, why, sizeof(why)));
+		if (!op)	/* it decoded, so it is an answer op */
+			violation(ans_op, h.seq, EPROTO, "%s is not a request",
+				  proto_op_name(m.hdr.op));
+		if ((unsigned int)nfds != op->nfds)
+			violation(ans_op, h.seq, EPROTO, "%s descriptors",
+				  (unsigned int)nfds > op->nfds ? "unexpected" :
+				  "missing");
+		if (tried == 0 && !(op->flags & OP_FIRST))
+			violation(ans_op, h.seq, EPROTO, "the first request must "
+				  "be hello, not %s", proto_op_name(op->op));
+		if (tried != 0 && (op->flags & OP_FIRST))
+			violation(ans_op, h.seq, EPROTO, "%s sent twice",
+				  proto_op_name(op->op));
+
+		why[0] = '\0';
+		if (proto_validate(&m, why, sizeof(why)) < 0) {
+			char reason[PROTO_REASON_MAX];
+
+			snprintf(reason, sizeof(reason), "%s: %s",
+				 proto_op_name(op->op), why);
+			answer(ans_op, h.seq, EINVAL, reason);
+			continue;
+		}
+		if ((op->flags & OP_ONCE) && (tried & (1u << op->op))) {
+			snprintf(why, sizeof(why), "%s: runs only once",
+				 proto_op_name(op->op));
+			answer(ans_op, h.seq, EALREADY, why);
+			continue;
+		}
+		if ((op->flags & OP_NEEDS_PRIVATE) &&
+		    !(succeeded & (1u << PROTO_REQ_MOUNT_PRIVATE))) {
+			snprintf(why, sizeof(why), "%s: needs mount-private first",
+				 proto_op_name(op->op));
+			answer(ans_op, h.seq, EPERM, why);
+			continue;
+		}
+		tried |= 1u << op->op;
+		nl_kernel_errno = 0;
+		why[0] = '\0';
+		r = op->handler(&m.u, why, sizeof(why));
+		if (r == 0)
+			succeeded |= 1u << op->op;
+		answer(ans_op, h.seq, -r, r == 0 ? "" : why);
+	}
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* True when @fd is a SOCK_SEQPACKET unix socket, as hckns passes it. */
+static bool is_seqpacket_unix(int fd)
+{
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return false;
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return false;
+	return type == SOCK_SEQPACKET && domain == AF_UNIX;
+}
+
+/*
+ * Keep CAP_NET_ADMIN and CAP_SYS_ADMIN, effective, permitted and bounding;
+ * drop everything else.  capng_apply() shrinks the bounding set first, while
+ * CAP_SETPCAP is still effective, then sets the capabilities (dropping
+ * CAP_SETPCAP), then clears the ambient set.
+ */
+static void drop_privileges(void)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+			  CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_SYS_ADMIN,
+			  -1) < 0)
+		die("capabilities", "cannot select CAP_NET_ADMIN and CAP_SYS_ADMIN");
+	if (capng_apply(CAPNG_SELECT_ALL) < 0)
+		die("capabilities", "cannot drop the others");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("no_new_privs", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("set non-dumpable", strerror(errno));
+}
+
+/*
+ * Ask the kernel, not libcap-ng's cache, what we hold now, and fail closed
+ * on anything beyond the two capabilities.
+ */
+static void verify_privileges(void)
+{
+	const uint64_t keep = (1ull << CAP_NET_ADMIN) | (1ull << CAP_SYS_ADMIN);
+	char what[64];
+
+	if (capng_get_caps_process() < 0)
+		die("capabilities", "cannot read them back");
+	for (unsigned int c = 0; c < 64; c++) {
+		int want = (keep >> c) & 1;
+		int bnd = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+
+		/* EINVAL: past the kernel's last capability (ours are below). */
+		if (bnd < 0 && errno == EINVAL && c > CAP_SYS_ADMIN)
+			break;
+		snprintf(what, sizeof(what), "capability %u", c);
+		if (bnd < 0)
+			die(what, strerror(errno));
+		if (bnd != want ||
+		    capng_have_capability(CAPNG_EFFECTIVE, c) != want ||
+		    capng_have_capability(CAPNG_PERMITTED, c) != want ||
+		    capng_have_capability(CAPNG_INHERITABLE, c) != 0 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) != 0)
+			die(what, want ? "not held as it must be" : "still held");
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		die("no_new_privs", "not set");
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		die("non-dumpable", "not set");
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	(void)argv;
+	if (argc != 1 || !is_seqpacket_unix(SOCK_FD)) {
+		dprintf(STDERR_FILENO, "hckns-helper: this program is started "
+			"by hckns, not by hand\n");
+		return 2;
+	}
+	if (close_range(SOCK_FD + 1, ~0u, 0) < 0)
+		die("close inherited descriptors", strerror(errno));
+	/* Second line of defence; EOF on the socket is the first. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die("parent-death signal", strerror(errno));
+	/* The modes in helper_op_resolv_set() are meant exactly. */
+	umask(022);
+	drop_privileges();
+	verify_privileges();
+
+	nl = nl_socket_alloc();
+	if (!nl)
+		die("netlink socket", strerror(ENOMEM));
+	r = nl_connect(nl, NETLINK_ROUTE);
+	if (r < 0)
+		die("netlink socket", nl_geterror(r));
+	r = nl_socket_modify_err_cb(nl, NL_CB_CUSTOM, nl_keep_errno,
+				    &nl_kernel_errno);
+	if (r < 0)
+		die("netlink socket", nl_geterror(r));
+	serve();
+}
