@@ -1,0 +1,56 @@
+#!/bin/bash
+# The integration suite, as `make check` runs it.
+#
+# As a normal user: runs the suite as that user.
+# As root: runs it as root, then as the unprivileged user hckns-test (created
+# here if missing), because hckns is for unprivileged users and must be
+# proven so.  For that, /dev/net/tun is made mode 0666 (the usual
+# distribution default) when it is not already, and the binaries and tests
+# are staged in a temporary directory that user can read.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${HCKNS:?HCKNS must point to the built hckns}"
+helper="$(dirname "$HCKNS")/hckns-helper"
+test_user=${HCKNS_TEST_USER:-hckns-test}
+
+if [ "$(id -u)" != 0 ]; then
+	exec "$here/suite.sh" "$@"
+fi
+
+stage=$(mktemp -d /tmp/hckns-stage.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bin" "$stage/tests"
+cp "$HCKNS" "$helper" "$stage/bin/"
+cp -r "$here" "$stage/tests/integration"
+chmod -R a+rX "$stage"
+
+if ! id "$test_user" >/dev/null 2>&1; then
+	echo "run-all: creating the unprivileged user $test_user for the tests"
+	useradd --system --no-create-home --shell /bin/bash "$test_user" || exit 1
+fi
+tun_mode=$(stat -c %a /dev/net/tun 2>/dev/null || echo missing)
+if [ "$tun_mode" != 666 ]; then
+	echo "run-all: /dev/net/tun is mode $tun_mode; setting it to 0666, the usual distribution default, so that slirp4netns works for an unprivileged user"
+	[ -e /dev/net/tun ] || { modprobe tun 2>/dev/null; mkdir -p /dev/net; mknod -m 0666 /dev/net/tun c 10 200; }
+	chmod 0666 /dev/net/tun
+fi
+
+totals() { sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$1"; }
+
+echo "== integration tests as root"
+HCKNS="$stage/bin/hckns" "$stage/tests/integration/suite.sh" "$@" | tee "$stage/root.log"
+echo "== integration tests as $test_user (uid $(id -u "$test_user"))"
+home="$stage/home"
+mkdir -p "$home" && chown "$test_user" "$home"
+env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$home" \
+	TMPDIR=/tmp TERM="${TERM:-dumb}" HCKNS="$stage/bin/hckns" \
+	HCKNS_TEST_TIMEOUT="${HCKNS_TEST_TIMEOUT:-60}" \
+	setpriv --reuid="$test_user" --regid="$test_user" --clear-groups \
+	"$stage/tests/integration/suite.sh" "$@" | tee "$stage/user.log"
+
+read -r p1 f1 s1 < <(totals "$stage/root.log")
+read -r p2 f2 s2 < <(totals "$stage/user.log")
+p=$(( ${p1:-0} + ${p2:-0} )); f=$(( ${f1:-0} + ${f2:-0} )); s=$(( ${s1:-0} + ${s2:-0} ))
+[ -n "${f1:-}" ] && [ -n "${f2:-}" ] || { echo "run-all: a suite did not finish"; f=$((f + 1)); }
+echo "integration: $p passed, $f failed, $s skipped"
+[ "$f" = 0 ]
