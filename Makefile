@@ -59,12 +59,20 @@ $(UNIT): $(call obj,$(UNIT_SRC) $(FE_SRC) $(PROTO_SRC))
 
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
-check: all $(UNIT)
+check: all $(UNIT) check-fuzz-corpus
 	$(UNIT)
 	HCKNS=$(abspath $(HCKNS)) tests/integration/run-all.sh
 
-check-unit: $(UNIT)
+check-unit: $(UNIT) check-fuzz-corpus
 	$(UNIT)
+
+# Every fuzz seed through the harness, without libFuzzer (tests/fuzz/).
+FUZZ_REPLAY := $(BUILDDIR)/fuzz-replay
+$(FUZZ_REPLAY): $(call obj,tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(PROTO_SRC))
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS)
+
+check-fuzz-corpus: $(FUZZ_REPLAY)
+	$(FUZZ_REPLAY) tests/fuzz/corpus/proto
 
 check-integration: all
 	HCKNS=$(abspath $(HCKNS)) tests/integration/run-all.sh
@@ -95,4 +103,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: all check check-unit check-integration asan valgrind fuzz install uninstall clean
+.PHONY: all check check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer harness for the protocol decoder: what the helper does with
+ * every datagram it receives, before it acts on anything.
+ *
+ * Built two ways: with clang -fsanitize=fuzzer,address,undefined by
+ * tests/fuzz/Makefile, and without libFuzzer together with replay.c, so that
+ * `make check-unit` replays the corpus as a regression test.
+ *
+ * The invariants are checked with FUZZ_CHECK(), not assert(), so that they
+ * hold in every build, NDEBUG or not.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "hckns/proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CHECK(cond)                                                  \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n",  \
+				__FILE__, __LINE__, #cond);               \
+			abort();                                          \
+		}                                                         \
+	} while (0)
+
+/* A reason buffer with guard bytes after it. */
+#define GUARD 16
+#define GUARD_BYTE 0xa5
+
+/* The reasons for every whylen must agree with the full one. */
+static void check_validate(const struct proto_msg *m)
+{
+	static const size_t lens[] = { 0, 1, 2, 7, 32, PROTO_REASON_MAX };
+	char full[PROTO_REASON_MAX + GUARD];
+	char why[PROTO_REASON_MAX + GUARD];
+	int r, r2;
+
+	memset(full, GUARD_BYTE, sizeof(full));
+	r = proto_validate(m, full, PROTO_REASON_MAX);
+	FUZZ_CHECK(r == 0 || r == -EINVAL);
+	for (size_t k = PROTO_REASON_MAX; k < sizeof(full); k++)
+		FUZZ_CHECK((unsigned char)full[k] == GUARD_BYTE);
+	FUZZ_CHECK(memchr(full, '\0', PROTO_REASON_MAX) != NULL);
+	/* A refusal says why; success leaves an empty reason. */
+	FUZZ_CHECK(r == 0 ? full[0] == '\0' : full[0] != '\0');
+	/* Answers are never requests. */
+	if (m->hdr.op & PROTO_ANS)
+		FUZZ_CHECK(r == -EINVAL);
+
+	FUZZ_CHECK(proto_validate(m, NULL, 0) == r);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i];
+
+		memset(why, GUARD_BYTE, sizeof(why));
+		r2 = proto_validate(m, why, n);
+		FUZZ_CHECK(r2 == r);
+		/* Never a byte past whylen. */
+		for (size_t k = n; k < sizeof(why); k++)
+			FUZZ_CHECK((unsigned char)why[k] == GUARD_BYTE);
+		if (n == 0)
+			continue;
+		/* Truncated, NUL-terminated, a prefix of the full reason. */
+		FUZZ_CHECK(memchr(why, '\0', n) != NULL);
+		FUZZ_CHECK(strncmp(why, full, n - 1) == 0);
+	}
+}
+
+/* A name in a valid request is valid, and proto_set_ifname() rebuilds it. */
+static void check_name(const char name[PROTO_IFNAMSIZ])
+{
+	char copy[PROTO_IFNAMSIZ];
+
+	FUZZ_CHECK(proto_ifname_check(name) == NULL);
+	FUZZ_CHECK(proto_set_ifname(copy, name) == 0);
+	FUZZ_CHECK(memcmp(copy, name, PROTO_IFNAMSIZ) == 0);
+}
+
+static void check_valid_request(const struct proto_msg *m)
+{
+	const union proto_payload *u = &m->u;
+
+	switch ((enum proto_op)m->hdr.op) {
+	case PROTO_REQ_HELLO:
+	case PROTO_REQ_BRNF_DISABLE:
+	case PROTO_REQ_MOUNT_PRIVATE:
+		break;
+	case PROTO_REQ_LINK_UP:
+	case PROTO_REQ_BRIDGE_ADD:
+		check_name(u->link.ifname);
+		break;
+	case PROTO_REQ_LINK_ENSLAVE:
+		check_name(u->enslave.ifname);
+		check_name(u->enslave.master);
+		FUZZ_CHECK(strcmp(u->enslave.ifname, u->enslave.master) != 0);
+		break;
+	case PROTO_REQ_LINK_SET_MTU:
+		check_name(u->mtu.ifname);
+		FUZZ_CHECK(u->mtu.mtu >= PROTO_MTU_MIN &&
+			   u->mtu.mtu <= PROTO_MTU_MAX);
+		break;
+	case PROTO_REQ_ADDR_ADD:
+		check_name(u->addr.ifname);
+		FUZZ_CHECK(u->addr.family == AF_INET ||
+			   u->addr.family == AF_INET6);
+		FUZZ_CHECK(u->addr.prefixlen <=
+			   (u->addr.family == AF_INET ? 32 : 128));
+		FUZZ_CHECK(u->addr.pad[0] == 0 && u->addr.pad[1] == 0);
+		break;
+	case PROTO_REQ_ROUTE_ADD:
+		check_name(u->route.ifname);
+		FUZZ_CHECK(u->route.family == AF_INET ||
+			   u->route.family == AF_INET6);
+		FUZZ_CHECK(u->route.dst_len <=
+			   (u->route.family == AF_INET ? 32 : 128));
+		FUZZ_CHECK(u->route.pad[0] == 0 && u->route.pad[1] == 0);
+		break;
+	case PROTO_REQ_RESOLV_SET:
+		FUZZ_CHECK(u->resolv.family == AF_INET ||
+			   u->resolv.family == AF_INET6);
+		break;
+	case PROTO_REQ__END:
+	default:
+		FUZZ_CHECK(!"validate accepted an op that is not a request");
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proto_msg m;
+	uint8_t again[PROTO_MSG_MAX + GUARD];
+	const char *name;
+	long plen;
+	int r;
+
+	/*
+	 * The validator must be safe on any bytes at all, even ones that did
+	 * not come through proto_decode() (a caller that forgot it).
+	 */
+	memset(&m, 0, sizeof(m));
+	if (size)
+		memcpy(&m, data, size < sizeof(m) ? size : sizeof(m));
+	check_validate(&m);
+	if (proto_validate(&m, NULL, 0) == 0)
+		check_valid_request(&m);
+
+	memset(&m, GUARD_BYTE, sizeof(m));
+	r = proto_decode(data, size, &m);
+	if (r < 0) {
+		FUZZ_CHECK(r == -EBADMSG || r == -EPROTONOSUPPORT ||
+			   r == -EOPNOTSUPP);
+		/* Whatever the header says, these sizes are never messages. */
+		if (size < sizeof(struct proto_hdr) || size > PROTO_MSG_MAX)
+			FUZZ_CHECK(r == -EBADMSG);
+		return 0;
+	}
+	FUZZ_CHECK(r == 0);
+
+	/* Framing: exactly a header and the op's payload, nothing else. */
+	plen = proto_payload_size(m.hdr.op);
+	FUZZ_CHECK(plen >= 0);
+	FUZZ_CHECK(size == sizeof(m.hdr) + (size_t)plen);
+	FUZZ_CHECK(size <= PROTO_MSG_MAX);
+	FUZZ_CHECK(m.hdr.version == PROTO_VERSION);
+	FUZZ_CHECK(m.hdr.len == (uint32_t)plen);
+	FUZZ_CHECK(memcmp(&m.hdr, data, sizeof(m.hdr)) == 0);
+	FUZZ_CHECK(memcmp(&m.u, data + sizeof(m.hdr), (size_t)plen) == 0);
+	/* Nothing stale past the payload. */
+	for (size_t k = (size_t)plen; k < sizeof(m.u); k++)
+		FUZZ_CHECK(((const uint8_t *)&m.u)[k] == 0);
+	if (m.hdr.op & PROTO_ANS) {
+		FUZZ_CHECK(memchr(m.u.answer.reason, '\0',
+				  sizeof(m.u.answer.reason)) != NULL);
+		FUZZ_CHECK(m.u.answer.err >= 0);
+	}
+
+	name = proto_op_name(m.hdr.op);
+	FUZZ_CHECK(name != NULL && strcmp(name, "unknown") != 0);
+	FUZZ_CHECK((strncmp(name, "answer:", 7) == 0) ==
+		   ((m.hdr.op & PROTO_ANS) != 0));
+
+	check_validate(&m);
+	if (proto_validate(&m, NULL, 0) == 0)
+		check_valid_request(&m);
+
+	/* Encoding the decoded message reproduces the input bytes exactly. */
+	memset(again, GUARD_BYTE, sizeof(again));
+	r = proto_encode(m.hdr.op, m.hdr.seq, plen ? &m.u : NULL, (size_t)plen,
+			 again, PROTO_MSG_MAX);
+	FUZZ_CHECK(r >= 0 && (size_t)r == size);
+	FUZZ_CHECK(memcmp(again, data, size) == 0);
+	for (size_t k = size; k < sizeof(again); k++)
+		FUZZ_CHECK(again[k] == GUARD_BYTE);
+	/* Into exactly enough room, and not one byte less. */
+	FUZZ_CHECK(proto_encode(m.hdr.op, m.hdr.seq, plen ? &m.u : NULL,
+				(size_t)plen, again, size) == r);
+	FUZZ_CHECK(proto_encode(m.hdr.op, m.hdr.seq, plen ? &m.u : NULL,
+				(size_t)plen, again, size - 1) == -EINVAL);
+	/* And it decodes to the same message. */
+	{
+		struct proto_msg m2;
+
+		memset(&m2, 0, sizeof(m2));
+		FUZZ_CHECK(proto_decode(again, size, &m2) == 0);
+		FUZZ_CHECK(memcmp(&m2, &m, sizeof(m)) == 0);
+	}
+	return 0;
+}
