@@ -22,13 +22,14 @@ ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS     += -fsanitize=address,undefined
 endif
 
+# Not needed (and maybe not installed yet) for `make deps`.
+ifneq ($(MAKECMDGOALS),deps)
 NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-route-3.0)
 NL_LIBS     := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
 CAPNG_LIBS  := $(shell $(PKG_CONFIG) --libs libcap-ng)
-
-
 CHECK_CFLAGS:= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check)
+endif
 
 PROTO_SRC   := protocol/proto.c
 HELPER_SRC  := helper/hckns-helper.c
@@ -89,6 +90,15 @@ valgrind: all $(UNIT)
 fuzz:
 	$(MAKE) -C tests/fuzz run
 
+# Debian/Ubuntu packages to build, run and test (sudo when not root).
+DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
+        libcap-ng-dev check slirp4netns iproute2 busybox jq tmux clang \
+        valgrind util-linux passwd
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/hckns $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(HCKNS) $(DESTDIR)$(BINDIR)/hckns
@@ -103,4 +113,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: all check check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
+.PHONY: deps all check check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
