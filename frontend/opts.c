@@ -86,14 +86,22 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 				 "'hckns --help'", argv[optind - 1]);
 			return -EINVAL;
 		case '?':
-		default:
-			if (optopt)
+		default: {
+			const char *arg = argv[optind - 1];
+			const char *eq = strchr(arg, '=');
+
+			if (strncmp(arg, "--", 2) == 0 && eq)
+				snprintf(err, errlen, "option '%.*s' takes no "
+					 "value; see 'hckns --help'",
+					 (int)(eq - arg), arg);
+			else if (strncmp(arg, "--", 2) == 0)
+				snprintf(err, errlen, "unknown option '%s'; see "
+					 "'hckns --help'", arg);
+			else
 				snprintf(err, errlen, "unknown option '-%c'; see "
 					 "'hckns --help'", optopt);
-			else
-				snprintf(err, errlen, "unknown option '%s'; see "
-					 "'hckns --help'", argv[optind - 1]);
 			return -EINVAL;
+		}
 		}
 	}
 	if (optind < argc)

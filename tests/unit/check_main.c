@@ -16,6 +16,7 @@
 
 static Suite *(*const suites[])(void) = {
 	make_proto_suite,
+	make_frontend_suite,
 };
 
 int main(void)

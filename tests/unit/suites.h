@@ -10,5 +10,6 @@
 #include <check.h>
 
 Suite *make_proto_suite(void);		/* test_proto.c */
+Suite *make_frontend_suite(void);	/* test_frontend.c */
 
 #endif

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of the front end's pure parts: options, topology, paths. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../frontend/fe.h"
+#include "suites.h"
+
+/* ---- options ---------------------------------------------------------- */
+
+static int parse(struct fe_opts *o, char *err, const char *env, ...)
+{
+	static char *argv[32];
+	va_list ap;
+	int argc = 0;
+	char *a;
+
+	argv[argc++] = "hckns";
+	va_start(ap, env);
+	while ((a = va_arg(ap, char *)) != NULL && argc < 31)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return fe_parse_opts(argc, argv, env, o, err, 256);
+}
+
+START_TEST(test_opts_defaults)
+{
+	struct fe_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, NULL, NULL), 0);
+	ck_assert_uint_eq(o.mtu, 1500);
+	ck_assert(!o.verbose && !o.host_loopback && !o.help && !o.version);
+	ck_assert_ptr_null(o.argv);
+}
+END_TEST
+
+START_TEST(test_opts_all)
+{
+	struct fe_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, NULL, "-v", "--host-loopback",
+			       "--mtu", "65520", "--", "ip", "-br", "a", NULL), 0);
+	ck_assert(o.verbose && o.host_loopback);
+	ck_assert_uint_eq(o.mtu, 65520);
+	ck_assert_str_eq(o.argv[0], "ip");
+	ck_assert_str_eq(o.argv[1], "-br");
+	ck_assert_str_eq(o.argv[2], "a");
+	ck_assert_ptr_null(o.argv[3]);
+	ck_assert_int_eq(parse(&o, err, NULL, "--mtu=9000", NULL), 0);
+	ck_assert_uint_eq(o.mtu, 9000);
+}
+END_TEST
+
+START_TEST(test_opts_command_options_untouched)
+{
+	struct fe_opts o;
+	char err[256];
+
+	/* Options after the command belong to the command. */
+	ck_assert_int_eq(parse(&o, err, NULL, "sh", "-v", "--mtu", "1", NULL), 0);
+	ck_assert(!o.verbose);
+	ck_assert_uint_eq(o.mtu, 1500);
+	ck_assert_str_eq(o.argv[0], "sh");
+	ck_assert_str_eq(o.argv[1], "-v");
+}
+END_TEST
+
+START_TEST(test_opts_help_version)
+{
+	struct fe_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, NULL, "--help", NULL), 0);
+	ck_assert(o.help);
+	ck_assert_int_eq(parse(&o, err, NULL, "-h", NULL), 0);
+	ck_assert(o.help);
+	ck_assert_int_eq(parse(&o, err, NULL, "-V", NULL), 0);
+	ck_assert(o.version);
+	ck_assert_int_eq(parse(&o, err, NULL, "--version", NULL), 0);
+	ck_assert(o.version);
+}
+END_TEST
+
+START_TEST(test_opts_env_verbose)
+{
+	struct fe_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, "1", NULL), 0);
+	ck_assert(o.verbose);
+	ck_assert_int_eq(parse(&o, err, "0", NULL), 0);
+	ck_assert(!o.verbose);
+	ck_assert_int_eq(parse(&o, err, "", NULL), 0);
+	ck_assert(!o.verbose);
+}
+END_TEST
+
+static const struct {
+	const char *a, *b;
+	const char *msg;
+} bad_opts[] = {
+	{ "--bogus", NULL, "unknown option '--bogus'" },
+	{ "-x", NULL, "unknown option '-x'" },
+	{ "--mtu", NULL, "option '--mtu' needs a value" },
+	{ "--mtu", "575", "invalid --mtu '575'" },
+	{ "--mtu", "65522", "invalid --mtu '65522'" },
+	{ "--mtu", "15x", "invalid --mtu '15x'" },
+	{ "--mtu", "-1", "invalid --mtu '-1'" },
+	{ "--mtu", "", "invalid --mtu ''" },
+	{ "--mtu", "99999999999999999999", "invalid --mtu" },
+	{ "--help=x", NULL, "option '--help' takes no value" },
+	{ "--host-loopback=1", NULL, "option '--host-loopback' takes no value" },
+	{ "-vx", NULL, "unknown option '-x'" },
+};
+
+START_TEST(test_opts_bad)
+{
+	struct fe_opts o;
+	char err[256] = "";
+
+	ck_assert_int_eq(parse(&o, err, NULL, bad_opts[_i].a, bad_opts[_i].b,
+			       NULL), -EINVAL);
+	ck_assert_msg(strstr(err, bad_opts[_i].msg) != NULL,
+		      "'%s' does not contain '%s'", err, bad_opts[_i].msg);
+	ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+START_TEST(test_parse_uint)
+{
+	unsigned int v = 0;
+
+	ck_assert_int_eq(fe_parse_uint("68", 68, 100, &v), 0);
+	ck_assert_uint_eq(v, 68);
+	ck_assert_int_eq(fe_parse_uint("100", 68, 100, &v), 0);
+	ck_assert_int_eq(fe_parse_uint("101", 68, 100, &v), -ERANGE);
+	ck_assert_int_eq(fe_parse_uint("67", 68, 100, &v), -ERANGE);
+	ck_assert_int_eq(fe_parse_uint("+70", 68, 100, &v), -EINVAL);
+	ck_assert_int_eq(fe_parse_uint(" 70", 68, 100, &v), -EINVAL);
+	ck_assert_int_eq(fe_parse_uint("70 ", 68, 100, &v), -EINVAL);
+	ck_assert_int_eq(fe_parse_uint(NULL, 68, 100, &v), -EINVAL);
+}
+END_TEST
+
+/* ---- topology --------------------------------------------------------- */
+
+static const struct fe_step *find(const struct fe_step *s, int n, uint16_t op,
+				  const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		const char *ifname = NULL;
+
+		if (s[i].op != op)
+			continue;
+		switch (op) {
+		case PROTO_REQ_LINK_UP:
+		case PROTO_REQ_BRIDGE_ADD:
+			ifname = s[i].p.link.ifname;
+			break;
+		case PROTO_REQ_LINK_SET_MTU:
+			ifname = s[i].p.mtu.ifname;
+			break;
+		case PROTO_REQ_ADDR_ADD:
+			ifname = s[i].p.addr.ifname;
+			break;
+		case PROTO_REQ_ROUTE_ADD:
+			ifname = s[i].p.route.ifname;
+			break;
+		case PROTO_REQ_LINK_ENSLAVE:
+			ifname = s[i].p.enslave.ifname;
+			break;
+		default:
+			break;
+		}
+		if (!name || (ifname && strcmp(ifname, name) == 0))
+			return &s[i];
+	}
+	return NULL;
+}
+
+static int index_of(const struct fe_step *s, const struct fe_step *x)
+{
+	return (int)(x - s);
+}
+
+START_TEST(test_topology_default)
+{
+	static const char *const bridges[] = { "br_world", "br_ctrl", "br_test",
+					       "br_debug" };
+	struct fe_opts o = { .mtu = 1500 };
+	struct fe_step s[64];
+	const struct fe_step *x, *y;
+	char why[128];
+	int n = fe_topology_steps(&o, s, 64);
+
+	ck_assert_int_gt(n, 0);
+	/* Every step is a valid request. */
+	for (int i = 0; i < n; i++) {
+		struct proto_msg m = { .hdr = { .op = s[i].op } };
+
+		ck_assert_int_eq((long)s[i].plen, proto_payload_size(s[i].op));
+		memcpy(&m.u, &s[i].p, s[i].plen);
+		ck_assert_msg(proto_validate(&m, why, sizeof(why)) == 0,
+			      "step %d (%s): %s", i, s[i].what, why);
+	}
+	/* The mount namespace is made private before anything mounts. */
+	ck_assert_int_eq(s[0].op, PROTO_REQ_MOUNT_PRIVATE);
+	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(x->p.resolv.family, AF_INET);
+	ck_assert_mem_eq(x->p.resolv.addr, ((uint8_t[]){ 10, 0, 2, 3 }), 4);
+	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_LINK_UP, "lo"));
+	for (size_t i = 0; i < 4; i++) {
+		x = find(s, n, PROTO_REQ_BRIDGE_ADD, bridges[i]);
+		y = find(s, n, PROTO_REQ_LINK_UP, bridges[i]);
+		ck_assert_ptr_nonnull(x);
+		ck_assert_ptr_nonnull(y);
+		ck_assert_int_lt(index_of(s, x), index_of(s, y));
+		ck_assert(!x->needs_tap && !y->needs_tap);
+	}
+	x = find(s, n, PROTO_REQ_ADDR_ADD, "br_world");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_mem_eq(x->p.addr.addr, ((uint8_t[]){ 10, 0, 2, 100 }), 4);
+	ck_assert_int_eq(x->p.addr.prefixlen, 24);
+	x = find(s, n, PROTO_REQ_ADDR_ADD, "br_ctrl");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_mem_eq(x->p.addr.addr, ((uint8_t[]){ 192, 168, 100, 100 }), 4);
+	ck_assert_ptr_null(find(s, n, PROTO_REQ_ADDR_ADD, "br_test"));
+	ck_assert_ptr_null(find(s, n, PROTO_REQ_ADDR_ADD, "br_debug"));
+	x = find(s, n, PROTO_REQ_ROUTE_ADD, "br_world");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(x->p.route.dst_len, 0);
+	ck_assert_mem_eq(x->p.route.gateway, ((uint8_t[]){ 10, 0, 2, 2 }), 4);
+	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_BRNF_DISABLE, NULL));
+	/* The tap: its MTU, then enslaved, then up; only these need it. */
+	x = find(s, n, PROTO_REQ_LINK_ENSLAVE, "tap_host");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_str_eq(x->p.enslave.master, "br_world");
+	for (int i = 0; i < n; i++) {
+		bool tap = strstr(s[i].what, "tap_host") != NULL;
+
+		ck_assert_msg(s[i].needs_tap == tap, "step %s", s[i].what);
+	}
+	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host")),
+			 index_of(s, x));
+	ck_assert_int_lt(index_of(s, x),
+			 index_of(s, find(s, n, PROTO_REQ_LINK_UP, "tap_host")));
+}
+END_TEST
+
+START_TEST(test_topology_mtu)
+{
+	struct fe_opts o = { .mtu = 65520 };
+	struct fe_step s[64];
+	int n = fe_topology_steps(&o, s, 64);
+	const struct fe_step *x;
+
+	x = find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(x->p.mtu.mtu, 65520);
+	x = find(s, n, PROTO_REQ_LINK_SET_MTU, "br_world");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(x->p.mtu.mtu, 65520);
+}
+END_TEST
+
+START_TEST(test_topology_nospace)
+{
+	struct fe_opts o = { .mtu = 1500 };
+	struct fe_step s[64];
+	int n = fe_topology_steps(&o, s, 64);
+
+	ck_assert_int_gt(n, 1);
+	ck_assert_int_eq(fe_topology_steps(&o, s, (size_t)n - 1), -ENOSPC);
+	ck_assert_int_eq(fe_topology_steps(&o, s, (size_t)n), n);
+}
+END_TEST
+
+/* ---- runtime directory and paths -------------------------------------- */
+
+START_TEST(test_runtime_base)
+{
+	char dir[] = "/tmp/hckns-unit.XXXXXX", out[4096];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* An XDG_RUNTIME_DIR of ours is used. */
+	ck_assert_int_eq(fe_runtime_base(dir, "/var/tmp", getuid(), out,
+					 sizeof(out)), 0);
+	ck_assert_str_eq(out, strcat(strcpy((char[4200]){ 0 }, dir), "/hckns"));
+	/* Someone else's, a relative one or none: TMPDIR, else /tmp. */
+	ck_assert_int_eq(fe_runtime_base(dir, "/var/tmp", getuid() + 1, out,
+					 sizeof(out)), 0);
+	snprintf(dir, sizeof(dir), "/var/tmp/hckns-%u", getuid() + 1);
+	ck_assert_str_eq(out, dir);
+	ck_assert_int_eq(fe_runtime_base("relative", NULL, 7, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "/tmp/hckns-7");
+	ck_assert_int_eq(fe_runtime_base(NULL, "", 7, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "/tmp/hckns-7");
+	ck_assert_int_eq(fe_runtime_base(NULL, "/tmp", 7, out, 5), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_runtime_create)
+{
+	char base[] = "/tmp/hckns-unit.XXXXXX", dir[4096], why[512], longb[300];
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	ck_assert_int_eq(fe_runtime_create(base, "42", dir, sizeof(dir), why,
+					   sizeof(why)), 0);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	/* A stale directory of the same name is replaced. */
+	ck_assert_int_eq(mkdir(strcat(strcpy((char[4200]){ 0 }, dir), "/old"),
+			       0700), 0);
+	ck_assert_int_eq(fe_runtime_create(base, "42", dir, sizeof(dir), why,
+					   sizeof(why)), 0);
+	ck_assert_int_ne(access(strcat(strcpy((char[4200]){ 0 }, dir), "/old"),
+				F_OK), 0);
+	/* Too long for sun_path. */
+	memset(longb, 'x', sizeof(longb));
+	longb[0] = '/';
+	longb[100] = '\0';
+	ck_assert_int_eq(fe_runtime_create(longb, "42", dir, sizeof(dir), why,
+					   sizeof(why)), -ENAMETOOLONG);
+	ck_assert_ptr_nonnull(strstr(why, "too long for a unix socket path"));
+	/* A base that is not private. */
+	chmod(base, 0755);
+	ck_assert_int_eq(fe_runtime_create(base, "43", dir, sizeof(dir), why,
+					   sizeof(why)), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "not a private directory"));
+	fe_rm_rf(base);
+	ck_assert_int_ne(access(base, F_OK), 0);
+}
+END_TEST
+
+/* Write ROOT/sys/NAME, creating its directories. */
+static void write_sysctl(const char *root, const char *name, const char *v)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/%s", root, name);
+	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(v, f);
+	fclose(f);
+}
+
+START_TEST(test_userns_advice)
+{
+	char root[] = "/tmp/hckns-unit.XXXXXX", buf[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	fe_userns_advice(root, EPERM, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "Operation not permitted"));
+	write_sysctl(root, "kernel/apparmor_restrict_unprivileged_userns", "1\n");
+	fe_userns_advice(root, EPERM, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "AppArmor"));
+	write_sysctl(root, "kernel/unprivileged_userns_clone", "0\n");
+	fe_userns_advice(root, EPERM, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "kernel.unprivileged_userns_clone=1"));
+	write_sysctl(root, "user/max_user_namespaces", "0\n");
+	fe_userns_advice(root, ENOSPC, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "user.max_user_namespaces=15000"));
+	write_sysctl(root, "user/max_user_namespaces", "100\n");
+	write_sysctl(root, "kernel/unprivileged_userns_clone", "1\n");
+	write_sysctl(root, "kernel/apparmor_restrict_unprivileged_userns", "0\n");
+	fe_userns_advice(root, ENOSPC, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "too many user namespaces"));
+	ck_assert_ptr_null(strchr(buf, '\n'));
+	fe_rm_rf(root);
+}
+END_TEST
+
+START_TEST(test_find_in_path)
+{
+	char dir[] = "/tmp/hckns-unit.XXXXXX", path[600], out[4096];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "/nonexistent:%s", dir);
+	ck_assert_int_eq(fe_find_in_path("tool", path, out, sizeof(out)), -ENOENT);
+	fd = open(strcat(strcpy((char[700]){ 0 }, dir), "/tool"),
+		  O_CREAT | O_WRONLY, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	if (geteuid() != 0)	/* root may execute anything */
+		ck_assert_int_eq(fe_find_in_path("tool", path, out, sizeof(out)),
+				 -EACCES);
+	chmod(strcat(strcpy((char[700]){ 0 }, dir), "/tool"), 0755);
+	ck_assert_int_eq(fe_find_in_path("tool", path, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, strcat(strcpy((char[700]){ 0 }, dir), "/tool"));
+	ck_assert_int_eq(fe_find_in_path("sh", NULL, out, sizeof(out)), 0);
+	fe_rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_exit_code)
+{
+	char buf[128];
+
+	ck_assert_int_eq(fe_exit_code(3 << 8), 3);
+	ck_assert_int_eq(fe_exit_code(9), 137);
+	ck_assert_int_eq(fe_exit_code(2), 130);
+	fe_describe_status(9, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "killed by signal 9 (Killed)");
+	fe_describe_status(1 << 8, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "exited with status 1");
+}
+END_TEST
+
+Suite *make_frontend_suite(void)
+{
+	Suite *s = suite_create("frontend");
+	TCase *tc = tcase_create("opts");
+
+	tcase_add_test(tc, test_opts_defaults);
+	tcase_add_test(tc, test_opts_all);
+	tcase_add_test(tc, test_opts_command_options_untouched);
+	tcase_add_test(tc, test_opts_help_version);
+	tcase_add_test(tc, test_opts_env_verbose);
+	tcase_add_loop_test(tc, test_opts_bad, 0,
+			    sizeof(bad_opts) / sizeof(*bad_opts));
+	tcase_add_test(tc, test_parse_uint);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("topology");
+	tcase_add_test(tc, test_topology_default);
+	tcase_add_test(tc, test_topology_mtu);
+	tcase_add_test(tc, test_topology_nospace);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("paths");
+	tcase_add_test(tc, test_runtime_base);
+	tcase_add_test(tc, test_runtime_create);
+	tcase_add_test(tc, test_userns_advice);
+	tcase_add_test(tc, test_find_in_path);
+	tcase_add_test(tc, test_exit_code);
+	suite_add_tcase(s, tc);
+	return s;
+}
