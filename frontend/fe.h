@@ -26,8 +26,8 @@ void fe_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fe_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * fe_clone() - fork a child, optionally into new namespaces.
- * @flags: CLONE_NEW* flags (0 for a plain fork).
+ * fe_clone() - fork a child and get a pidfd of it.
+ * @flags: extra clone3 flags; only 0 has a fallback where clone3 is missing.
  * @pidfd: receives a pidfd (O_CLOEXEC) of the child in the parent.
  *
  * Return: as fork(2): the pid in the parent, 0 in the child, -errno.

@@ -18,16 +18,30 @@
 /* The helper finds its socket here (helper/hckns-helper.c). */
 #define HELPER_SOCK_FD 3
 
+/* What the child tells the parent once it has its namespaces. */
+#define CHILD_UNSHARED 'u'
+
 static void __attribute__((noreturn))
-child_exec_helper(const char *path, int sock, int gate, int stderr_fd)
+child_exec_helper(const char *path, int sock, int report, int gate,
+		  int stderr_fd)
 {
 	char c;
 	int null;
 
 	/*
-	 * Wait until the parent has written our id maps; EOF without a byte
-	 * means it gave up.
+	 * New namespaces for this process, which becomes their first one.
+	 * The user namespace is created first, so we own the others.
 	 */
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0) {
+		int e = errno;
+
+		fe_write_all(report, &e, sizeof(e));
+		_exit(FE_EXIT_FAILURE);
+	}
+	c = CHILD_UNSHARED;
+	if (write(report, &c, 1) != 1)
+		_exit(FE_EXIT_FAILURE);
+	/* Wait for our id maps; EOF without a byte means the parent gave up. */
 	if (read(gate, &c, 1) != 1)
 		_exit(FE_EXIT_FAILURE);
 	/* Its own session: a terminal's Ctrl-C or hangup is not for it. */
@@ -77,11 +91,35 @@ static int write_maps(pid_t pid, const struct fe_idmap *map, char *why,
 	return 0;
 }
 
+/* Wait for the child to have its namespaces.  Return: 0 or -errno. */
+static int wait_unshared(int report, char *why, size_t whylen)
+{
+	union {
+		char c;
+		int err;
+	} m = { 0 };
+	ssize_t n;
+
+	do
+		n = read(report, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	if (n == 1 && m.c == CHILD_UNSHARED)
+		return 0;
+	if (n == (ssize_t)sizeof(m.err) && m.err > 0) {
+		snprintf(why, whylen, "cannot create user, network and mount "
+			 "namespaces: %s", strerror(m.err));
+		return -m.err;
+	}
+	snprintf(why, whylen, "cannot create user, network and mount "
+		 "namespaces: the child process died");
+	return -ECHILD;
+}
+
 int fe_helper_spawn(struct fe_helper *h, const char *path,
 		    const struct fe_idmap *map, int stderr_fd,
 		    char *why, size_t whylen)
 {
-	int sv[2], gate[2], pidfd = -1, r;
+	int sv[2], gate[2], report[2], pidfd = -1, r;
 	pid_t pid;
 
 	*h = (struct fe_helper){ .pid = -1, .pidfd = -1, .sock = -1 };
@@ -90,33 +128,38 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
 		return r;
 	}
-	if (pipe2(gate, O_CLOEXEC) < 0) {
+	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return r;
 	}
-	pid = fe_clone(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS, &pidfd);
+	pid = fe_clone(0, &pidfd);
 	if (pid == 0) {
 		close(gate[1]);
+		close(report[0]);
 		close(sv[0]);
-		child_exec_helper(path, sv[1], gate[0], stderr_fd);
+		child_exec_helper(path, sv[1], report[1], gate[0], stderr_fd);
 	}
 	close(gate[0]);
+	close(report[1]);
 	close(sv[1]);
 	if (pid < 0) {
 		r = pid;
-		snprintf(why, whylen, "cannot create user, network and mount "
-			 "namespaces: %s", strerror(-r));
+		snprintf(why, whylen, "cannot fork: %s", strerror(-r));
 		close(gate[1]);
+		close(report[0]);
 		close(sv[0]);
 		return r;
 	}
 	h->pid = pid;
 	h->pidfd = pidfd;
 	h->sock = sv[0];
-	r = write_maps(pid, map, why, whylen);
+	r = wait_unshared(report[0], why, whylen);
+	close(report[0]);
+	if (r == 0)
+		r = write_maps(pid, map, why, whylen);
 	if (r == 0 && write(gate[1], "g", 1) != 1) {
 		r = -errno;
 		snprintf(why, whylen, "cannot start the helper: %s", strerror(errno));

@@ -65,8 +65,26 @@ pid_t fe_clone(uint64_t flags, int *pidfd)
 	long r;
 
 	r = syscall(SYS_clone3, &args, sizeof(args));
-	if (r < 0)
+	if (r >= 0)
+		return (pid_t)r;
+	if (errno != ENOSYS || flags != 0)
 		return -errno;
+	/*
+	 * No clone3 (container seccomp profiles answer ENOSYS): fork, then
+	 * a pidfd of the child.  It cannot be reaped before we do, so its
+	 * pid cannot be reused in between.
+	 */
+	r = fork();
+	if (r <= 0)
+		return r < 0 ? -errno : 0;
+	*pidfd = (int)syscall(SYS_pidfd_open, (pid_t)r, 0);
+	if (*pidfd < 0) {
+		int e = errno;
+
+		kill((pid_t)r, SIGKILL);
+		waitpid((pid_t)r, NULL, 0);
+		return -e;
+	}
 	return (pid_t)r;
 }
 
