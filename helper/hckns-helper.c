@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -588,6 +589,19 @@ static int close_received_fds(struct msghdr *mh)
 	return other ? -1 : count;
 }
 
+/*
+ * recvmsg() returns 0 both at EOF and for an empty datagram, which
+ * SOCK_SEQPACKET carries like any other.  Only a peer that has gone is EOF;
+ * an empty message is a protocol violation (shorter than its header).
+ */
+static bool peer_gone(void)
+{
+	struct pollfd p = { .fd = SOCK_FD, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, /* timeout= */ 0) == 1 &&
+	       (p.revents & (POLLHUP | POLLRDHUP));
+}
+
 /* Why proto_decode() refused: one line for the answer and the log. */
 static const char *decode_reason(int r, const struct proto_hdr *h, size_t n,
 				 char *buf, size_t len)
@@ -643,7 +657,8 @@ static void __attribute__((noreturn)) serve(void)
 		if (n < 0)
 			die("receive a request", strerror(errno));
 		nfds = close_received_fds(&mh);
-		if (n == 0 && nfds == 0 && !(mh.msg_flags & MSG_CTRUNC))
+		if (n == 0 && nfds == 0 && !(mh.msg_flags & MSG_CTRUNC) &&
+		    peer_gone())
 			helper_exit(0);		/* EOF: the front end is done */
 
 		if ((size_t)n >= sizeof(h))
