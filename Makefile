@@ -58,11 +58,16 @@ $(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
 $(UNIT): $(call obj,$(UNIT_SRC) $(FE_SRC) $(PROTO_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS)
 
+# Drives a real helper with raw protocol bytes (tests/integration/t-helper.sh).
+PROBE       := $(BUILDDIR)/helper-probe
+$(PROBE): $(call obj,tests/tools/helper-probe.c $(FE_SRC) $(PROTO_SRC))
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS)
+
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
-check: all $(UNIT) check-fuzz-corpus
+check: all $(UNIT) $(PROBE) check-fuzz-corpus
 	$(UNIT)
-	HCKNS=$(abspath $(HCKNS)) tests/integration/run-all.sh
+	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
 check-unit: $(UNIT) check-fuzz-corpus
 	$(UNIT)
@@ -75,8 +80,8 @@ $(FUZZ_REPLAY): $(call obj,tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(PROTO_S
 check-fuzz-corpus: $(FUZZ_REPLAY)
 	$(FUZZ_REPLAY) tests/fuzz/corpus/proto
 
-check-integration: all
-	HCKNS=$(abspath $(HCKNS)) tests/integration/run-all.sh
+check-integration: all $(PROBE)
+	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:

@@ -11,6 +11,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${HCKNS:?HCKNS must point to the built hckns}"
 helper="$(dirname "$HCKNS")/hckns-helper"
+probe=${HCKNS_PROBE:-}	# tests/tools/helper-probe, for t-helper.sh
 test_user=${HCKNS_TEST_USER:-hckns-test}
 
 if [ "$(id -u)" != 0 ]; then
@@ -20,7 +21,8 @@ fi
 stage=$(mktemp -d /tmp/hckns-stage.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/tests"
-cp "$HCKNS" "$helper" "$stage/bin/"
+cp "$HCKNS" "$helper" ${probe:+"$probe"} "$stage/bin/"
+staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
 chmod -R a+rX "$stage"
 
@@ -38,12 +40,13 @@ fi
 totals() { sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$1"; }
 
 echo "== integration tests as root"
-HCKNS="$stage/bin/hckns" "$stage/tests/integration/suite.sh" "$@" | tee "$stage/root.log"
+HCKNS="$stage/bin/hckns" HCKNS_PROBE="$staged_probe" "$stage/tests/integration/suite.sh" "$@" | tee "$stage/root.log"
 echo "== integration tests as $test_user (uid $(id -u "$test_user"))"
 home="$stage/home"
 mkdir -p "$home" && chown "$test_user" "$home"
 env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$home" \
 	TMPDIR=/tmp TERM="${TERM:-dumb}" HCKNS="$stage/bin/hckns" \
+	HCKNS_PROBE="$staged_probe" \
 	HCKNS_TEST_TIMEOUT="${HCKNS_TEST_TIMEOUT:-60}" \
 	setpriv --reuid="$test_user" --regid="$test_user" --clear-groups \
 	"$stage/tests/integration/suite.sh" "$@" | tee "$stage/user.log"
