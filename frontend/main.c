@@ -318,10 +318,9 @@ static void slirp_failed(struct run *run, const char *what)
 	    m.type == FE_KEEPER_SLIRP_EXITED)
 		fe_describe_status(m.value, status, sizeof(status));
 	slirp_last_line(run, line, sizeof(line));
-	fe_error("slirp4netns %s%s%s%s%s", what, status[0] ? " (" : "", status,
-		 status[0] ? ")" : "", line[0] ? ": " : "");
-	if (line[0])
-		dprintf(STDERR_FILENO, "hckns: slirp4netns said: %s\n", line);
+	/* One line: what happened, then what slirp4netns said last. */
+	fe_error("slirp4netns %s%s%s%s%s%s", what, status[0] ? " (" : "",
+		 status, status[0] ? ")" : "", line[0] ? ": " : "", line);
 }
 
 static int start_slirp(struct run *run)
