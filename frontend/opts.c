@@ -89,14 +89,15 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		default: {
 			const char *arg = argv[optind - 1];
 			const char *eq = strchr(arg, '=');
+			int len = eq ? (int)(eq - arg) : (int)strlen(arg);
 
-			if (strncmp(arg, "--", 2) == 0 && eq)
+			/* getopt_long sets optopt for a known option only. */
+			if (strncmp(arg, "--", 2) == 0 && eq && optopt)
 				snprintf(err, errlen, "option '%.*s' takes no "
-					 "value; see 'hckns --help'",
-					 (int)(eq - arg), arg);
+					 "value; see 'hckns --help'", len, arg);
 			else if (strncmp(arg, "--", 2) == 0)
-				snprintf(err, errlen, "unknown option '%s'; see "
-					 "'hckns --help'", arg);
+				snprintf(err, errlen, "unknown option '%.*s'; see "
+					 "'hckns --help'", len, arg);
 			else
 				snprintf(err, errlen, "unknown option '-%c'; see "
 					 "'hckns --help'", optopt);
