@@ -1,0 +1,506 @@
+# hckns-helper: its confinement while a command runs, seen from /proc, and
+# its protocol against the real binary (DESIGN.md: "The helper and its
+# protocol"; helper/hckns-helper.c).
+# The scripts run inside are single-quoted on purpose: they expand there.
+# shellcheck disable=SC2016
+
+HELPER_BIN=$(dirname "$HCKNS")/hckns-helper
+
+# The command of a running instance: waits (bounded, 30 s) until the test
+# creates $1/stop, so that the test looks at the helper while it serves.
+WAIT_FOR_STOP='i=0
+while [ ! -e "$1/stop" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done'
+
+# start_instance [SCRIPT]: `hckns -v -- sh -c SCRIPT` in the background
+# (SCRIPT defaults to $WAIT_FOR_STOP; $1 is $TEST_TMP in it), its trace in
+# $TEST_TMP/run.err.  Waits for "command started".  Sets RUN_PID (the
+# `timeout` around hckns), HELPER and CMD (pids from the trace), and stops
+# the instance at exit whatever happens.
+start_instance() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	timeout -k 5 40 "$HCKNS" -v -- sh -c "${1:-$WAIT_FOR_STOP}" sh "$TEST_TMP" \
+		>"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" </dev/null &
+	RUN_PID=$!
+	# On failure: timeout passes SIGTERM to hckns, which relays it to the
+	# command and tears everything down; then lib.sh's own cleanup.
+	trap ': >"$TEST_TMP/stop"; kill -TERM "$RUN_PID" 2>/dev/null; wait "$RUN_PID"; rm -rf "$TEST_TMP"' EXIT
+	wait_for 20 grep -q 'command started, pid' "$TEST_TMP/run.err" ||
+		fail "the command did not start: $(cat "$TEST_TMP/run.err")"
+	HELPER=$(trace_value "$TEST_TMP/run.err" 'helper started, pid')
+	CMD=$(trace_value "$TEST_TMP/run.err" 'command started, pid' | sed 's/[^0-9].*//')
+	if [ -z "$HELPER" ] || [ -z "$CMD" ]; then
+		fail "no helper or command pid in the trace: $(cat "$TEST_TMP/run.err")"
+	fi
+	[ -d "/proc/$HELPER" ] || fail "the helper $HELPER is not running: $(cat "$TEST_TMP/run.err")"
+}
+
+# stop_instance: let the command end; sets STATUS (hckns's exit status).
+stop_instance() {
+	: >"$TEST_TMP/stop"
+	wait "$RUN_PID"
+	STATUS=$?
+	trap 'rm -rf "$TEST_TMP"' EXIT
+}
+
+# status_field PID NAME: the value of NAME: in /proc/PID/status.
+status_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
+}
+
+# ---- confinement while a command runs ---------------------------------------
+
+# CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21): bits 0x1000 and 0x200000.
+TWO_CAPS=0000000000201000
+
+test_helper_capabilities_and_no_new_privs() {
+	start_instance
+	assert_eq 0000000000000000 "$(status_field "$HELPER" CapInh)" "the helper's CapInh"
+	assert_eq "$TWO_CAPS" "$(status_field "$HELPER" CapPrm)" "the helper's CapPrm"
+	assert_eq "$TWO_CAPS" "$(status_field "$HELPER" CapEff)" "the helper's CapEff"
+	assert_eq "$TWO_CAPS" "$(status_field "$HELPER" CapBnd)" "the helper's CapBnd"
+	assert_eq 0000000000000000 "$(status_field "$HELPER" CapAmb)" "the helper's CapAmb"
+	assert_eq 1 "$(status_field "$HELPER" NoNewPrivs)" "the helper's NoNewPrivs"
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+}
+
+# Non-dumpable.  No /proc file shows the flag, and the obvious signs fail
+# here: the owner of /proc/PID/* is then the root of the process's own user
+# namespace, which is the caller again; and the caller, as the owner of that
+# namespace, holds CAP_SYS_PTRACE over it and reads everything anyway.
+#
+# What does show it is the kernel's ptrace access check
+# (__ptrace_may_access()): a reader with the helper's uid, in the helper's
+# user namespace, holding the helper's capabilities (so the capability
+# check passes) but not CAP_SYS_PTRACE, may read /proc/PID/environ of a
+# dumpable process and not of a non-dumpable one.  So a "twin" is started
+# next to the helper: same user namespace, same uid, same capability sets
+# (setpriv keeps only the two in the bounding set; root's exec then gets
+# exactly those), dumpable as processes are by default.  The same reader
+# must read the twin's environ and be refused the helper's.
+test_helper_not_dumpable() {
+	local reader twin
+	start_instance 'setpriv --bounding-set=-all,+net_admin,+sys_admin sleep 60 &
+		echo $! >"$1/twin.pid"
+		'"$WAIT_FOR_STOP"'
+		kill $!'
+	twin=$(cat "$TEST_TMP/twin.pid")
+	[ -d "/proc/${twin:-none}" ] || fail "the twin did not start"
+	assert_eq "$(status_field "$HELPER" Uid)" "$(status_field "$twin" Uid)" "uids of the helper and its twin"
+	assert_eq "$(readlink "/proc/$HELPER/ns/user")" "$(readlink "/proc/$twin/ns/user")" \
+		"user namespaces of the helper and its twin"
+	assert_eq "$TWO_CAPS" "$(status_field "$twin" CapEff)" "the twin's CapEff"
+	assert_eq "$TWO_CAPS" "$(status_field "$twin" CapPrm)" "the twin's CapPrm"
+
+	reader() { # PID: try to read its environ as the reader described above
+		nsenter --preserve-credentials -t "$HELPER" -U \
+			setpriv --bounding-set=-all,+net_admin,+sys_admin sh -c '
+				grep "^CapEff:" /proc/self/status
+				if head -c 1 "/proc/$1/environ" >/dev/null 2>&1; then
+					echo readable
+				else
+					echo refused
+				fi' sh "$1" 2>&1
+	}
+	reader=$(reader "$twin")
+	assert_eq "CapEff:	$TWO_CAPS
+readable" "$reader" "the reader on the (dumpable) twin's environ"
+	reader=$(reader "$HELPER")
+	assert_eq "CapEff:	$TWO_CAPS
+refused" "$reader" "the same reader on the helper's environ (the helper must not be dumpable)"
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+}
+
+# Descriptors: 0 and 1 /dev/null, 2 the front end's stderr, 3 the
+# SOCK_SEQPACKET socket to the front end, and one netlink route socket of
+# its own network namespace; nothing else.
+test_helper_descriptors() {
+	local fds target inode
+	start_instance
+	# Listing them takes ptrace access: the caller has it as the owner of
+	# the helper's user namespace; where it does not, say so.
+	ls "/proc/$HELPER/fd" >/dev/null 2>&1 ||
+		skip "cannot list /proc/$HELPER/fd as uid $(id -u) (no ptrace access to the non-dumpable helper)"
+	fds=$(find "/proc/$HELPER/fd" -mindepth 1 -printf '%f\n' | sort -n | tr '\n' ' ')
+	assert_eq "0 1 2 3 4 " "$fds" "the helper's descriptors"
+	assert_eq /dev/null "$(readlink "/proc/$HELPER/fd/0")" "the helper's fd 0"
+	assert_eq /dev/null "$(readlink "/proc/$HELPER/fd/1")" "the helper's fd 1"
+	assert_eq "$(readlink -f "$TEST_TMP/run.err")" "$(readlink -f "/proc/$HELPER/fd/2")" \
+		"the helper's fd 2 (hckns's stderr)"
+	# fd 3: a unix socket of the caller's network namespace (the front end
+	# made the pair there), type 0005 = SOCK_SEQPACKET in /proc/net/unix.
+	target=$(readlink "/proc/$HELPER/fd/3")
+	inode=$(echo "$target" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[ -n "$inode" ] || fail "the helper's fd 3 is not a socket: $target"
+	assert_eq 0005 "$(awk -v i="$inode" '$7 == i { print $5 }' /proc/self/net/unix)" \
+		"type of the helper's fd 3 in /proc/net/unix (SOCK_SEQPACKET)"
+	# fd 4: a netlink socket of the helper's own network namespace,
+	# protocol 0 = NETLINK_ROUTE, in its /proc/PID/net/netlink.
+	target=$(readlink "/proc/$HELPER/fd/4")
+	inode=$(echo "$target" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[ -n "$inode" ] || fail "the helper's fd 4 is not a socket: $target"
+	assert_eq 0 "$(awk -v i="$inode" '$10 == i { print $2 }' "/proc/$HELPER/net/netlink")" \
+		"protocol of the helper's fd 4 in its /proc/net/netlink (NETLINK_ROUTE)"
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+}
+
+# Its capabilities count only in its own user namespace and below
+# (user_namespaces(7)); that namespace is not the initial one nor the
+# caller's, and maps a single id, the caller's.  So even when hckns runs as
+# real root, the helper holds nothing in the initial namespace.
+test_helper_user_namespace_and_maps() {
+	local ns
+	start_instance
+	ns=$(readlink "/proc/$HELPER/ns/user")
+	[ -n "$ns" ] || fail "cannot read /proc/$HELPER/ns/user"
+	[ "$ns" != "$(readlink /proc/self/ns/user)" ] ||
+		fail "the helper is in the caller's user namespace $ns"
+	if [ "$(id -u)" = 0 ]; then
+		[ "$ns" != "$(readlink /proc/1/ns/user)" ] ||
+			fail "the helper is in the initial user namespace $ns"
+	fi
+	assert_eq "0 $(id -u) 1" "$(awk '{ print $1, $2, $3 }' "/proc/$HELPER/uid_map")" \
+		"the helper's uid_map (one line: 0 maps to the caller)"
+	assert_eq "0 $(id -g) 1" "$(awk '{ print $1, $2, $3 }' "/proc/$HELPER/gid_map")" \
+		"the helper's gid_map (one line: 0 maps to the caller)"
+	assert_eq "$(id -u)	$(id -u)	$(id -u)	$(id -u)" "$(status_field "$HELPER" Uid)" \
+		"the helper's uids as the caller's namespace sees them"
+	# Network and mount namespaces of its own, too.
+	[ "$(readlink "/proc/$HELPER/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+		fail "the helper is in the caller's network namespace"
+	[ "$(readlink "/proc/$HELPER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
+		fail "the helper is in the caller's mount namespace"
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+}
+
+test_helper_executable() {
+	local exe
+	start_instance
+	exe=$(readlink "/proc/$HELPER/exe" 2>/dev/null) ||
+		skip "cannot read /proc/$HELPER/exe as uid $(id -u) (no ptrace access to the non-dumpable helper)"
+	assert_eq "$(readlink -f "$HELPER_BIN")" "$exe" "the helper's executable"
+	assert_eq "hckns-helper " "$(tr '\0' ' ' <"/proc/$HELPER/cmdline")" "the helper's command line"
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+}
+
+# DESIGN.md: "serves the socketpair; exits on EOF".  After the run the
+# helper is gone, and it exited by itself with status 0 (the front end's
+# trace says "helper ended (0)"; a helper killed after the grace time would
+# be reported as -110, ETIMEDOUT).
+test_helper_exits_on_eof() {
+	local start
+	start_instance
+	start=$(awk '{ print $22 }' "/proc/$HELPER/stat")
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+	assert_contains "$(cat "$TEST_TMP/run.err")" "helper ended (0)" "the front end's trace"
+	if [ -e "/proc/$HELPER/stat" ]; then
+		[ "$(awk '{ print $22 }' "/proc/$HELPER/stat" 2>/dev/null)" != "$start" ] ||
+			fail "the helper $HELPER still runs after the run"
+	fi
+}
+
+# ---- the protocol, against the real helper ---------------------------------
+#
+# tests/tools/helper-probe starts the helper as hckns does (new namespaces,
+# single-id maps) and sends it exact bytes; it prints each message sent
+# ("> ..."), each answer ("< answer:OP seq=N err=ERRNO reason=...") and how
+# the helper ended.  The helper's own stderr is the probe's.
+
+PROBE=${HCKNS_PROBE:-$(dirname "$HCKNS")/helper-probe}
+
+# run_probe SCENARIO: sets OUT and ERR (the probe's stdout and stderr).
+run_probe() {
+	local rc
+	[ -x "$PROBE" ] ||
+		skip "no helper-probe at $PROBE: build it with make (make check-integration sets HCKNS_PROBE)"
+	timeout -k 5 60 "$PROBE" "$HELPER_BIN" "$1" \
+		>"$TEST_TMP/probe.out" 2>"$TEST_TMP/probe.err" </dev/null
+	rc=$?
+	OUT=$(cat "$TEST_TMP/probe.out")
+	ERR=$(cat "$TEST_TMP/probe.err")
+	[ "$rc" = 0 ] || fail "helper-probe $1 exited $rc: $OUT
+$ERR"
+}
+
+# assert_probe SCENARIO EXPECTED-STDOUT [EXPECTED-STDERR]
+assert_probe() {
+	run_probe "$1"
+	[ "$OUT" = "$2" ] || fail "helper-probe $1: unexpected output:
+$(diff <(echo "$2") <(echo "$OUT"))
+(stderr: $ERR)"
+	assert_eq "${3:-}" "$ERR" "helper-probe $1: the helper's stderr"
+}
+
+HELLO_OK='> hello
+< answer:hello seq=1 err=0'
+
+# DESIGN.md: "It reads one request at a time ..., validates it completely,
+# does exactly one operation, and answers with 0".  Every operation, well
+# formed and acceptable (the veth is made with ip(8) in the helper's
+# namespaces, as the helper only makes bridges); then EOF ends the helper
+# with status 0 ("exits on EOF").
+test_protocol_valid_requests() {
+	assert_probe valid "$HELLO_OK
+> mount-private
+< answer:mount-private seq=2 err=0
+> resolv-set 10.0.2.3
+< answer:resolv-set seq=3 err=0
+> link-up lo
+< answer:link-up seq=4 err=0
+> bridge-add br0
+< answer:bridge-add seq=5 err=0
+> link-set-mtu br0 9000
+< answer:link-set-mtu seq=6 err=0
+> addr-add br0 10.9.8.7/24
+< answer:addr-add seq=7 err=0
+> addr-add br0 fd00::1/64
+< answer:addr-add seq=8 err=0
+> link-up br0
+< answer:link-up seq=9 err=0
+> route-add default via 10.9.8.1 dev br0
+< answer:route-add seq=10 err=0
+(ip link add p0 type veth peer name p1, in the helper's netns)
+> link-enslave p0 to br0
+< answer:link-enslave seq=11 err=0
+> link-set-mtu p0 68
+< answer:link-set-mtu seq=12 err=0
+> link-set-mtu p0 65535
+< answer:link-set-mtu seq=13 err=0
+> brnf-disable
+< answer:brnf-disable seq=14 err=0
+> close the socket
+helper: exited with status 0"
+}
+
+test_protocol_eof_ends_helper() {
+	assert_probe eof "$HELLO_OK
+> close the socket
+helper: exited with status 0"
+}
+
+# DESIGN.md: "A well-formed request whose arguments fail validation ...
+# gets an errno and a reason, and the helper keeps serving"; "Names are
+# validated as the kernel would (1..15 bytes, no /, no whitespace, not . or
+# ..); addresses, prefix lengths and MTUs by range."
+test_protocol_invalid_arguments() {
+	assert_probe invalid "$HELLO_OK
+> bridge-add \"\"
+< answer:bridge-add seq=2 err=EINVAL reason=bridge-add: interface name is empty
+> bridge-add \"a/b\"
+< answer:bridge-add seq=3 err=EINVAL reason=bridge-add: interface name contains '/'
+> bridge-add \"a b\"
+< answer:bridge-add seq=4 err=EINVAL reason=bridge-add: interface name contains whitespace
+> bridge-add \"..\"
+< answer:bridge-add seq=5 err=EINVAL reason=bridge-add: interface name may not be \".\" or \"..\"
+> link-up \"eth0:1\"
+< answer:link-up seq=6 err=EINVAL reason=link-up: interface name contains ':'
+> link-up with 16 name bytes and no NUL
+< answer:link-up seq=7 err=EINVAL reason=link-up: interface name is 16 bytes or longer (at most 15)
+> link-up \"lo\" with a byte hidden after its NUL
+< answer:link-up seq=8 err=EINVAL reason=link-up: interface name has bytes after its end
+> link-enslave br0 to br0
+< answer:link-enslave seq=9 err=EINVAL reason=link-enslave: a link cannot be its own master
+> link-set-mtu lo 67
+< answer:link-set-mtu seq=10 err=EINVAL reason=link-set-mtu: MTU is out of range (68..65535)
+> link-set-mtu lo 65536
+< answer:link-set-mtu seq=11 err=EINVAL reason=link-set-mtu: MTU is out of range (68..65535)
+> addr-add lo 10.9.8.7/33
+< answer:addr-add seq=12 err=EINVAL reason=addr-add: prefix length is out of range
+> addr-add lo family 99
+< answer:addr-add seq=13 err=EINVAL reason=addr-add: address family is neither AF_INET nor AF_INET6
+> addr-add lo 0.0.0.0/24
+< answer:addr-add seq=14 err=EINVAL reason=addr-add: address is unspecified
+> addr-add lo 224.0.0.1/24
+< answer:addr-add seq=15 err=EINVAL reason=addr-add: address is multicast
+> addr-add lo 10.9.8.7/24, padding 1
+< answer:addr-add seq=16 err=EINVAL reason=addr-add: padding is not zero
+> route-add 10.9.8.7/24 (host bits) via 10.9.8.1 dev lo
+< answer:route-add seq=17 err=EINVAL reason=route-add: destination has bits set past its prefix length
+> route-add default via 0.0.0.0 dev lo
+< answer:route-add seq=18 err=EINVAL reason=route-add: address is unspecified
+> route-add default via 10.9.8.1 with bytes past the IPv4 address
+< answer:route-add seq=19 err=EINVAL reason=route-add: IPv4 address has bytes past its 4
+> resolv-set 224.0.0.1
+< answer:resolv-set seq=20 err=EINVAL reason=resolv-set: address is multicast
+> resolv-set 10.0.2.3, padding 1
+< answer:resolv-set seq=21 err=EINVAL reason=resolv-set: padding is not zero
+> link-up lo (still serving?)
+< answer:link-up seq=22 err=0
+> close the socket
+helper: exited with status 0"
+}
+
+# DESIGN.md: "... or whose operation the kernel refuses, gets an errno and a
+# reason, and the helper keeps serving"; "Enslaves ... to one of our
+# bridges, only" (the helper's own check, EINVAL); the table's ordering
+# rules (resolv-set only after mount-private: EPERM; one-shot operations:
+# EALREADY) refuse without ending the helper either.
+test_protocol_kernel_refusal() {
+	assert_probe refused "$HELLO_OK
+> bridge-add br0
+< answer:bridge-add seq=2 err=0
+> bridge-add br0 again
+< answer:bridge-add seq=3 err=EEXIST reason=bridge-add br0: File exists
+> bridge-add br1
+< answer:bridge-add seq=4 err=0
+> link-up nosuch0
+< answer:link-up seq=5 err=ENODEV reason=link-up nosuch0: No such device
+> link-enslave br1 to lo (not a bridge)
+< answer:link-enslave seq=6 err=EINVAL reason=link-enslave br1: master lo is not a bridge
+> link-enslave br1 to nosuch0
+< answer:link-enslave seq=7 err=ENODEV reason=link-enslave master nosuch0: No such device
+> link-enslave br1 to br0 (a bridge into a bridge)
+< answer:link-enslave seq=8 err=ELOOP reason=link-enslave br1: Too many levels of symbolic links
+> link-enslave lo to br0
+< answer:link-enslave seq=9 err=EINVAL reason=link-enslave lo: Invalid argument
+> addr-add br0 10.9.8.7/24
+< answer:addr-add seq=10 err=0
+> addr-add br0 10.9.8.7/24 again
+< answer:addr-add seq=11 err=EEXIST reason=addr-add br0: File exists
+> route-add default via 172.31.0.1 dev br0 (unreachable)
+< answer:route-add seq=12 err=ENETUNREACH reason=route-add br0: Network is unreachable
+> route-add default via 10.2.2.2 dev nosuch0
+< answer:route-add seq=13 err=ENODEV reason=route-add nosuch0: No such device
+> resolv-set before mount-private
+< answer:resolv-set seq=14 err=EPERM reason=resolv-set: needs mount-private first
+> mount-private
+< answer:mount-private seq=15 err=0
+> mount-private again
+< answer:mount-private seq=16 err=EALREADY reason=mount-private: runs only once
+> brnf-disable
+< answer:brnf-disable seq=17 err=0
+> brnf-disable again
+< answer:brnf-disable seq=18 err=EALREADY reason=brnf-disable: runs only once
+> link-up lo (still serving?)
+< answer:link-up seq=19 err=0
+> close the socket
+helper: exited with status 0"
+}
+
+# Protocol violations.  DESIGN.md: "A protocol violation (bad header or
+# length, unknown operation, unexpected descriptors) is answered with an
+# error, the descriptors are closed and the helper exits: it never
+# guesses."  The helper logs one line and exits with status 1.
+#
+# violation SCENARIO HELLO-FIRST(yes|no) SENT ANSWER: the output is the hello
+# (if any), "> SENT", "< ANSWER", EOF and exit status 1; the helper's stderr
+# is "hckns-helper: protocol violation: " and the answer's reason.
+violation() {
+	local want=""
+	[ "$2" = yes ] && want="$HELLO_OK
+"
+	assert_probe "$1" "$want> $3
+< $4
+< EOF
+helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
+}
+
+# "bad header": text where a header should be.
+test_protocol_violation_garbage() {
+	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 1'
+}
+
+# "bad ... length": shorter than a header.
+test_protocol_violation_short() {
+	violation short no 'the first 7 bytes of a hello' \
+		'answer:violation seq=0 err=EBADMSG reason=message shorter than its header'
+}
+
+# "bad ... length": an empty datagram is not EOF (the socket is still open).
+test_protocol_violation_empty_datagram() {
+	violation empty yes 'an empty datagram' \
+		'answer:violation seq=0 err=EBADMSG reason=message shorter than its header'
+}
+
+# "bad ... length": trailing bytes after an exact payload.
+test_protocol_violation_trailing_bytes() {
+	violation trailing yes 'link-up lo plus one trailing byte' \
+		'answer:violation seq=2 err=EBADMSG reason=message length mismatch'
+}
+
+# "bad ... length": a payload one byte short.
+test_protocol_violation_truncated_payload() {
+	violation truncated yes 'link-up lo without its last payload byte' \
+		'answer:violation seq=2 err=EBADMSG reason=message length mismatch'
+}
+
+# "bad header": the header's length is not the operation's payload size.
+test_protocol_violation_length_field() {
+	violation length-field yes 'mount-private whose header claims 4 payload bytes (and has them)' \
+		'answer:violation seq=2 err=EBADMSG reason=message length mismatch'
+}
+
+# "bad ... length": larger than PROTO_MSG_MAX, just and by far (the second
+# arrives truncated in the helper's buffer).
+test_protocol_violation_oversized() {
+	violation oversized yes '257 bytes (one more than PROTO_MSG_MAX)' \
+		'answer:violation seq=2 err=EBADMSG reason=message longer than 256 bytes'
+}
+
+test_protocol_violation_huge() {
+	violation huge yes '65536 bytes' \
+		'answer:violation seq=2 err=EBADMSG reason=message longer than 256 bytes'
+}
+
+# "The first message checks the protocol version" (and every later one).
+test_protocol_violation_wrong_version() {
+	violation version no 'hello of protocol version 2' \
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 2, helper speaks 1'
+}
+
+test_protocol_violation_wrong_version_later() {
+	violation version-later yes 'link-up lo of protocol version 0' \
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 1'
+}
+
+# "unknown operation".
+test_protocol_violation_unknown_op() {
+	violation unknown-op yes 'operation 99' \
+		'answer:violation seq=2 err=EOPNOTSUPP reason=unknown operation 99'
+}
+
+test_protocol_violation_op_zero() {
+	violation op-zero yes 'operation 0' \
+		'answer:violation seq=2 err=EOPNOTSUPP reason=unknown operation 0'
+}
+
+# An answer is not a request (STYLE.md: replies carry a type, checked).
+test_protocol_violation_answer_as_request() {
+	violation answer-op yes 'an answer (answer:link-up, err 0) sent to the helper' \
+		'answer:violation seq=2 err=EPROTO reason=answer:link-up is not a request'
+}
+
+# "The first message checks the protocol version": hello first, once
+# (the table's OP_FIRST).
+test_protocol_violation_request_before_hello() {
+	violation before-hello no 'link-up lo, before any hello' \
+		'answer:link-up seq=1 err=EPROTO reason=the first request must be hello, not link-up'
+}
+
+test_protocol_violation_hello_twice() {
+	violation hello-twice yes 'hello' \
+		'answer:hello seq=2 err=EPROTO reason=hello sent twice'
+}
+
+# "file descriptors only through SCM_RIGHTS and only for the operations
+# that declare them" (none does): "unexpected descriptors".
+test_protocol_violation_descriptor() {
+	violation fd yes 'link-up lo with a descriptor (SCM_RIGHTS)' \
+		'answer:link-up seq=2 err=EPROTO reason=unexpected descriptors'
+}
+
+test_protocol_violation_descriptor_with_hello() {
+	violation fd-hello no 'hello with a descriptor (SCM_RIGHTS)' \
+		'answer:hello seq=1 err=EPROTO reason=unexpected descriptors'
+}
+
+test_protocol_violation_descriptor_alone() {
+	violation fd-alone yes 'a descriptor (SCM_RIGHTS) in an empty datagram' \
+		'answer:violation seq=0 err=EPROTO reason=unexpected descriptors'
+}
