@@ -100,15 +100,22 @@ root_propagation() { # FILE
 	awk '$5 == "/" { s = ""; for (i = 7; $i != "-"; i++) s = s " " $i; print s }' "$1"
 }
 
-# DESIGN.md: "/" is made recursively private first.  On a host where "/" is
-# not shared this holds trivially, so the second half makes it shared in an
-# outer mount namespace first; there a new less privileged mount namespace
-# would start as its slave ("master:N") unless hckns cuts it off.
+# "MOUNTPOINT FIELDS" for every mount in the mountinfo FILE that has
+# optional (propagation) fields: none when all are private.
+propagating_mounts() { # FILE
+	awk '{ s = ""; for (i = 7; $i != "-"; i++) s = s " " $i; if (s != "") print $5 s }' "$1"
+}
+
+# DESIGN.md: "/" is made recursively private first: no mount inside has
+# propagation fields.  On a host where nothing is shared this holds
+# trivially, so the second half makes every mount shared in an outer mount
+# namespace first; there a new less privileged mount namespace would start
+# as its slave ("master:N") unless hckns cuts it off.
 test_root_mount_private() {
 	local outer
 	inside mount 'cat /proc/self/mountinfo >mountinfo'
-	assert_eq "" "$(root_propagation "$TEST_TMP/mountinfo")" \
-		"propagation of / inside (no shared: or master:)"
+	assert_eq "" "$(propagating_mounts "$TEST_TMP/mountinfo")" \
+		"mounts inside with propagation (shared: or master:), / and below"
 
 	cat >"$TEST_TMP/outer.sh" <<-'EOF'
 	cat /proc/self/mountinfo >"$T/outer-mountinfo"
@@ -122,8 +129,8 @@ test_root_mount_private() {
 		fail "hckns in an outer namespace failed: $(cat "$TEST_TMP/outer.log")"
 	outer=$(root_propagation "$TEST_TMP/outer-mountinfo")
 	assert_contains "$outer" "shared:" "propagation of / in the outer namespace (test set-up)"
-	assert_eq "" "$(root_propagation "$TEST_TMP/inner-mountinfo")" \
-		"propagation of / inside hckns when the outer / is shared"
+	assert_eq "" "$(propagating_mounts "$TEST_TMP/inner-mountinfo")" \
+		"mounts inside hckns with propagation when the outer ones are shared"
 }
 
 test_resolv_conf_inside_only() {
