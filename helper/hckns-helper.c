@@ -792,6 +792,27 @@ static void verify_privileges(void)
 		die("non-dumpable", "not set");
 }
 
+/*
+ * in_initial_userns() - is this the machine's initial user namespace?
+ *
+ * Its uid_map is the identity over the whole range.  Run there (by root, by
+ * hand), the two capabilities we keep would be real ones on the host, and
+ * mount-private would change the host's mounts: refuse instead.
+ */
+static bool in_initial_userns(void)
+{
+	unsigned long inside, outside, count;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	bool initial = true;	/* unreadable: assume the worst */
+
+	if (!f)
+		return initial;
+	if (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
+		initial = inside == 0 && outside == 0 && count == 4294967295ul;
+	fclose(f);
+	return initial;
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -804,6 +825,9 @@ int main(int argc, char **argv)
 	}
 	if (close_range(SOCK_FD + 1, ~0u, 0) < 0)
 		die("close inherited descriptors", strerror(errno));
+	if (in_initial_userns())
+		die("refusing to run in the initial user namespace",
+		    "hckns starts it in a new one");
 	/* Second line of defence; EOF on the socket is the first. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die("parent-death signal", strerror(errno));

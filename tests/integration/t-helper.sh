@@ -504,3 +504,14 @@ test_protocol_violation_descriptor_alone() {
 	violation fd-alone yes 'a descriptor (SCM_RIGHTS) in an empty datagram' \
 		'answer:violation seq=0 err=EPROTO reason=unexpected descriptors'
 }
+
+# The helper refuses to run outside a user namespace of its own: started by
+# hand (here with a proper socket on descriptor 3) in the caller's, it would
+# otherwise keep two real capabilities when run by root, and mount-private
+# would change the host's mounts.
+test_refuses_initial_user_namespace() {
+	[ "$(cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" = "0 0 4294967295" ] ||
+		skip "this test already runs inside a user namespace"
+	assert_probe initial-ns "helper: exited with status 1" \
+		"hckns-helper: refusing to run in the initial user namespace: hckns starts it in a new one"
+}

@@ -695,6 +695,36 @@ static const struct {
 	{ "fd-alone", scenario_fd_alone },
 };
 
+/*
+ * "initial-ns": the helper started by hand in our own namespaces, with a
+ * proper socket on descriptor 3, must refuse to run (exit 1, one line).
+ */
+static int run_in_initial_ns(const char *helper)
+{
+	int sv[2], status;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair", errno);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (pid == 0) {
+		if (dup2(sv[1], 3) < 0)
+			_exit(126);
+		execl(helper, "hckns-helper", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid", errno);
+	close(sv[0]);
+	printf("helper: %s %d\n", WIFEXITED(status) ? "exited with status"
+		: "killed by signal", WIFEXITED(status) ? WEXITSTATUS(status)
+		: WTERMSIG(status));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct fe_idmap map = { .outer_uid = getuid(), .outer_gid = getgid() };
@@ -703,12 +733,14 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: helper-probe HELPER SCENARIO\nscenarios:");
+		fprintf(stderr, "usage: helper-probe HELPER SCENARIO\nscenarios: initial-ns");
 		for (i = 0; i < sizeof(scenarios) / sizeof(*scenarios); i++)
 			fprintf(stderr, " %s", scenarios[i].name);
 		fprintf(stderr, "\n");
 		return 2;
 	}
+	if (argc == 3 && strcmp(argv[2], "initial-ns") == 0)
+		return run_in_initial_ns(argv[1]);
 	for (i = 0; i < sizeof(scenarios) / sizeof(*scenarios); i++)
 		if (strcmp(argv[2], scenarios[i].name) == 0)
 			break;
