@@ -1,0 +1,198 @@
+# Exit statuses, and what is left after a run: nothing (DESIGN.md: Stop,
+# Exit status).  Every process of an instance is killed with SIGKILL in
+# turn, and the rest must go away within 2 s, the survivor saying what
+# happened.
+# shellcheck source-path=SCRIPTDIR source=lib-procs.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib-procs.sh"
+
+# run_sh NAME SCRIPT: hckns -v -- sh -c SCRIPT.  Before SCRIPT runs, the
+# command writes its pid and waits (5 s at most) until the test holds its
+# user namespace (hold_userns).  Sets STATUS, SPAWNED, INODE.
+run_sh() {
+	local name=$1 script=$2 d=$TEST_TMP
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	spawn "$name" "$HCKNS" -v -- sh -c "echo \$\$ >'$d/$name.pid'; i=0;
+		while [ ! -e '$d/$name.held' ] && [ \$i -lt 100 ]; do
+			sleep 0.05; i=\$((i + 1)); done; $script"
+	wait_for 15 test -s "$d/$name.pid" ||
+		fail "the command did not start: $(cat "$d/$name.err")"
+	hold_userns "$(cat "$d/$name.pid")"
+	touch "$d/$name.held"
+	finish "$SPAWNED" 20
+}
+
+# Also asserts that hckns wrote nothing but its trace (a normal run).
+assert_quiet_run() {
+	local lines
+	lines=$(hckns_lines "$TEST_TMP/$1.err")
+	[ -z "$lines" ] || fail "unexpected messages from hckns: $lines"
+}
+
+test_exit_status_of_command() {
+	run_sh run 'exit 3'
+	assert_eq 3 "$STATUS" "exit status of 'exit 3'"
+	assert_quiet_run run
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+test_exit_status_zero() {
+	run_sh run 'exit 0'
+	assert_eq 0 "$STATUS" "exit status of 'exit 0'"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+test_exit_status_killed_by_sigkill() {
+	run_sh run 'kill -9 $$'
+	assert_eq 137 "$STATUS" "exit status of a command killed by SIGKILL"
+	assert_quiet_run run
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+test_exit_status_killed_by_sigterm() {
+	run_sh run 'kill -TERM $$'
+	assert_eq 143 "$STATUS" "exit status of a command killed by SIGTERM"
+	assert_quiet_run run
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+# A command that cannot run: one line, its status, nothing left.  The
+# quiet run shows the message alone; the traced run names the processes
+# to check.
+cannot_run() { # COMMAND STATUS MESSAGE
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run quiet 20 "$HCKNS" -- "$1"
+	assert_eq "$2" "$STATUS" "exit status for $1"
+	assert_eq "" "$(cat "$TEST_TMP/quiet.out")" "stdout"
+	assert_one_line "$TEST_TMP/quiet.err" "$1"
+	assert_eq "$3" "$(cat "$TEST_TMP/quiet.err")" "the message"
+	[ ! -e "$(runtime_base)/$SPAWNED" ] ||
+		fail "runtime directory $(runtime_base)/$SPAWNED is left"
+
+	run traced 20 "$HCKNS" -v -- "$1"
+	assert_eq "$2" "$STATUS" "exit status for $1 with -v"
+	assert_eq "$3" "$(hckns_lines "$TEST_TMP/traced.err")" "the message with -v"
+	assert_instance_gone "$TEST_TMP/traced.err"
+}
+
+test_command_not_found() {
+	cannot_run /nonexistent 127 "hckns: /nonexistent: command not found"
+}
+
+test_command_not_executable() {
+	printf '#!/bin/sh\necho ran\n' >"$TEST_TMP/notexec"
+	chmod 0644 "$TEST_TMP/notexec"
+	cannot_run "$TEST_TMP/notexec" 126 \
+		"hckns: $TEST_TMP/notexec: cannot execute: Permission denied"
+}
+
+# A command that leaves a child behind: when hckns returns, the child is
+# gone too (the keeper kills what is left in the user namespace).
+test_background_child_is_removed() {
+	run_sh run "sleep 60 & echo \$! >'$TEST_TMP/bg'; exit 0"
+	assert_eq 0 "$STATUS" "exit status"
+	local bg
+	bg=$(cat "$TEST_TMP/bg")
+	[ -n "$bg" ] || fail "the command did not record its child"
+	gone "$bg" || fail "the background child $bg still runs after hckns returned"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+# The command of the kill tests: says it is ready, records SIGTERM (or
+# ignores it when its second argument is "ignore"), and ends by itself
+# after 60 s at most.
+write_command() {
+	cat >"$TEST_TMP/cmd.sh" <<'EOF'
+d=$1
+if [ "${2:-}" = ignore ]; then
+	trap '' TERM
+else
+	trap 'echo TERM >>"$d/got"; exit 0' TERM
+fi
+echo "$$" >"$d/ready.tmp" && mv "$d/ready.tmp" "$d/ready"
+i=0
+while [ "$i" -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+EOF
+}
+
+# start_instance [ignore]: hckns -v running cmd.sh, ready.  Sets SPAWNED,
+# TRACE, INODE (of the helper's user namespace) and RUNDIR, after checking
+# that every process of the instance runs.
+start_instance() {
+	local what pid
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_command
+	spawn run "$HCKNS" -v -- sh "$TEST_TMP/cmd.sh" "$TEST_TMP" "$@"
+	TRACE=$TEST_TMP/run.err
+	wait_for 15 test -s "$TEST_TMP/ready" ||
+		fail "the command did not start: $(cat "$TRACE")"
+	hold_userns "$(trace_pid "$TRACE" 'helper started, pid')"
+	RUNDIR=$(trace_value "$TRACE" 'runtime directory:')
+	[ -d "$RUNDIR" ] || fail "no runtime directory '$RUNDIR'"
+	for what in 'keeper started, pid' 'helper started, pid' \
+		    'slirp4netns started, pid' 'command started, pid'; do
+		pid=$(trace_pid "$TRACE" "$what")
+		alive "$pid" || fail "'$what $pid' does not run"
+	done
+	[ -n "$(live_userns_pids "$INODE")" ] || fail "nothing in user:[$INODE]"
+}
+
+# kill_part WHAT STATUS REPORT: SIGKILL the process the trace names WHAT;
+# within 2 s everything is gone; hckns exits with STATUS and, when REPORT
+# is not empty, says in one line that REPORT died, and stops the command
+# with SIGTERM.
+kill_part() {
+	local what=$1 want=$2 report=$3 victim lines
+	start_instance
+	victim=$(trace_pid "$TRACE" "$what")
+	kill -KILL "$victim"
+	wait_instance_gone 2 "$TRACE" "$INODE"
+	finish "$SPAWNED" 2
+	assert_eq "$want" "$STATUS" "exit status of hckns after killing '$what'"
+	lines=$(hckns_lines "$TRACE")
+	if [ -n "$report" ]; then
+		assert_eq 1 "$(printf '%s\n' "$lines" | grep -c .)" "lines from hckns: $lines"
+		assert_contains "$lines" "hckns: $report killed by signal 9 (Killed) unexpectedly" "the report"
+		assert_eq TERM "$(cat "$TEST_TMP/got" 2>/dev/null)" "what the command got"
+	else
+		assert_eq "" "$lines" "messages from hckns"
+		[ ! -e "$TEST_TMP/got" ] || fail "the command got SIGTERM"
+	fi
+}
+
+test_kill_command() {
+	kill_part 'command started, pid' 137 ""
+}
+
+test_kill_helper() {
+	kill_part 'helper started, pid' 125 hckns-helper
+}
+
+test_kill_keeper() {
+	kill_part 'keeper started, pid' 125 "the keeper process"
+}
+
+test_kill_slirp4netns() {
+	kill_part 'slirp4netns started, pid' 125 slirp4netns
+}
+
+# No front end, no report: the keeper (channel EOF) and the parent-death
+# signals must take everything away.
+test_kill_front_end() {
+	start_instance
+	kill -KILL "$SPAWNED"
+	wait_for 2 gone "$SPAWNED" || fail "the front end survived SIGKILL"
+	wait_instance_gone 2 "$TRACE" "$INODE"
+}
+
+# A command that ignores SIGTERM when the network dies is killed with
+# SIGKILL after the grace period (1 s, hckns(1)); 3 s after the helper
+# died nothing is left.
+test_ignored_sigterm_gets_sigkill() {
+	start_instance ignore
+	kill -KILL "$(trace_pid "$TRACE" 'helper started, pid')"
+	wait_instance_gone 3 "$TRACE" "$INODE"
+	finish "$SPAWNED" 1
+	assert_eq 125 "$STATUS" "exit status of hckns"
+	assert_contains "$(cat "$TRACE")" "command killed by signal 9" "the trace"
+	assert_contains "$(hckns_lines "$TRACE")" "hckns-helper killed by signal 9" "the report"
+}
