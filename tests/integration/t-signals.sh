@@ -1,0 +1,165 @@
+# Signals (DESIGN.md: Signals): a terminal's Ctrl-C reaches the command
+# once, directly; a signal another process sends to hckns is relayed once;
+# SIGINT or SIGTERM before the command starts aborts the setup and leaves
+# nothing behind.
+# shellcheck source-path=SCRIPTDIR source=lib-procs.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib-procs.sh"
+
+# The command: counts SIGINT, SIGTERM and SIGHUP into files INT, TERM and
+# HUP of directory $1, writes "PID PPID" to $1/ready once its traps are set,
+# and ends with status 0 when $1/stop appears (or after 30 s).  Sets
+# COUNTER to the command line that runs it.
+#
+# In Ruby when there is one, as AutoHCK is: Ruby counts every delivery in
+# its C signal handler, so a second SIGINT that arrives a moment after the
+# first is counted.  A shell runs a trap once for all the deliveries since
+# it last looked, which hides most duplicates.
+write_counter() {
+	if command -v ruby >/dev/null; then
+		cat >"$TEST_TMP/counter.rb" <<'EOF'
+d = ARGV[0]
+counts = Hash.new(0)
+%w[INT TERM HUP].each do |s|
+  Signal.trap(s) do
+    counts[s] += 1
+    File.write("#{d}/#{s}", "#{counts[s]}\n")
+  end
+end
+File.write("#{d}/ready.tmp", "#{Process.pid} #{Process.ppid}\n")
+File.rename("#{d}/ready.tmp", "#{d}/ready")
+600.times do
+  break if File.exist?("#{d}/stop")
+  sleep 0.05
+end
+EOF
+		COUNTER=(ruby "$TEST_TMP/counter.rb" "$TEST_TMP")
+		return
+	fi
+	cat >"$TEST_TMP/counter.sh" <<'EOF'
+d=$1
+n_INT=0 n_TERM=0 n_HUP=0
+trap 'n_INT=$((n_INT + 1)); echo "$n_INT" >"$d/INT"' INT
+trap 'n_TERM=$((n_TERM + 1)); echo "$n_TERM" >"$d/TERM"' TERM
+trap 'n_HUP=$((n_HUP + 1)); echo "$n_HUP" >"$d/HUP"' HUP
+echo "$$ $PPID" >"$d/ready.tmp" && mv "$d/ready.tmp" "$d/ready"
+i=0
+while [ ! -e "$d/stop" ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+exit 0
+EOF
+	COUNTER=(sh "$TEST_TMP/counter.sh" "$TEST_TMP")
+}
+
+count_of() { # SIGNAME: how many the command counted
+	cat "$TEST_TMP/$1" 2>/dev/null || echo 0
+}
+
+# assert_counts INT TERM HUP: what the command counted.  A duplicate
+# delivery comes right after the first; give it 300 ms to show.
+assert_counts() {
+	sleep 0.3
+	assert_eq "$1" "$(count_of INT)" "SIGINTs the command got"
+	assert_eq "$2" "$(count_of TERM)" "SIGTERMs the command got"
+	assert_eq "$3" "$(count_of HUP)" "SIGHUPs the command got"
+}
+
+# One Ctrl-C at a real terminal (tmux) is one SIGINT for the command: it
+# runs in the terminal's foreground process group with hckns, so the
+# terminal signals it directly and hckns must not relay its own copy.
+test_ctrl_c_reaches_command_once() {
+	local sock="hckns-test-$$" hckns_pid
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_counter
+	# hckns -v, its trace in a file: hckns must not relay the SIGINT.
+	cat >"$TEST_TMP/term.sh" <<EOF
+#!/bin/bash
+cd '$TEST_TMP' || exit 1
+'$HCKNS' -v -- ${COUNTER[*]} 2>'$TEST_TMP/trace'
+echo \$? >'$TEST_TMP/rc'
+EOF
+	chmod 0755 "$TEST_TMP/term.sh"
+	export TERM=xterm
+	at_exit "tmux -L '$sock' kill-server 2>/dev/null"
+	tmux -L "$sock" -f /dev/null new-session -d -s hckns -x 100 -y 30 \
+		"$TEST_TMP/term.sh" || fail "cannot start tmux"
+	wait_for 15 test -s "$TEST_TMP/ready" || fail "the command did not start in tmux"
+	hckns_pid=$(cut -d' ' -f2 "$TEST_TMP/ready")
+	at_exit "kill_if_alive $hckns_pid"
+
+	tmux -L "$sock" send-keys -t hckns C-c || fail "tmux send-keys"
+	wait_for 5 test -s "$TEST_TMP/INT" || fail "the command got no SIGINT from Ctrl-C"
+	assert_counts 1 0 0
+	touch "$TEST_TMP/stop"
+	wait_for 5 test -s "$TEST_TMP/rc" || fail "hckns did not end"
+	assert_eq 0 "$(cat "$TEST_TMP/rc")" "exit status of hckns"
+	assert_eq 1 "$(count_of INT)" "SIGINTs the command got, in the end"
+	assert_not_contains "$(cat "$TEST_TMP/trace")" "relaying signal" "hckns's trace"
+	assert_eq "" "$(hckns_lines "$TEST_TMP/trace")" "messages from hckns"
+}
+
+# kill -SIG <hckns> from another process: the command counts exactly one.
+relayed() { # SIGNAME INT TERM HUP
+	local sig=$1
+	shift
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_counter
+	spawn run "$HCKNS" -v -- "${COUNTER[@]}"
+	wait_for 15 test -s "$TEST_TMP/ready" ||
+		fail "the command did not start: $(cat "$TEST_TMP/run.err")"
+	hold_userns "$(trace_pid "$TEST_TMP/run.err" 'helper started, pid')"
+	kill "-$sig" "$SPAWNED"
+	wait_for 5 test -s "$TEST_TMP/$sig" || fail "the command got no SIG$sig"
+	assert_counts "$@"
+	alive "$SPAWNED" || fail "hckns ended on SIG$sig instead of relaying it"
+	touch "$TEST_TMP/stop"
+	finish "$SPAWNED" 5
+	assert_eq 0 "$STATUS" "exit status of hckns"
+	assert_eq 1 "$(grep -c "relaying signal $(kill -l "$sig") from" "$TEST_TMP/run.err")" \
+		"relays of SIG$sig in the trace"
+	assert_eq "" "$(hckns_lines "$TEST_TMP/run.err")" "messages from hckns"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+test_sigterm_is_relayed_once() { relayed TERM 0 1 0; }
+test_sigint_is_relayed_once() { relayed INT 1 0 0; }
+test_sighup_is_relayed_once() { relayed HUP 0 0 1; }
+
+# A slirp4netns that never becomes ready keeps hckns in its setup: it
+# records its pid, then sleeps without writing to its ready fd.
+write_slow_slirp() {
+	mkdir -p "$TEST_TMP/fake"
+	cat >"$TEST_TMP/fake/slirp4netns" <<EOF
+#!/bin/sh
+echo \$\$ >'$TEST_TMP/slirp.pid'
+exec sleep 30
+EOF
+	chmod 0755 "$TEST_TMP/fake/slirp4netns"
+}
+
+# A signal during the setup: hckns stops, says so in one line, exits with
+# 128+N and leaves nothing behind.
+interrupted() { # SIGNAME STATUS
+	local slirp helper
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_slow_slirp
+	spawn run env PATH="$TEST_TMP/fake:$PATH" "$HCKNS" -v -- true
+	wait_trace "$TEST_TMP/run.err" 'slirp4netns started' 10
+	wait_for 5 test -s "$TEST_TMP/slirp.pid" || fail "the fake slirp4netns did not run"
+	slirp=$(cat "$TEST_TMP/slirp.pid")
+	helper=$(trace_pid "$TEST_TMP/run.err" 'helper started, pid')
+	hold_userns "$helper"
+	alive "$slirp" || fail "the fake slirp4netns does not run"
+	alive "$helper" || fail "the helper does not run"
+	kill "-$1" "$SPAWNED"
+	finish "$SPAWNED" 5
+	assert_eq "$2" "$STATUS" "exit status of hckns on SIG$1 during the setup"
+	assert_eq 1 "$(hckns_lines "$TEST_TMP/run.err" | grep -c .)" \
+		"lines from hckns: $(hckns_lines "$TEST_TMP/run.err")"
+	assert_contains "$(hckns_lines "$TEST_TMP/run.err")" "interrupted by SIG$1" "the message"
+	assert_not_contains "$(cat "$TEST_TMP/run.err")" "command started" "the trace"
+	gone "$slirp" || fail "the fake slirp4netns $slirp still runs"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+test_sigint_during_setup() { interrupted INT 130; }
+test_sigterm_during_setup() { interrupted TERM 143; }
