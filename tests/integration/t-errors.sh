@@ -1,0 +1,294 @@
+# Errors a user can hit (DESIGN.md: Errors, Exit status): each is ONE line
+# "hckns: what failed: why" that says what to do, exit status 125 (127 for
+# a command not found), and nothing is left behind: no runtime directory,
+# no process.  And the verbose mode: a trace line per step and per helper
+# request with -v or HCKNS_VERBOSE=1, nothing at all without.
+# shellcheck source-path=SCRIPTDIR source=lib-procs.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/lib-procs.sh"
+
+# An argument no other process has: hckns gets it (after the command), so
+# its keeper, a fork of it, has it too; none may be left.
+MARK="hckns-test-mark-$$"
+
+# expect_error NAME STATUS COMMAND...: COMMAND (hckns, maybe wrapped in
+# env, unshare, setpriv: exec'd, never forked) exits with STATUS, writes
+# nothing on stdout and exactly one line "hckns: ..." on stderr, and leaves
+# no process that has $MARK among its arguments.  Sets MSG to the line.
+expect_error() {
+	local name=$1 want=$2
+	shift 2
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run "$name" 20 "$@"
+	MSG=$(cat "$TEST_TMP/$name.err")
+	assert_eq "$want" "$STATUS" "exit status ($MSG)"
+	assert_eq "" "$(cat "$TEST_TMP/$name.out")" "stdout"
+	assert_one_line "$TEST_TMP/$name.err" "$name"
+	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
+}
+
+# hckns with a runtime base of its own: TMPDIR=$TEST_TMP/rt, no
+# XDG_RUNTIME_DIR; check it with assert_no_instance_dir "$TEST_TMP/rt".
+private_env() {
+	printf '%s\n' env -u XDG_RUNTIME_DIR "TMPDIR=$(private_tmpdir rt)"
+}
+
+test_unknown_option() {
+	local e
+	mapfile -t e < <(private_env)
+	expect_error bogus 125 "${e[@]}" "$HCKNS" --bogus -- true "$MARK"
+	assert_eq "hckns: unknown option '--bogus'; see 'hckns --help'" "$MSG" "the message"
+	expect_error value 125 "${e[@]}" "$HCKNS" --bogus=1 -- true "$MARK"
+	assert_eq "hckns: unknown option '--bogus'; see 'hckns --help'" "$MSG" "the message"
+	expect_error short 125 "${e[@]}" "$HCKNS" -Z -- true "$MARK"
+	assert_eq "hckns: unknown option '-Z'; see 'hckns --help'" "$MSG" "the message"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+test_bad_mtu() {
+	local e v
+	mapfile -t e < <(private_env)
+	for v in 70000 575 abc -1 1500x ""; do
+		expect_error mtu 125 "${e[@]}" "$HCKNS" --mtu "$v" -- true "$MARK"
+		assert_eq "hckns: invalid --mtu '$v': give a number from 576 to 65521" \
+			"$MSG" "the message for --mtu '$v'"
+	done
+	expect_error mtu 125 "${e[@]}" "$HCKNS" --mtu
+	assert_eq "hckns: option '--mtu' needs a value; see 'hckns --help'" "$MSG" "the message"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+test_slirp4netns_missing() {
+	local e
+	mapfile -t e < <(private_env)
+	expect_error noslirp 125 "${e[@]}" PATH=/nonexistent "$HCKNS" -- /bin/true "$MARK"
+	assert_contains "$MSG" "hckns: slirp4netns not found in PATH: install it" "the message"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+# slirp4netns fails before it is ready: hckns says so, with its exit status
+# and its last words, in one line.
+test_slirp4netns_exits_early() {
+	local e keeper helper
+	mapfile -t e < <(private_env)
+	mkdir -p "$TEST_TMP/fake"
+	cat >"$TEST_TMP/fake/slirp4netns" <<EOF
+#!/bin/sh
+# Its parent (the keeper) and its arguments (..., helper pid, tap name).
+echo "\$PPID \$*" >'$TEST_TMP/slirp.args'
+echo 'fake: starting' >&2
+echo 'fake: cannot open /dev/net/tun' >&2
+exit 1
+EOF
+	chmod 0755 "$TEST_TMP/fake/slirp4netns"
+	expect_error early 125 "${e[@]}" PATH="$TEST_TMP/fake:$PATH" \
+		"$HCKNS" -- true "$MARK"
+	assert_eq "hckns: slirp4netns exited before it was ready (exited with status 1): fake: cannot open /dev/net/tun" \
+		"$MSG" "the message"
+	[ -s "$TEST_TMP/slirp.args" ] || fail "the fake slirp4netns did not run"
+	read -r keeper _ <"$TEST_TMP/slirp.args"
+	helper=$(awk '{ print $(NF - 1) }' "$TEST_TMP/slirp.args")
+	gone "$keeper" || fail "the keeper $keeper still runs"
+	gone "$helper" || fail "the helper $helper still runs"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+test_runtime_dir_not_writable() {
+	# A path under a regular file cannot be created, not even by root.
+	: >"$TEST_TMP/file"
+	expect_error notdir 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/file/x" \
+		"$HCKNS" -- true "$MARK"
+	assert_eq "hckns: cannot create runtime directory $TEST_TMP/file/x/hckns-$(id -u): Not a directory; set XDG_RUNTIME_DIR or TMPDIR to a directory you can write" \
+		"$MSG" "the message"
+	if [ "$(id -u)" != 0 ]; then
+		mkdir "$TEST_TMP/ro"
+		chmod 0555 "$TEST_TMP/ro"
+		expect_error readonly 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/ro" \
+			"$HCKNS" -- true "$MARK"
+		assert_eq "hckns: cannot create runtime directory $TEST_TMP/ro/hckns-$(id -u): Permission denied; set XDG_RUNTIME_DIR or TMPDIR to a directory you can write" \
+			"$MSG" "the message"
+		assert_eq "" "$(ls -A "$TEST_TMP/ro")" "entries in the read-only TMPDIR"
+	fi
+}
+
+# A runtime base that others could write is refused, not used.
+test_runtime_dir_not_private() {
+	local base
+	base=$(private_tmpdir rt)/hckns-$(id -u)
+	mkdir "$base"
+	chmod 0755 "$base"
+	expect_error open 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/rt" \
+		"$HCKNS" -- true "$MARK"
+	assert_eq "hckns: runtime directory $base is not a private directory of yours (it must be mode 0700 and owned by uid $(id -u)); remove it or set XDG_RUNTIME_DIR or TMPDIR elsewhere" \
+		"$MSG" "the message"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+# TMPDIR of 100 bytes: TMPDIR/hckns-UID/PID/api.sock is longer than a unix
+# socket path may be (107 bytes).
+test_socket_path_too_long() {
+	local dir=$TEST_TMP/
+	while [ ${#dir} -lt 100 ]; do dir="${dir}d"; done
+	mkdir -p "$dir"
+	expect_error long 125 env -u XDG_RUNTIME_DIR TMPDIR="$dir" \
+		"$HCKNS" -- true "$MARK"
+	assert_contains "$MSG" "hckns: runtime directory $dir/hckns-$(id -u)/" "the message"
+	assert_contains "$MSG" "is too long for a unix socket path" "the message"
+	assert_contains "$MSG" "set XDG_RUNTIME_DIR or TMPDIR to a shorter directory" "the message"
+	assert_eq "" "$(ls -A "$dir")" "entries in TMPDIR"
+}
+
+test_command_not_found() {
+	local e
+	mapfile -t e < <(private_env)
+	expect_error notfound 127 "${e[@]}" "$HCKNS" -- "nonexistent-$MARK"
+	assert_eq "hckns: nonexistent-$MARK: command not found" "$MSG" "the message"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+# Tests that need a host the test cannot change run hckns inside an outer
+# user and mount namespace of their own, as its root.
+need_outer_ns() {
+	unshare --user --map-root-user --mount true 2>/dev/null ||
+		skip "cannot create a user namespace with unshare(1) here"
+}
+
+# outer.sh SETUP COMMAND...: in the outer namespaces, prepare SETUP, then
+# exec COMMAND without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (root of a
+# namespace would otherwise open a mode 000 file it owns).
+write_outer() {
+	cat >"$TEST_TMP/outer.sh" <<'EOF'
+setup=$1
+shift
+case $setup in
+tun-noaccess)
+	mount -t tmpfs -o mode=0755 tmpfs /dev/net || exit 90
+	: >/dev/net/tun && chmod 000 /dev/net/tun || exit 91
+	;;
+tun-missing)
+	mount -t tmpfs -o mode=0755 tmpfs /dev/net || exit 90
+	;;
+no-userns)
+	echo 0 >/proc/sys/user/max_user_namespaces || exit 92
+	;;
+esac
+exec setpriv --bounding-set=-dac_override,-dac_read_search -- "$@"
+EOF
+}
+
+outer() { # NAME STATUS SETUP: hckns in the outer namespaces, expect_error
+	local e
+	need_outer_ns
+	write_outer
+	mapfile -t e < <(private_env)
+	expect_error "$1" "$2" "${e[@]}" unshare --user --map-root-user --mount \
+		sh "$TEST_TMP/outer.sh" "$3" "$HCKNS" -- true "$MARK"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+test_dev_net_tun_not_accessible() {
+	outer tun 125 tun-noaccess
+	assert_eq "hckns: /dev/net/tun is not accessible (Permission denied): slirp4netns needs it; as root, run 'chmod 0666 /dev/net/tun' (the usual default)" \
+		"$MSG" "the message"
+}
+
+test_dev_net_tun_missing() {
+	outer notun 125 tun-missing
+	assert_eq "hckns: /dev/net/tun does not exist: slirp4netns needs it; as root, run 'modprobe tun'" \
+		"$MSG" "the message"
+}
+
+test_user_namespaces_disabled() {
+	outer nouserns 125 no-userns
+	assert_contains "$MSG" "hckns: cannot create user, network and mount namespaces" "the message"
+	assert_contains "$MSG" "user namespaces are disabled (user.max_user_namespaces = 0)" "the message"
+	assert_contains "$MSG" "'sysctl -w user.max_user_namespaces=" "the message"
+}
+
+# ---- verbose mode -------------------------------------------------------
+
+# The trace lines every run has: each step, and helper requests with their
+# answers.
+TRACE_LINES=(
+	'runtime directory: '
+	'keeper started, pid '
+	'helper started, pid '
+	'helper: hello: ok'
+	'slirp4netns started, pid '
+	'helper: make / private: ok'
+	'helper: link-up lo: ok'
+	'helper: bridge-add br_world: ok'
+	'helper: addr-add br_world: ok'
+	'helper: link-up br_world: ok'
+	'helper: bridge-add br_ctrl: ok'
+	'helper: addr-add br_ctrl: ok'
+	'helper: bridge-add br_test: ok'
+	'helper: bridge-add br_debug: ok'
+	'helper: link-up br_debug: ok'
+	'helper: default route via 10.0.2.2 dev br_world: ok'
+	'slirp4netns is ready'
+	'helper: enslave tap_host to br_world: ok'
+	'helper: link-up tap_host: ok'
+	'network ready'
+	'command started, pid '
+	'command exited with status 0'
+	'helper ended'
+	'keeper ended'
+	'exit status 0'
+)
+
+# The trace of file $1 without times and pids, one step a line.
+trace_steps() {
+	sed -n 's/^hckns: \[[ 0-9.]* ms\] //p' "$1" | sed 's/[0-9][0-9]*/N/g'
+}
+
+# assert_traced NAME: $TEST_TMP/NAME.err is a full trace; the command's
+# output is untouched.
+assert_traced() {
+	local err=$TEST_TMP/$1.err line steps
+	assert_eq 0 "$STATUS" "exit status"
+	assert_eq "out" "$(cat "$TEST_TMP/$1.out")" "stdout"
+	for line in "${TRACE_LINES[@]}"; do
+		grep -q "^hckns: \[[ 0-9.]* ms\] $line" "$err" ||
+			fail "no trace line '$line' in: $(cat "$err")"
+	done
+	# Every helper request is traced with its answer, in order.
+	steps=$(trace_steps "$err" | grep '^helper: ' | grep -v '^helper: /')
+	assert_eq "" "$(printf '%s\n' "$steps" | grep -v ': ok$')" "helper requests without 'ok'"
+	assert_eq "" "$(hckns_lines "$err")" "hckns lines that are not trace lines"
+}
+
+test_verbose_option() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run v 20 env -u HCKNS_VERBOSE "$HCKNS" -v -- echo out
+	assert_traced v
+	run long 20 env -u HCKNS_VERBOSE "$HCKNS" --verbose -- echo out
+	assert_traced long
+}
+
+# HCKNS_VERBOSE=1 traces the same steps and requests as -v.
+test_verbose_environment() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run env 20 env HCKNS_VERBOSE=1 "$HCKNS" -- echo out
+	assert_traced env
+	run v 20 env -u HCKNS_VERBOSE "$HCKNS" -v -- echo out
+	assert_eq "$(trace_steps "$TEST_TMP/v.err" | grep -v '^\(helper\|slirp4netns\): /')" \
+		"$(trace_steps "$TEST_TMP/env.err" | grep -v '^\(helper\|slirp4netns\): /')" \
+		"the trace of HCKNS_VERBOSE=1 against -v"
+}
+
+# Without -v, a successful run prints nothing: stderr empty, stdout the
+# command's alone; HCKNS_VERBOSE set to empty, 0, no or false is quiet too.
+test_quiet_by_default() {
+	local v
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run quiet 20 env -u HCKNS_VERBOSE "$HCKNS" -- echo out
+	assert_eq 0 "$STATUS" "exit status"
+	assert_eq "out" "$(cat "$TEST_TMP/quiet.out")" "stdout"
+	assert_eq "" "$(cat "$TEST_TMP/quiet.err")" "stderr"
+	for v in "" 0 no false; do
+		run quiet 20 env HCKNS_VERBOSE="$v" "$HCKNS" -- echo out
+		assert_eq 0 "$STATUS" "exit status with HCKNS_VERBOSE='$v'"
+		assert_eq "out" "$(cat "$TEST_TMP/quiet.out")" "stdout with HCKNS_VERBOSE='$v'"
+		assert_eq "" "$(cat "$TEST_TMP/quiet.err")" "stderr with HCKNS_VERBOSE='$v'"
+	done
+}
