@@ -44,7 +44,7 @@ UNIT        := $(BUILDDIR)/unit-tests
 
 all: $(HCKNS) $(HELPER)
 
-$(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h)
+$(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
@@ -87,10 +87,10 @@ check-integration: all $(PROBE)
 asan:
 	$(MAKE) BUILDDIR=build-asan SANITIZE=1 CC=clang check
 
-# The whole suite with the front end and the helper under valgrind.
-valgrind: all $(UNIT)
-	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $(UNIT)
-	HCKNS=$(abspath $(HCKNS)) HCKNS_VALGRIND=1 tests/integration/run-all.sh
+# memcheck on the unit tests, the corpus replay and the real helper; see
+# tests/valgrind.sh for why the front end runs under `make asan` instead.
+valgrind: all $(UNIT) $(FUZZ_REPLAY) $(PROBE)
+	tests/valgrind.sh $(BUILDDIR)
 
 fuzz:
 	$(MAKE) -C tests/fuzz run
