@@ -100,8 +100,9 @@ static bool from_process(const struct signalfd_siginfo *si)
 }
 
 /*
- * Wait until @fd is readable, watching the signalfd.  Return: 1 readable,
- * 0 timed out, -EINTR when a signal aborted the setup.
+ * Wait until @fd is readable, watching the signalfd (@fd -1: only the
+ * signalfd).  Return: 1 readable, 0 timed out, -EINTR when a signal
+ * aborted the setup.
  */
 static int wait_fd(struct run *run, int fd, int timeout_ms)
 {
@@ -445,6 +446,13 @@ static int setup(struct run *run)
 	if (r < 0)
 		return r;
 	r = run_steps(run, steps, n, true);
+	if (r < 0)
+		return r;
+	/*
+	 * A SIGINT or SIGTERM that came during the last steps still aborts:
+	 * left in the signalfd, it would be relayed to the command.
+	 */
+	r = wait_fd(run, -1, 0);
 	if (r < 0)
 		return r;
 	fe_trace("network ready");

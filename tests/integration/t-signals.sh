@@ -163,3 +163,51 @@ interrupted() { # SIGNAME STATUS
 
 test_sigint_during_setup() { interrupted INT 130; }
 test_sigterm_during_setup() { interrupted TERM 143; }
+
+# A signal that comes while the last steps run (after slirp4netns is
+# ready, before the command starts) still aborts the setup: it must not be
+# left for the command.  A wrapper around the real slirp4netns stops the
+# helper (SIGSTOP) before it reports ready, so hckns is held in its last
+# helper requests while the test sends SIGINT; then the helper goes on.
+test_sigint_at_end_of_setup() {
+	local real helper
+	real=$(command -v slirp4netns) || skip "slirp4netns is not installed"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	mkdir -p "$TEST_TMP/fake"
+	mkfifo "$TEST_TMP/ready.fifo"
+	cat >"$TEST_TMP/fake/slirp4netns" <<EOF
+#!/bin/bash
+# Arguments: ... --ready-fd=3 ... PID TAP; PID is the helper's.
+helper=\${*: -2:1}
+args=()
+for a in "\$@"; do
+	[ "\$a" = --ready-fd=3 ] && a=--ready-fd=5
+	args+=("\$a")
+done
+'$real' "\${args[@]}" 5>'$TEST_TMP/ready.fifo' &
+exec 6<'$TEST_TMP/ready.fifo'
+read -r -N 1 -t 10 c <&6 || exit 1
+kill -STOP "\$helper" || exit 1
+echo "\$helper" >'$TEST_TMP/stopped'
+printf '%s' "\$c" >&3
+exec 3>&- 6<&-
+wait
+EOF
+	chmod 0755 "$TEST_TMP/fake/slirp4netns"
+	at_exit "[ -s '$TEST_TMP/stopped' ] && kill -CONT \$(cat '$TEST_TMP/stopped') 2>/dev/null"
+	spawn run env PATH="$TEST_TMP/fake:$PATH" "$HCKNS" -v -- \
+		sh -c "touch '$TEST_TMP/command-ran'"
+	wait_for 10 test -s "$TEST_TMP/stopped" ||
+		fail "the wrapper did not stop the helper: $(cat "$TEST_TMP/run.err")"
+	helper=$(cat "$TEST_TMP/stopped")
+	hold_userns "$helper"
+	wait_trace "$TEST_TMP/run.err" 'slirp4netns is ready' 5
+	kill -INT "$SPAWNED"
+	kill -CONT "$helper"
+	finish "$SPAWNED" 10
+	assert_eq 130 "$STATUS" "exit status of hckns"
+	assert_not_contains "$(cat "$TEST_TMP/run.err")" "command started" "the trace"
+	[ ! -e "$TEST_TMP/command-ran" ] || fail "the command ran"
+	assert_contains "$(hckns_lines "$TEST_TMP/run.err")" "interrupted by SIGINT" "the message"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
