@@ -755,18 +755,17 @@ int main(int argc, char **argv)
 	if (preflight(&run) < 0)
 		return FE_EXIT_FAILURE;
 	if (setup(&run) < 0) {
-		code = FE_EXIT_FAILURE;
-		if (run.interrupted) {
-			fe_error("interrupted by SIG%s during setup; nothing is "
-				 "left behind", sigabbrev_np(run.interrupted));
-			code = 128 + run.interrupted;
-		}
+		code = run.interrupted ? 128 + run.interrupted : FE_EXIT_FAILURE;
 	} else {
 		code = start_command(&run);
 		if (code == 0)
 			code = supervise(&run);
 	}
 	teardown(&run);
+	/* Said once it is true. */
+	if (run.interrupted)
+		fe_error("interrupted by SIG%s during setup; nothing is left "
+			 "behind", sigabbrev_np(run.interrupted));
 	fe_trace("exit status %d", code);
 	return code;
 }

@@ -156,6 +156,10 @@ interrupted() { # SIGNAME STATUS
 	assert_eq 1 "$(hckns_lines "$TEST_TMP/run.err" | grep -c .)" \
 		"lines from hckns: $(hckns_lines "$TEST_TMP/run.err")"
 	assert_contains "$(hckns_lines "$TEST_TMP/run.err")" "interrupted by SIG$1" "the message"
+	# It says "nothing is left behind": only once that is true.
+	[ "$(grep -n 'interrupted by' "$TEST_TMP/run.err" | cut -d: -f1)" -gt \
+	  "$(grep -n '\] keeper ended' "$TEST_TMP/run.err" | cut -d: -f1)" ] ||
+		fail "the message came before the keeper ended: $(cat "$TEST_TMP/run.err")"
 	assert_not_contains "$(cat "$TEST_TMP/run.err")" "command started" "the trace"
 	gone "$slirp" || fail "the fake slirp4netns $slirp still runs"
 	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
