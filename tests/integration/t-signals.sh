@@ -66,7 +66,7 @@ assert_counts() {
 # runs in the terminal's foreground process group with hckns, so the
 # terminal signals it directly and hckns must not relay its own copy.
 test_ctrl_c_reaches_command_once() {
-	local sock="hckns-test-$$" hckns_pid
+	local sock=$TEST_TMP/tmux.sock hckns_pid
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	cd "$TEST_TMP" || fail "cd $TEST_TMP"
 	write_counter
@@ -79,14 +79,16 @@ echo \$? >'$TEST_TMP/rc'
 EOF
 	chmod 0755 "$TEST_TMP/term.sh"
 	export TERM=xterm
-	at_exit "tmux -L '$sock' kill-server 2>/dev/null"
-	tmux -L "$sock" -f /dev/null new-session -d -s hckns -x 100 -y 30 \
+	# A server of our own, its socket in $TEST_TMP (-L leaves a socket
+	# file in /tmp/tmux-UID behind).
+	at_exit "tmux -S '$sock' kill-server 2>/dev/null"
+	tmux -S "$sock" -f /dev/null new-session -d -s hckns -x 100 -y 30 \
 		"$TEST_TMP/term.sh" || fail "cannot start tmux"
 	wait_for 15 test -s "$TEST_TMP/ready" || fail "the command did not start in tmux"
 	hckns_pid=$(cut -d' ' -f2 "$TEST_TMP/ready")
 	at_exit "kill_if_alive $hckns_pid"
 
-	tmux -L "$sock" send-keys -t hckns C-c || fail "tmux send-keys"
+	tmux -S "$sock" send-keys -t hckns C-c || fail "tmux send-keys"
 	wait_for 5 test -s "$TEST_TMP/INT" || fail "the command got no SIGINT from Ctrl-C"
 	assert_counts 1 0 0
 	touch "$TEST_TMP/stop"
