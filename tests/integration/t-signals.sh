@@ -175,6 +175,10 @@ test_sigterm_during_setup() { interrupted TERM 143; }
 # left for the command.  A wrapper around the real slirp4netns stops the
 # helper (SIGSTOP) before it reports ready, so hckns is held in its last
 # helper requests while the test sends SIGINT; then the helper goes on.
+# On a loaded machine hckns may still be in the requests it makes while
+# slirp4netns starts when the helper stops: it then never traces "ready"
+# before the SIGINT, which aborts the setup anyway, and this run of the
+# test checks less (it does not fail).
 test_sigint_at_end_of_setup() {
 	local real helper
 	real=$(command -v slirp4netns) || skip "slirp4netns is not installed"
@@ -207,7 +211,7 @@ EOF
 		fail "the wrapper did not stop the helper: $(cat "$TEST_TMP/run.err")"
 	helper=$(cat "$TEST_TMP/stopped")
 	hold_userns "$helper"
-	wait_trace "$TEST_TMP/run.err" 'slirp4netns is ready' 5
+	wait_for 2 grep -q '\] slirp4netns is ready' "$TEST_TMP/run.err" || true
 	kill -INT "$SPAWNED"
 	kill -CONT "$helper"
 	finish "$SPAWNED" 10
