@@ -107,11 +107,14 @@ static bool from_process(const struct signalfd_siginfo *si)
 static int wait_fd(struct run *run, int fd, int timeout_ms)
 {
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[4] = {
 			{ .fd = fd, .events = POLLIN },
 			{ .fd = run->sfd, .events = POLLIN },
+			/* Either dying during the setup ends it, at once. */
+			{ .fd = run->helper.pidfd, .events = POLLIN },
+			{ .fd = run->keeper.pidfd, .events = POLLIN },
 		};
-		int n = poll(p, 2, timeout_ms);
+		int n = poll(p, 4, timeout_ms);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -128,7 +131,23 @@ static int wait_fd(struct run *run, int fd, int timeout_ms)
 			}
 			continue;
 		}
-		return n > 0;
+		/* A death first: EOF on @fd may be its consequence. */
+		if (p[2].revents || p[3].revents) {
+			bool helper = p[2].revents;
+			int pidfd = helper ? run->helper.pidfd : run->keeper.pidfd;
+			siginfo_t si = { 0 };
+			char desc[128];
+
+			waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG |
+			       WNOWAIT);
+			fe_describe_status(si.si_code == CLD_EXITED ?
+					   W_EXITCODE(si.si_status, 0) :
+					   si.si_status & 0x7f, desc, sizeof(desc));
+			fe_error("%s %s during the setup", helper ?
+				 "hckns-helper" : "the keeper process", desc);
+			return -ECHILD;
+		}
+		return p[0].revents ? 1 : 0;
 	}
 }
 
@@ -341,7 +360,7 @@ static int start_slirp(struct run *run)
 	}
 	r = wait_fd(run, run->keeper.sock, KEEPER_EXIT_MS);
 	if (r <= 0 || keeper_recv(run, &m) < 0) {
-		if (r == -EINTR)
+		if (r == -EINTR || r == -ECHILD)
 			return r;
 		fe_error("the keeper process did not answer");
 		return -EPIPE;
@@ -570,6 +589,18 @@ static int reap(int pidfd, char *desc, size_t len)
 	return status;
 }
 
+/* Is @pid a process of the instance (in its user namespace)? */
+static bool sender_inside(const struct run *run, pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	return run->have_userns && stat(path, &st) == 0 &&
+	       (uint64_t)st.st_dev == run->userns_dev &&
+	       (uint64_t)st.st_ino == run->userns_ino;
+}
+
 /*
  * While the command runs: relay signals sent by other processes, watch the
  * helper, the keeper and slirp4netns.  Return: the exit status of hckns.
@@ -607,10 +638,20 @@ static int supervise(struct run *run)
 				 * A terminal's signal reached the command
 				 * directly (same process group); only what
 				 * another process sent us is relayed, once.
+				 * A sender inside the instance signalled
+				 * its own process group (kill 0), which the
+				 * command is in: relaying would double it.
 				 */
-				fe_trace("relaying signal %u from pid %u",
-					 si.ssi_signo, si.ssi_pid);
-				fe_pidfd_signal(run->cmd_pidfd, (int)si.ssi_signo);
+				if (sender_inside(run, (pid_t)si.ssi_pid)) {
+					fe_trace("not relaying signal %u from pid "
+						 "%u inside the instance",
+						 si.ssi_signo, si.ssi_pid);
+				} else {
+					fe_trace("relaying signal %u from pid %u",
+						 si.ssi_signo, si.ssi_pid);
+					fe_pidfd_signal(run->cmd_pidfd,
+							(int)si.ssi_signo);
+				}
 			}
 		}
 		if (p[1].revents) {

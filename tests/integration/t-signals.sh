@@ -221,3 +221,48 @@ EOF
 	assert_contains "$(hckns_lines "$TEST_TMP/run.err")" "interrupted by SIGINT" "the message"
 	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
 }
+
+# A process inside that signals its own process group (kill -TERM 0) also
+# signals hckns, which shares that group: the command already got it, so
+# hckns must not relay a second copy.
+test_group_signal_from_inside_not_doubled() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_counter
+	# Its own session and process group, so that kill 0 stays in it.
+	spawn run setsid "$HCKNS" -v -- sh -c "trap '' TERM; ${COUNTER[*]} &
+		i=0; while [ ! -s '$TEST_TMP/ready' ] && [ \$i -lt 300 ]; do sleep 0.05; i=\$((i+1)); done
+		kill -TERM 0; wait"
+	wait_for 15 test -s "$TEST_TMP/TERM" ||
+		fail "the counter got no SIGTERM: $(cat "$TEST_TMP/run.err")"
+	hold_userns "$(trace_pid "$TEST_TMP/run.err" 'helper started, pid')"
+	assert_counts 0 1 0
+	touch "$TEST_TMP/stop"
+	finish "$SPAWNED" 5
+	assert_eq 0 "$STATUS" "exit status of hckns"
+	assert_contains "$(cat "$TEST_TMP/run.err")" "not relaying signal 15" "hckns's trace"
+	assert_eq 0 "$(grep -c '\] relaying signal' "$TEST_TMP/run.err")" "relays in hckns's trace"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+# The helper or the keeper dying during the setup ends it at once, with one
+# line naming what died (not a 10 s wait for slirp4netns, nor a wrong
+# culprit), exit 125, nothing left behind.
+died_during_setup() { # TRACE-NAME REPORT
+	local helper
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_slow_slirp
+	spawn run env PATH="$TEST_TMP/fake:$PATH" "$HCKNS" -v -- true
+	wait_trace "$TEST_TMP/run.err" 'slirp4netns started' 10
+	helper=$(trace_pid "$TEST_TMP/run.err" 'helper started, pid')
+	hold_userns "$helper"
+	kill -KILL "$(trace_pid "$TEST_TMP/run.err" "$1")"
+	finish "$SPAWNED" 3
+	assert_eq 125 "$STATUS" "exit status of hckns"
+	assert_eq "hckns: $2 killed by signal 9 (Killed) during the setup" \
+		"$(hckns_lines "$TEST_TMP/run.err")" "the message"
+	wait_for 2 gone "$(cat "$TEST_TMP/slirp.pid")" || fail "the fake slirp4netns still runs"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
+test_helper_dies_during_setup() { died_during_setup 'helper started, pid' hckns-helper; }
+test_keeper_dies_during_setup() { died_during_setup 'keeper started, pid' "the keeper process"; }
