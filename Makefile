@@ -65,7 +65,7 @@ $(PROBE): $(call obj,tests/tools/helper-probe.c $(FE_SRC) $(PROTO_SRC))
 
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
-check: all $(UNIT) $(PROBE) check-fuzz-corpus
+check: all $(UNIT) $(PROBE) check-fuzz-corpus check-install
 	$(UNIT)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
@@ -110,6 +110,22 @@ install: all
 	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper
 	install -m 0644 man/hckns.1 $(DESTDIR)$(MANDIR)/man1/hckns.1
 
+# Install into a scratch DESTDIR and run from there: the installed front
+# end must find its installed helper, and never one in PATH.
+check-install: all
+	rm -rf $(BUILDDIR)/destdir
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILDDIR))/destdir PREFIX=/usr
+	test -x $(BUILDDIR)/destdir/usr/bin/hckns
+	test -x $(BUILDDIR)/destdir/usr/libexec/hckns/hckns-helper
+	test -f $(BUILDDIR)/destdir/usr/share/man/man1/hckns.1
+	$(BUILDDIR)/destdir/usr/bin/hckns -- true
+	mv $(BUILDDIR)/destdir/usr/libexec/hckns/hckns-helper $(BUILDDIR)/destdir/usr/bin/../hckns-helper-moved
+	cp $(HELPER) $(BUILDDIR)/destdir/hckns-helper
+	! PATH=$(abspath $(BUILDDIR))/destdir:$$PATH $(BUILDDIR)/destdir/usr/bin/hckns -- true 2>$(BUILDDIR)/destdir/err
+	grep -q 'cannot find hckns-helper' $(BUILDDIR)/destdir/err
+	rm -rf $(BUILDDIR)/destdir
+	@echo "check-install: installed hckns finds its helper, not one in PATH"
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hckns $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper \
 	      $(DESTDIR)$(MANDIR)/man1/hckns.1
@@ -118,4 +134,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: deps all check check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
+.PHONY: deps all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
