@@ -29,6 +29,8 @@ NL_LIBS     := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
 CAPNG_LIBS  := $(shell $(PKG_CONFIG) --libs libcap-ng)
 CHECK_CFLAGS:= $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check)
+JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson)
+JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson)
 endif
 
 PROTO_SRC   := protocol/proto.c
@@ -46,22 +48,22 @@ all: $(HCKNS) $(HELPER)
 
 $(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
 # The helper links only the protocol code, libnl-route-3 and libcap-ng.
 $(HELPER): $(call obj,$(HELPER_SRC) $(PROTO_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(NL_LIBS) $(CAPNG_LIBS)
 
 $(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)
 
 $(UNIT): $(call obj,$(UNIT_SRC) $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS)
 
 # Drives a real helper with raw protocol bytes (tests/integration/t-helper.sh).
 PROBE       := $(BUILDDIR)/helper-probe
 $(PROBE): $(call obj,tests/tools/helper-probe.c $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)
 
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
@@ -97,8 +99,8 @@ fuzz:
 
 # Debian/Ubuntu packages to build, run and test (sudo when not root).
 DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
-        libcap-ng-dev check slirp4netns iproute2 busybox jq tmux clang \
-        valgrind util-linux passwd
+        libcap-ng-dev libjansson-dev check slirp4netns iproute2 busybox jq \
+        tmux clang valgrind util-linux passwd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
