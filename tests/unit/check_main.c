@@ -18,6 +18,7 @@ static Suite *(*const suites[])(void) = {
 	make_proto_suite,
 	make_frontend_suite,
 	make_fwd_suite,
+	make_control_suite,
 };
 
 int main(void)
