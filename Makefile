@@ -74,13 +74,17 @@ check: all $(UNIT) $(PROBE) check-fuzz-corpus check-install
 check-unit: $(UNIT) check-fuzz-corpus
 	$(UNIT)
 
-# Every fuzz seed through the harness, without libFuzzer (tests/fuzz/).
-FUZZ_REPLAY := $(BUILDDIR)/fuzz-replay
-$(FUZZ_REPLAY): $(call obj,tests/fuzz/replay.c tests/fuzz/fuzz_proto.c $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS)
+# Every fuzz seed through its harness, without libFuzzer (tests/fuzz/).
+FUZZ_HARNESSES := proto fwd control slirp_reply
+FUZZ_REPLAY := $(FUZZ_HARNESSES:%=$(BUILDDIR)/fuzz-replay-%)
+FUZZ_LIB_SRC:= $(PROTO_SRC) frontend/fwd.c frontend/control.c frontend/slirp_api.c
+$(FUZZ_REPLAY): $(BUILDDIR)/fuzz-replay-%: \
+		$(call obj,tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC))
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)
 
 check-fuzz-corpus: $(FUZZ_REPLAY)
-	$(FUZZ_REPLAY) tests/fuzz/corpus/proto
+	set -e; for h in $(FUZZ_HARNESSES); do \
+		$(BUILDDIR)/fuzz-replay-$$h tests/fuzz/corpus/$$h; done
 
 check-integration: all $(PROBE)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh

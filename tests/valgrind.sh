@@ -32,7 +32,10 @@ step() { # NAME COMMAND...
 }
 
 step "unit tests" env CK_FORK=no $vg "$build/unit-tests"
-step "fuzz corpus replay" $vg "$build/fuzz-replay" "$here/fuzz/corpus"/*
+for corpus in "$here/fuzz/corpus"/*; do	# one replay binary per harness
+	step "fuzz corpus replay: ${corpus##*/}" \
+		$vg "$build/fuzz-replay-${corpus##*/}" "$corpus"
+done
 
 stage=$(mktemp -d /tmp/hckns-valgrind.XXXXXX)
 trap 'rm -rf "$stage"' EXIT

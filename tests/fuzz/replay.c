@@ -27,7 +27,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* No input is larger than this; libFuzzer runs with -max_len=512. */
+/* No input is larger than this; libFuzzer runs with -max_len of 4200 at most. */
 #define REPLAY_MAX (1u << 20)
 
 /* Set in sanitizer builds only: called before a sanitizer ends the run. */
