@@ -105,12 +105,19 @@ int fe_helper_close(struct fe_helper *h, int timeout_ms);
 #define FE_MTU_MIN 576u		/* IPv4's minimum datagram every host takes */
 #define FE_MTU_MAX 65521u	/* slirp4netns's maximum */
 
+#define FE_PUBLISH_MAX 64
+
 struct fe_opts {
 	bool verbose;
 	bool host_loopback;	/* let 10.0.2.2 reach the host's loopback */
 	bool help;
 	bool version;
 	unsigned int mtu;
+	const char *publish[FE_PUBLISH_MAX];	/* -p SPEC, unparsed */
+	size_t npublish;
+	int status_fd;		/* --status-fd, or -1 */
+	int control_in;		/* --control-fd IN[,OUT], or -1 */
+	int control_out;
 	char **argv;		/* the command; NULL for the user's shell */
 };
 
@@ -187,6 +194,33 @@ int fe_runtime_base(const char *xdg, const char *tmpdir, uid_t uid,
 int fe_runtime_create(const char *base, const char *instance, char *dir,
 		      size_t len, char *why, size_t whylen);
 
+/* ---- instances.c ------------------------------------------------------ */
+
+#define FE_LOCK_FILE "lock"
+
+struct fe_instance {
+	char name[64];		/* the directory's name: the front end's pid */
+	char dir[4096];		/* its runtime directory */
+};
+
+/*
+ * fe_instance_lock() - create RUNDIR/lock and hold it exclusively.
+ * Return: the descriptor (close-on-exec; the keeper shares it), or -errno.
+ */
+int fe_instance_lock(const char *rundir, char *why, size_t whylen);
+/* Is an instance alive in @dir (its lock held)? */
+bool fe_instance_alive(const char *dir);
+/* The live instances under @base, sorted by name.  Return: 0 or -errno. */
+int fe_instances_list(const char *base, struct fe_instance **out, size_t *n);
+/**
+ * fe_instance_find() - the instance a subcommand acts on.
+ * @sel: --instance (a name or pid, or a directory if it has a '/'), or NULL
+ *       for the only running instance.
+ * Return: 0; -ESRCH (none), -EEXIST (several, listed in @why), -EINVAL.
+ */
+int fe_instance_find(const char *base, const char *sel,
+		     struct fe_instance *out, char *why, size_t whylen);
+
 /* ---- keeper.c ---------------------------------------------------------- */
 
 struct fe_keeper {
@@ -215,6 +249,7 @@ struct fe_keeper_msg {
 /**
  * fe_keeper_start() - fork the keeper, which owns @rundir and slirp4netns.
  * @slirp: absolute path of slirp4netns.
+ * @lock_fd: the instance's lock (fe_instance_lock()), kept by the keeper too.
  *
  * When the front end's end of the channel closes, whatever the reason, the
  * keeper kills every process left in the instance's user namespace
@@ -222,7 +257,7 @@ struct fe_keeper_msg {
  * Return: 0, or -errno.
  */
 int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
-		    const char *rundir, const char *slirp);
+		    const char *rundir, const char *slirp, int lock_fd);
 
 /**
  * fe_sweep_userns() - SIGKILL every process in a user namespace and wait

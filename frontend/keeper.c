@@ -239,7 +239,7 @@ keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 }
 
 int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
-		    const char *rundir, const char *slirp)
+		    const char *rundir, const char *slirp, int lock_fd)
 {
 	int sv[2], ready[2], pidfd = -1, r;
 	pid_t pid;
@@ -256,14 +256,23 @@ int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
 	}
 	pid = fe_clone(0, &pidfd);
 	if (pid == 0) {
-		int keep[] = { sv[1], ready[1] };
+		int keep[] = { sv[1], ready[1], lock_fd };
+		size_t nkeep = lock_fd >= 0 ? 3 : 2;
 
-		/* Nothing of the front end's but these two. */
-		if (keep[0] > keep[1]) {
-			keep[0] = ready[1];
-			keep[1] = sv[1];
-		}
-		fe_close_from(3, keep, 2);
+		/*
+		 * Nothing of the front end's but these; the lock's open file
+		 * description is shared, so the instance stays locked while
+		 * either of us lives.
+		 */
+		for (size_t i = 0; i < nkeep; i++)
+			for (size_t j = i + 1; j < nkeep; j++)
+				if (keep[j] < keep[i]) {
+					int t = keep[i];
+
+					keep[i] = keep[j];
+					keep[j] = t;
+				}
+		fe_close_from(3, keep, nkeep);
 		keeper_main(o, rundir, slirp, sv[1], ready[1]);
 	}
 	close(sv[1]);

@@ -69,6 +69,7 @@ struct run {
 	char slirp_path[PATH_MAX];
 	char cwd[PATH_MAX];
 	bool have_rundir;
+	int lock_fd;		/* held while the instance lives */
 	struct fe_keeper keeper;
 	bool keeper_dead;
 	struct fe_helper helper;
@@ -241,6 +242,11 @@ static int make_rundir(struct run *run)
 	}
 	run->have_rundir = true;
 	fe_trace("runtime directory: %s", run->rundir);
+	run->lock_fd = fe_instance_lock(run->rundir, why, sizeof(why));
+	if (run->lock_fd < 0) {
+		fe_error("%s", why);
+		return run->lock_fd;
+	}
 	return 0;
 }
 
@@ -454,7 +460,8 @@ static int setup(struct run *run)
 	r = make_rundir(run);
 	if (r < 0)
 		return r;
-	r = fe_keeper_start(&run->keeper, &run->o, run->rundir, run->slirp_path);
+	r = fe_keeper_start(&run->keeper, &run->o, run->rundir, run->slirp_path,
+			    run->lock_fd);
 	if (r < 0) {
 		fe_error("cannot fork the keeper process: %s", strerror(-r));
 		return r;
@@ -771,7 +778,7 @@ static void teardown(struct run *run)
 
 int main(int argc, char **argv)
 {
-	struct run run = { .sfd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
+	struct run run = { .sfd = -1, .lock_fd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
 			   .keeper = { .pid = -1, .pidfd = -1, .sock = -1,
 				       .ready_fd = -1 },
 			   .helper = { .pid = -1, .pidfd = -1, .sock = -1 } };

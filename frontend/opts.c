@@ -12,6 +12,8 @@
 enum {
 	OPT_HOST_LOOPBACK = 0x100,
 	OPT_MTU,
+	OPT_STATUS_FD,
+	OPT_CONTROL_FD,
 };
 
 static const struct option long_opts[] = {
@@ -20,6 +22,9 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "host-loopback", no_argument, NULL, OPT_HOST_LOOPBACK },
 	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
+	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -41,6 +46,34 @@ int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
 	return 0;
 }
 
+/* A descriptor number given on the command line: 0..INT_MAX-ish. */
+static int parse_fd(const char *s, int *fd)
+{
+	unsigned int v;
+
+	if (fe_parse_uint(s, 0, 1u << 20, &v) < 0)
+		return -EINVAL;
+	*fd = (int)v;
+	return 0;
+}
+
+/* "IN" or "IN,OUT"; one descriptor serves both ways when alone. */
+static int parse_control_fd(const char *s, int *in, int *out)
+{
+	const char *comma = strchr(s, ',');
+	char first[16];
+
+	if (!comma)
+		return parse_fd(s, in) < 0 ? -EINVAL : (*out = *in, 0);
+	if ((size_t)(comma - s) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, s, (size_t)(comma - s));
+	first[comma - s] = '\0';
+	if (parse_fd(first, in) < 0 || parse_fd(comma + 1, out) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static bool env_true(const char *v)
 {
 	return v && *v && strcmp(v, "0") != 0 && strcmp(v, "no") != 0 &&
@@ -52,13 +85,14 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 {
 	int c;
 
-	*o = (struct fe_opts){ .mtu = FE_MTU_DEFAULT };
+	*o = (struct fe_opts){ .mtu = FE_MTU_DEFAULT, .status_fd = -1,
+			       .control_in = -1, .control_out = -1 };
 	o->verbose = env_true(env_verbose);
 	err[0] = '\0';
 	opterr = 0;
 	optind = 0;	/* full re-initialisation: parse may run twice */
 	/* '+': stop at the first non-option, it starts the command. */
-	while ((c = getopt_long(argc, argv, "+:hVv", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:hVvp:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			o->help = true;
@@ -78,6 +112,30 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 				snprintf(err, errlen, "invalid --mtu '%s': give a "
 					 "number from %u to %u", optarg,
 					 FE_MTU_MIN, FE_MTU_MAX);
+				return -EINVAL;
+			}
+			break;
+		case 'p':
+			if (o->npublish == FE_PUBLISH_MAX) {
+				snprintf(err, errlen, "too many --publish "
+					 "options (at most %d)", FE_PUBLISH_MAX);
+				return -EINVAL;
+			}
+			o->publish[o->npublish++] = optarg;
+			break;
+		case OPT_STATUS_FD:
+			if (parse_fd(optarg, &o->status_fd) < 0) {
+				snprintf(err, errlen, "invalid --status-fd '%s': "
+					 "give a descriptor number", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CONTROL_FD:
+			if (parse_control_fd(optarg, &o->control_in,
+					     &o->control_out) < 0) {
+				snprintf(err, errlen, "invalid --control-fd '%s': "
+					 "give FD or IN,OUT descriptor numbers",
+					 optarg);
 				return -EINVAL;
 			}
 			break;

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running instances of this user: their runtime directories, told alive by
+ * a lock the instance holds for its whole life.
+ *
+ * The front end creates BASE/INSTANCE/lock and holds an exclusive flock on
+ * it; the keeper, forked afterwards, shares that open file description, so
+ * the lock is held while either lives and vanishes with both, however they
+ * end (a lock, not a pid: a dead process holds nothing).
+ */
+#include "fe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fe_instance_lock(const char *rundir, char *why, size_t whylen)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, FE_LOCK_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int r = -errno;
+
+		snprintf(why, whylen, "cannot lock %s: %s", path, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+bool fe_instance_alive(const char *dir)
+{
+	char path[4200];
+	bool alive;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, FE_LOCK_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	/* Held by a live instance: we cannot have it. */
+	alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct fe_instance *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+int fe_instances_list(const char *base, struct fe_instance **out, size_t *n)
+{
+	struct fe_instance *list = NULL;
+	size_t len = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(base);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)) != NULL) {
+		struct fe_instance in = { 0 };
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(in.name))
+			continue;
+		snprintf(in.name, sizeof(in.name), "%s", e->d_name);
+		if (snprintf(in.dir, sizeof(in.dir), "%s/%s", base, e->d_name) >=
+		    (int)sizeof(in.dir) || !fe_instance_alive(in.dir))
+			continue;
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct fe_instance *l = realloc(list, ncap * sizeof(*l));
+
+			if (!l) {
+				free(list);
+				closedir(d);
+				return -ENOMEM;
+			}
+			list = l;
+			cap = ncap;
+		}
+		list[len++] = in;
+	}
+	closedir(d);
+	if (len)
+		qsort(list, len, sizeof(*list), by_name);
+	*out = list;
+	*n = len;
+	return 0;
+}
+
+int fe_instance_find(const char *base, const char *sel,
+		     struct fe_instance *out, char *why, size_t whylen)
+{
+	struct fe_instance *list;
+	size_t n;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (sel && strchr(sel, '/')) {
+		/* A runtime directory, given as a path. */
+		const char *slash;
+
+		if (snprintf(out->dir, sizeof(out->dir), "%s", sel) >=
+		    (int)sizeof(out->dir))
+			return snprintf(why, whylen, "instance path too long"),
+			       -ENAMETOOLONG;
+		while (strlen(out->dir) > 1 && out->dir[strlen(out->dir) - 1] == '/')
+			out->dir[strlen(out->dir) - 1] = '\0';
+		slash = strrchr(out->dir, '/');
+		snprintf(out->name, sizeof(out->name), "%s", slash + 1);
+		if (!fe_instance_alive(out->dir)) {
+			snprintf(why, whylen, "no running hckns instance in %s",
+				 out->dir);
+			return -ESRCH;
+		}
+		return 0;
+	}
+	if (sel) {
+		/* A name (for now, the pid of its front end). */
+		if (!sel[0] || strchr(sel, '.') ||
+		    snprintf(out->dir, sizeof(out->dir), "%s/%s", base, sel) >=
+		    (int)sizeof(out->dir)) {
+			snprintf(why, whylen, "invalid instance '%s'", sel);
+			return -EINVAL;
+		}
+		snprintf(out->name, sizeof(out->name), "%s", sel);
+		if (!fe_instance_alive(out->dir)) {
+			snprintf(why, whylen, "no running hckns instance '%s' "
+				 "(see 'hckns fwd list' without --instance, or "
+				 "look in %s)", sel, base);
+			return -ESRCH;
+		}
+		return 0;
+	}
+	r = fe_instances_list(base, &list, &n);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot list %s: %s", base, strerror(-r));
+		return r;
+	}
+	if (n == 1) {
+		*out = list[0];
+		free(list);
+		return 0;
+	}
+	if (n == 0) {
+		snprintf(why, whylen, "no hckns instance of yours is running "
+			 "(looked in %s)", base);
+		free(list);
+		return -ESRCH;
+	}
+	{
+		size_t used = (size_t)snprintf(why, whylen, "%zu instances are "
+					       "running (", n);
+
+		for (size_t i = 0; i < n && used < whylen; i++)
+			used += (size_t)snprintf(why + used, whylen - used, "%s%s",
+						 i ? ", " : "", list[i].name);
+		if (used < whylen)
+			snprintf(why + used, whylen - used, "): choose one with "
+				 "--instance NAME|PID|DIR");
+	}
+	free(list);
+	return -EEXIST;
+}
