@@ -19,6 +19,8 @@
 /* ---- util.c ---------------------------------------------------------- */
 
 extern bool fe_verbose;
+/* The last message of fe_error(), for the status fd's "exited" line. */
+extern char fe_last_error[1024];
 
 /* One line on stderr: "hckns: <message>". */
 void fe_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -170,6 +172,9 @@ int fe_topology_steps(const struct fe_opts *o, struct fe_step *steps,
 /* slirp4netns's addresses for the default network 10.0.2.0/24. */
 void fe_topology_net(struct fe_net *net);
 
+/* The address port forwards lead to: the uplink bridge's, 10.0.2.100. */
+const char *fe_topology_guest_addr(void);
+
 /* ---- runtime.c --------------------------------------------------------- */
 
 #define FE_API_SOCK "api.sock"
@@ -220,6 +225,9 @@ int fe_instances_list(const char *base, struct fe_instance **out, size_t *n);
  */
 int fe_instance_find(const char *base, const char *sel,
 		     struct fe_instance *out, char *why, size_t whylen);
+
+/* `hckns fwd ...` (cmd_fwd.c); @argv[0] is "fwd".  Return: exit status. */
+int fe_cmd_fwd(int argc, char **argv);
 
 /* ---- keeper.c ---------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
  * handlers, no sleeps.
  */
 #include "fe.h"
+#include "fwd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,11 @@ static const char usage[] =
 "Everything is removed when COMMAND ends.  No root, setuid or PAM needed.\n"
 "\n"
 "Options:\n"
+"  -p, --publish SPEC  forward a host port into the namespace, repeatable;\n"
+"                   SPEC is [tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT],\n"
+"                   HOST_ADDR defaults to 127.0.0.1, the guest is 10.0.2.100\n"
+"  --status-fd FD   write JSON status lines (ready, started, exited) to FD\n"
+"  --control-fd FD[,OUT]  read JSON requests from FD, answer on OUT (or FD)\n"
 "  --host-loopback  let 10.0.2.2 reach this host's 127.0.0.1 (off by default)\n"
 "  --mtu N          MTU of tap_host and br_world, 576..65521 (default 1500)\n"
 "  -v, --verbose    trace every step and helper request on stderr\n"
@@ -59,6 +65,11 @@ static const char usage[] =
 "\n"
 "Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
 "hckns failed; 126 when COMMAND cannot be executed; 127 when not found.\n"
+"\n"
+"Subcommands, for a running instance (--instance NAME|PID|DIR, --json):\n"
+"  hckns fwd add SPEC     add a port forward\n"
+"  hckns fwd list         list the port forwards\n"
+"  hckns fwd rm ID|SPEC   remove a port forward\n"
 "See hckns(1).\n";
 
 /* Everything one run holds, so that one teardown can release it. */
@@ -79,6 +90,12 @@ struct run {
 	int interrupted;	/* the signal that aborted the setup */
 	pid_t cmd_pid;
 	int cmd_pidfd;
+	char api_sock[PATH_MAX + 16];
+	struct fe_fwd publish[FE_PUBLISH_MAX];	/* -p, parsed */
+	bool slirp_gone;	/* no forwards to remove at the end */
+	int status_fd;		/* --status-fd, -1 once it fails */
+	struct fe_linebuf ctl;	/* --control-fd input */
+	char failure[256];	/* why hckns failed, for the exited line */
 };
 
 /* The signals hckns takes through its signalfd. */
@@ -183,6 +200,118 @@ static int find_helper(char *out, size_t len)
 	return -ENOENT;
 }
 
+/*
+ * The descriptors of --status-fd and --control-fd must be open; they are
+ * made close-on-exec, so that the command does not hold them (a script
+ * waiting for EOF on the status pipe gets it when hckns ends).
+ */
+static int check_script_fds(struct run *run)
+{
+	const struct {
+		int fd;
+		const char *opt;
+	} fds[] = {
+		{ run->o.status_fd, "--status-fd" },
+		{ run->o.control_in, "--control-fd" },
+		{ run->o.control_out, "--control-fd" },
+	};
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++) {
+		int flags;
+
+		if (fds[i].fd < 0)
+			continue;
+		flags = fcntl(fds[i].fd, F_GETFD);
+		if (flags < 0 || fds[i].fd <= STDERR_FILENO) {
+			fe_error("%s %d: %s; give a descriptor the caller opened "
+				 "for hckns (3 or above)", fds[i].opt, fds[i].fd,
+				 flags < 0 ? "not an open descriptor"
+					   : "not for standard input, output or error");
+			return -EBADF;
+		}
+		fcntl(fds[i].fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+	run->status_fd = run->o.status_fd;
+	return 0;
+}
+
+/* One status line; a reader that went away just ends the status lines. */
+static void status_emit(struct run *run, json_t *obj)
+{
+	char *text;
+
+	if (!obj)
+		return;
+	if (run->status_fd >= 0) {
+		text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (text && (fe_write_all(run->status_fd, text, strlen(text)) < 0 ||
+			     fe_write_all(run->status_fd, "\n", 1) < 0)) {
+			fe_trace("status fd: %s; no more status lines",
+				 strerror(errno));
+			run->status_fd = -1;
+		}
+		free(text);
+	}
+	json_decref(obj);
+}
+
+static json_t *forwards_json(const struct fe_fwd *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, fe_control_entry(&v[i]));
+	return a;
+}
+
+static void status_ready(struct run *run)
+{
+	char ns[3][64];
+	static const char *const kinds[3] = { "user", "net", "mnt" };
+	json_t *nsobj = json_object();
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(ns[i], sizeof(ns[i]), "/proc/%d/ns/%s",
+			 (int)run->helper.pid, kinds[i]);
+		json_object_set_new(nsobj, kinds[i], json_string(ns[i]));
+	}
+	status_emit(run, json_pack("{s:s, s:i, s:i, s:s, s:s, s:o, s:o}",
+				   "event", "ready",
+				   "pid", (int)getpid(),
+				   "helper_pid", (int)run->helper.pid,
+				   "runtime_dir", run->rundir,
+				   "api_socket", run->api_sock,
+				   "namespaces", nsobj,
+				   "forwards", forwards_json(run->publish,
+							     run->o.npublish)));
+}
+
+static void status_exited(struct run *run, int code, int wstatus, bool ran)
+{
+	json_t *o;
+
+	if (fe_last_error[0] && code == FE_EXIT_FAILURE)
+		o = json_pack("{s:s, s:i, s:s, s:s}", "event", "exited",
+			      "exit_status", code, "how", "failed",
+			      "error", fe_last_error);
+	else if (ran && WIFSIGNALED(wstatus))
+		o = json_pack("{s:s, s:i, s:s, s:i, s:s}", "event", "exited",
+			      "exit_status", code, "how", "killed",
+			      "signal", WTERMSIG(wstatus),
+			      "signal_name", sigabbrev_np(WTERMSIG(wstatus)) ?
+			      sigabbrev_np(WTERMSIG(wstatus)) : "?");
+	else if (ran)
+		o = json_pack("{s:s, s:i, s:s, s:i}", "event", "exited",
+			      "exit_status", code, "how", "exited",
+			      "code", WEXITSTATUS(wstatus));
+	else
+		o = json_pack("{s:s, s:i, s:s, s:s}", "event", "exited",
+			      "exit_status", code, "how", "failed",
+			      "error", fe_last_error[0] ? fe_last_error
+							: "interrupted");
+	status_emit(run, o);
+}
+
 /* Checks that need nothing created: fail before anything exists. */
 static int preflight(struct run *run)
 {
@@ -213,6 +342,18 @@ static int preflight(struct run *run)
 				 "(the usual default)", strerror(-r));
 		return r;
 	}
+	for (size_t i = 0; i < run->o.npublish; i++) {
+		char why[FE_FWD_ERR_MAX];
+
+		if (fe_fwd_parse(run->o.publish[i], fe_topology_guest_addr(),
+				 &run->publish[i], why, sizeof(why)) < 0) {
+			fe_error("%s", why);
+			return -EINVAL;
+		}
+	}
+	r = check_script_fds(run);
+	if (r < 0)
+		return r;
 	if (!getcwd(run->cwd, sizeof(run->cwd))) {
 		r = -errno;
 		fe_error("cannot get the working directory: %s", strerror(-r));
@@ -242,6 +383,8 @@ static int make_rundir(struct run *run)
 	}
 	run->have_rundir = true;
 	fe_trace("runtime directory: %s", run->rundir);
+	snprintf(run->api_sock, sizeof(run->api_sock), "%s/%s", run->rundir,
+		 FE_API_SOCK);
 	run->lock_fd = fe_instance_lock(run->rundir, why, sizeof(why));
 	if (run->lock_fd < 0) {
 		fe_error("%s", why);
@@ -447,6 +590,24 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 	return 0;
 }
 
+/* The -p forwards; each listens on the host once slirp4netns answers. */
+static int publish(struct run *run)
+{
+	for (size_t i = 0; i < run->o.npublish; i++) {
+		char why[FE_FWD_ERR_MAX], text[FE_FWD_STR_MAX];
+		int r = fe_api_add(run->api_sock, &run->publish[i], why,
+				   sizeof(why));
+
+		fe_fwd_format(&run->publish[i], text, sizeof(text));
+		if (r < 0) {
+			fe_error("cannot publish '%s': %s", run->o.publish[i], why);
+			return r;
+		}
+		fe_trace("forward %d: %s", run->publish[i].id, text);
+	}
+	return 0;
+}
+
 static int setup(struct run *run)
 {
 	struct fe_step steps[64];
@@ -481,6 +642,9 @@ static int setup(struct run *run)
 	if (r < 0)
 		return r;
 	r = run_steps(run, steps, n, true);
+	if (r < 0)
+		return r;
+	r = publish(run);
 	if (r < 0)
 		return r;
 	/*
@@ -566,6 +730,8 @@ static int start_command(struct run *run)
 	close(errpipe[0]);
 	if (n != sizeof(f)) {
 		fe_trace("command started, pid %d: %s", (int)run->cmd_pid, argv[0]);
+		status_emit(run, json_pack("{s:s, s:i}", "event", "started",
+					   "pid", (int)run->cmd_pid));
 		return 0;
 	}
 	waitpid(run->cmd_pid, NULL, 0);
@@ -605,6 +771,94 @@ static int reap(int pidfd, char *desc, size_t len)
 	return status;
 }
 
+/* Answer one control request (control.c has the shapes). */
+static void control_answer(struct run *run, const char *line, size_t len,
+			   bool stopping)
+{
+	struct fe_control_req req;
+	char why[FE_FWD_ERR_MAX], *answer = NULL;
+	json_t *ret = NULL;
+	int r;
+
+	r = fe_control_parse(line, len, fe_topology_guest_addr(), &req, why,
+			     sizeof(why));
+	if (r == -ENODATA)
+		return;
+	if (r == 0) {
+		struct fe_fwd *list = NULL;
+		size_t n = 0;
+
+		switch (req.op) {
+		case FE_CONTROL_ADD:
+			r = fe_api_add(run->api_sock, &req.fwd, why, sizeof(why));
+			if (r == 0)
+				ret = fe_control_added(&req.fwd);
+			break;
+		case FE_CONTROL_LIST:
+			r = fe_api_list(run->api_sock, &list, &n, why, sizeof(why));
+			if (r == 0)
+				ret = fe_control_entries(list, n);
+			free(list);
+			break;
+		case FE_CONTROL_REMOVE:
+			r = fe_api_remove(run->api_sock, req.id, why, sizeof(why));
+			break;
+		case FE_CONTROL_STOP:
+			/* The way SIGTERM from a script would. */
+			if (!stopping && run->cmd_pidfd >= 0)
+				fe_pidfd_signal(run->cmd_pidfd, SIGTERM);
+			break;
+		case FE_CONTROL_NONE:
+		default:
+			r = -EINVAL;
+			snprintf(why, sizeof(why), "no request");
+			break;
+		}
+		fe_trace("control: %.*s: %s", (int)(len > 200 ? 200 : len), line,
+			 r == 0 ? "ok" : why);
+	}
+	answer = r == 0 ? fe_control_ok(req.tag, ret)
+			: fe_control_error(req.tag, why);
+	fe_control_req_release(&req);
+	if (answer && run->o.control_out >= 0 &&
+	    fe_write_all(run->o.control_out, answer, strlen(answer)) < 0)
+		fe_trace("control fd: cannot answer: %s", strerror(errno));
+	free(answer);
+}
+
+/*
+ * Read what the control fd has and answer every complete line, in order.
+ * EOF only ends the requests; the command goes on.
+ */
+static void control_serve(struct run *run, bool stopping)
+{
+	const char *line;
+	size_t len;
+	ssize_t n = fe_linebuf_read(&run->ctl, run->o.control_in);
+	int r;
+
+	if (n < 0 && n != -EAGAIN && n != -EINTR) {
+		fe_trace("control fd: %s; no more requests", strerror((int)-n));
+		fe_linebuf_set_eof(&run->ctl);
+	}
+	while ((r = fe_linebuf_next(&run->ctl, &line, &len)) != 0) {
+		if (r == -EMSGSIZE) {
+			char *answer = fe_control_error(NULL, "request line too "
+							"long (at most 4096 "
+							"bytes)");
+
+			if (answer && run->o.control_out >= 0)
+				fe_write_all(run->o.control_out, answer,
+					     strlen(answer));
+			free(answer);
+			continue;
+		}
+		control_answer(run, line, len, stopping);
+	}
+	if (run->ctl.eof)
+		fe_trace("control fd: end of requests");
+}
+
 /* Is @pid a process of the instance (in its user namespace)? */
 static bool sender_inside(const struct run *run, pid_t pid)
 {
@@ -621,7 +875,7 @@ static bool sender_inside(const struct run *run, pid_t pid)
  * While the command runs: relay signals sent by other processes, watch the
  * helper, the keeper and slirp4netns.  Return: the exit status of hckns.
  */
-static int supervise(struct run *run)
+static int supervise(struct run *run, int *wstatus)
 {
 	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	bool failed = false, sigkilled = false;
@@ -629,17 +883,19 @@ static int supervise(struct run *run)
 	char desc[128];
 
 	for (;;) {
-		struct pollfd p[6] = {
+		struct pollfd p[7] = {
 			{ .fd = run->sfd, .events = POLLIN },
 			{ .fd = run->cmd_pidfd, .events = POLLIN },
 			{ .fd = run->helper.pidfd, .events = POLLIN },
 			{ .fd = run->keeper.sock, .events = POLLIN },
 			{ .fd = run->keeper.pidfd, .events = POLLIN },
 			{ .fd = timer, .events = POLLIN },
+			{ .fd = run->ctl.eof ? -1 : run->o.control_in,
+			  .events = POLLIN },
 		};
 		const char *why = NULL;
 
-		if (poll(p, 6, -1) < 0) {
+		if (poll(p, 7, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fe_error("poll: %s", strerror(errno));
@@ -691,6 +947,7 @@ static int supervise(struct run *run)
 			    m.type == FE_KEEPER_SLIRP_EXITED) {
 				fe_describe_status(m.value, desc, sizeof(desc));
 				why = "slirp4netns";
+				run->slirp_gone = true;
 			} else if (!p[4].revents) {
 				/* EOF: the keeper's pidfd follows. */
 				close(run->keeper.sock);
@@ -702,6 +959,7 @@ static int supervise(struct run *run)
 			close(run->keeper.pidfd);
 			run->keeper.pidfd = -1;
 			run->keeper_dead = true;
+			run->slirp_gone = true;
 			why = "the keeper process";
 		}
 		if (p[5].revents) {
@@ -712,6 +970,8 @@ static int supervise(struct run *run)
 				sigkilled = true;
 			}
 		}
+		if (p[6].revents)
+			control_serve(run, failed);
 		if (why && !failed) {
 			struct itimerspec t = {
 				.it_value = { STOP_GRACE_MS / 1000,
@@ -726,10 +986,32 @@ static int supervise(struct run *run)
 		}
 	}
 	close(timer);
+	*wstatus = status;
 	return failed ? FE_EXIT_FAILURE : fe_exit_code(status);
 }
 
 /* Release everything, in the order of DESIGN.md. */
+/*
+ * Every forward, ours and those added by `hckns fwd` or the control fd,
+ * removed while slirp4netns still runs (the original design's order).
+ */
+static void remove_forwards(struct run *run)
+{
+	struct fe_fwd *list = NULL;
+	char why[FE_FWD_ERR_MAX];
+	size_t n = 0;
+
+	if (run->slirp_gone || !run->api_sock[0] ||
+	    fe_api_list(run->api_sock, &list, &n, why, sizeof(why)) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int r = fe_api_remove(run->api_sock, list[i].id, why, sizeof(why));
+
+		fe_trace("forward %d removed: %s", list[i].id, r == 0 ? "ok" : why);
+	}
+	free(list);
+}
+
 static void teardown(struct run *run)
 {
 	if (run->cmd_pidfd >= 0) {
@@ -738,6 +1020,8 @@ static void teardown(struct run *run)
 		close(run->cmd_pidfd);
 		run->cmd_pidfd = -1;
 	}
+	if (run->o.npublish || run->o.control_in >= 0)
+		remove_forwards(run);
 	if (run->helper.pidfd >= 0 || run->helper.sock >= 0) {
 		int st = fe_helper_close(&run->helper, HELPER_EXIT_MS);
 
@@ -778,14 +1062,21 @@ static void teardown(struct run *run)
 
 int main(int argc, char **argv)
 {
-	struct run run = { .sfd = -1, .lock_fd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
+	struct run run = { .status_fd = -1, .sfd = -1, .lock_fd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
 			   .keeper = { .pid = -1, .pidfd = -1, .sock = -1,
 				       .ready_fd = -1 },
 			   .helper = { .pid = -1, .pidfd = -1, .sock = -1 } };
 	char err[256];
 	sigset_t set;
-	int code;
+	int code, wstatus = 0;
+	bool ran = false;
 
+	/* Subcommands; a program named so runs with 'hckns -- fwd'. */
+	if (argc > 1 && strcmp(argv[1], "fwd") == 0) {
+		fe_verbose = getenv("HCKNS_VERBOSE") && *getenv("HCKNS_VERBOSE") &&
+			     strcmp(getenv("HCKNS_VERBOSE"), "0") != 0;
+		return fe_cmd_fwd(argc - 1, argv + 1);
+	}
 	if (fe_parse_opts(argc, argv, getenv("HCKNS_VERBOSE"), &run.o, err,
 			  sizeof(err)) < 0) {
 		fe_error("%s", err);
@@ -801,6 +1092,7 @@ int main(int argc, char **argv)
 	}
 	fe_verbose = run.o.verbose;
 	fe_now_ms();
+	fe_linebuf_init(&run.ctl);
 	signal(SIGPIPE, SIG_IGN);
 	relayed_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -814,11 +1106,15 @@ int main(int argc, char **argv)
 	if (setup(&run) < 0) {
 		code = run.interrupted ? 128 + run.interrupted : FE_EXIT_FAILURE;
 	} else {
+		status_ready(&run);
 		code = start_command(&run);
-		if (code == 0)
-			code = supervise(&run);
+		if (code == 0) {
+			ran = true;
+			code = supervise(&run, &wstatus);
+		}
 	}
 	teardown(&run);
+	status_exited(&run, code, wstatus, ran);
 	/* Said once it is true. */
 	if (run.interrupted)
 		fe_error("interrupted by SIG%s during setup; nothing is left "

@@ -36,6 +36,22 @@ void fe_topology_net(struct fe_net *net)
 	*net = default_net;
 }
 
+const char *fe_topology_guest_addr(void)
+{
+	static char text[16];
+
+	/* The uplink's address: where slirp4netns forwards ports to. */
+	for (size_t i = 0; i < sizeof(default_bridges) / sizeof(*default_bridges); i++)
+		if (default_bridges[i].uplink) {
+			const uint8_t *a = default_bridges[i].addr;
+
+			snprintf(text, sizeof(text), "%u.%u.%u.%u", a[0], a[1],
+				 a[2], a[3]);
+			return text;
+		}
+	return NULL;
+}
+
 struct builder {
 	struct fe_step *steps;
 	size_t n, max;

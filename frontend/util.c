@@ -17,14 +17,15 @@
 #include <unistd.h>
 
 bool fe_verbose;
+char fe_last_error[1024];
 
 void fe_error(const char *fmt, ...)
 {
-	char line[1024];
+	char *line = fe_last_error;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(line, sizeof(fe_last_error), fmt, ap);
 	va_end(ap);
 	/* One write, so that lines of concurrent processes do not mix. */
 	dprintf(STDERR_FILENO, "hckns: %s\n", line);

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `hckns fwd add|list|rm`: port forwards of a running instance, from another
+ * terminal.  Talks to the instance's slirp4netns API socket directly; the
+ * helper is never involved in forwarding.
+ */
+#include "fe.h"
+#include "fwd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char fwd_usage[] =
+"Usage: hckns fwd add SPEC [--instance NAME|PID|DIR] [--json]\n"
+"       hckns fwd list     [--instance NAME|PID|DIR] [--json]\n"
+"       hckns fwd rm ID|SPEC [--instance NAME|PID|DIR] [--json]\n"
+"\n"
+"SPEC is " FE_FWD_SYNTAX ": HOST_ADDR defaults to\n"
+"127.0.0.1 (0.0.0.0 opens the port to the network), GUEST_PORT to HOST_PORT;\n"
+"forwards lead to 10.0.2.100 (br_world).  Without --instance, the only\n"
+"running instance of yours.\n";
+
+static void print_fwd(const char *prefix, const struct fe_fwd *f, bool json)
+{
+	if (json) {
+		json_t *o = fe_control_entry(f);
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(o);
+		return;
+	}
+	printf(prefix ? "%s%d: %s %s:%u -> %s:%u\n" : "%s%-4d %-5s %s:%u -> %s:%u\n",
+	       prefix ? prefix : "", f->id, fe_fwd_proto_name(f->proto),
+	       f->host_addr, f->host_port, f->guest_addr, f->guest_port);
+}
+
+static int fwd_list(const char *sock, bool json)
+{
+	struct fe_fwd *list = NULL;
+	char why[FE_FWD_ERR_MAX];
+	size_t n = 0;
+
+	if (fe_api_list(sock, &list, &n, why, sizeof(why)) < 0) {
+		fe_error("cannot list forwards: %s", why);
+		return FE_EXIT_FAILURE;
+	}
+	if (json) {
+		json_t *o = fe_control_entries(list, n);
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(o);
+	} else if (n == 0) {
+		printf("no forwards\n");
+	} else {
+		printf("ID   PROTO HOST -> GUEST\n");
+		for (size_t i = 0; i < n; i++)
+			print_fwd(NULL, &list[i], false);
+	}
+	free(list);
+	return 0;
+}
+
+/* ID, or a spec matched against the forwards (same protocol, host socket). */
+static int fwd_rm(const char *sock, const char *what, bool json)
+{
+	char why[FE_FWD_ERR_MAX];
+	struct fe_fwd want, *list = NULL;
+	unsigned int id = 0;
+	size_t n = 0;
+	int found = -1;
+
+	if (fe_parse_uint(what, 1, INT_MAX, &id) < 0 || strchr(what, ':')) {
+		if (fe_fwd_parse(what, fe_topology_guest_addr(), &want, why,
+				 sizeof(why)) < 0) {
+			fe_error("%s; or give a forward's ID (see 'hckns fwd "
+				 "list')", why);
+			return FE_EXIT_FAILURE;
+		}
+		if (fe_api_list(sock, &list, &n, why, sizeof(why)) < 0) {
+			fe_error("cannot list forwards: %s", why);
+			return FE_EXIT_FAILURE;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (fe_fwd_match(&list[i], &want))
+				found = list[i].id;
+		free(list);
+		if (found < 0) {
+			fe_error("no forward matches '%s' (see 'hckns fwd list')",
+				 what);
+			return FE_EXIT_FAILURE;
+		}
+		id = (unsigned int)found;
+	}
+	if (fe_api_remove(sock, (int)id, why, sizeof(why)) < 0) {
+		fe_error("cannot remove forward %u: %s", id, why);
+		return FE_EXIT_FAILURE;
+	}
+	if (json)
+		printf("{\"removed\":%u}\n", id);
+	else
+		printf("removed forward %u\n", id);
+	return 0;
+}
+
+int fe_cmd_fwd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "instance", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sel = NULL, *verb, *arg = NULL;
+	char base[PATH_MAX], why[PATH_MAX + 256], sock[PATH_MAX + 16];
+	struct fe_instance in;
+	bool json = false;
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	/* Options anywhere: `hckns fwd list --json` reads naturally. */
+	while ((c = getopt_long(argc, argv, ":hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			sel = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			fe_verbose = true;
+			break;
+		case 'h':
+			fputs(fwd_usage, stdout);
+			return 0;
+		case ':':
+			fe_error("option '%s' needs a value; see 'hckns fwd --help'",
+				 argv[optind - 1]);
+			return FE_EXIT_FAILURE;
+		default:
+			fe_error("unknown option '%s'; see 'hckns fwd --help'",
+				 argv[optind - 1]);
+			return FE_EXIT_FAILURE;
+		}
+	}
+	verb = optind < argc ? argv[optind++] : NULL;
+	if (verb && (strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0))
+		arg = optind < argc ? argv[optind++] : NULL;
+	if (!verb || (strcmp(verb, "add") && strcmp(verb, "list") &&
+		      strcmp(verb, "rm")) ||
+	    (strcmp(verb, "list") && !arg) || optind < argc) {
+		fe_error("usage: hckns fwd add SPEC | list | rm ID|SPEC "
+			 "[--instance NAME|PID|DIR] [--json]; see 'hckns fwd "
+			 "--help'");
+		return FE_EXIT_FAILURE;
+	}
+	if (fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
+			    getuid(), base, sizeof(base)) < 0 ||
+	    fe_instance_find(base, sel, &in, why, sizeof(why)) < 0) {
+		fe_error("%s", why);
+		return FE_EXIT_FAILURE;
+	}
+	snprintf(sock, sizeof(sock), "%s/%s", in.dir, FE_API_SOCK);
+	fe_trace("instance %s: %s", in.name, sock);
+	if (strcmp(verb, "list") == 0)
+		return fwd_list(sock, json);
+	if (strcmp(verb, "rm") == 0)
+		return fwd_rm(sock, arg, json);
+	{
+		char ferr[FE_FWD_ERR_MAX];
+		struct fe_fwd f;
+
+		if (fe_fwd_parse(arg, fe_topology_guest_addr(), &f, ferr,
+				 sizeof(ferr)) < 0) {
+			fe_error("%s", ferr);
+			return FE_EXIT_FAILURE;
+		}
+		if (fe_api_add(sock, &f, ferr, sizeof(ferr)) < 0) {
+			fe_error("cannot add forward '%s': %s", arg, ferr);
+			return FE_EXIT_FAILURE;
+		}
+		print_fwd("added forward ", &f, json);
+	}
+	return 0;
+}
