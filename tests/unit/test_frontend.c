@@ -91,6 +91,54 @@ START_TEST(test_opts_help_version)
 }
 END_TEST
 
+START_TEST(test_opts_script)
+{
+	struct fe_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, NULL, NULL), 0);
+	ck_assert_int_eq(o.status_fd, -1);
+	ck_assert_int_eq(o.control_in, -1);
+	ck_assert_int_eq(o.control_out, -1);
+	ck_assert_uint_eq(o.npublish, 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "-p", "8080", "--publish",
+			       "udp:0.0.0.0:53:5353", "--publish=9000:90",
+			       "--status-fd", "7", "--control-fd=8", "true",
+			       NULL), 0);
+	ck_assert_uint_eq(o.npublish, 3);
+	ck_assert_str_eq(o.publish[0], "8080");
+	ck_assert_str_eq(o.publish[1], "udp:0.0.0.0:53:5353");
+	ck_assert_str_eq(o.publish[2], "9000:90");
+	ck_assert_int_eq(o.status_fd, 7);
+	ck_assert_int_eq(o.control_in, 8);
+	ck_assert_int_eq(o.control_out, 8);
+	ck_assert_str_eq(o.argv[0], "true");
+	ck_assert_int_eq(parse(&o, err, NULL, "--control-fd", "3,4", NULL), 0);
+	ck_assert_int_eq(o.control_in, 3);
+	ck_assert_int_eq(o.control_out, 4);
+}
+END_TEST
+
+START_TEST(test_opts_publish_max)
+{
+	static char *argv[2 + 2 * (FE_PUBLISH_MAX + 1)];
+	struct fe_opts o;
+	char err[256];
+	int argc = 0;
+
+	argv[argc++] = "hckns";
+	for (int i = 0; i <= FE_PUBLISH_MAX; i++) {
+		argv[argc++] = "-p";
+		argv[argc++] = "8080";
+	}
+	ck_assert_int_eq(fe_parse_opts(argc - 2, argv, NULL, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(o.npublish, FE_PUBLISH_MAX);
+	ck_assert_int_eq(fe_parse_opts(argc, argv, NULL, &o, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "too many --publish"));
+}
+END_TEST
+
 START_TEST(test_opts_env_verbose)
 {
 	struct fe_opts o;
@@ -118,6 +166,12 @@ static const struct {
 	{ "--mtu", "-1", "invalid --mtu '-1'" },
 	{ "--mtu", "", "invalid --mtu ''" },
 	{ "--mtu", "99999999999999999999", "invalid --mtu" },
+	{ "--status-fd", "x", "invalid --status-fd 'x'" },
+	{ "--status-fd", "-1", "invalid --status-fd '-1'" },
+	{ "--control-fd", "3,", "invalid --control-fd '3,'" },
+	{ "--control-fd", ",4", "invalid --control-fd ',4'" },
+	{ "--control-fd", "3,4,5", "invalid --control-fd '3,4,5'" },
+	{ "-p", NULL, "option '-p' needs a value" },
 	{ "--help=x", NULL, "option '--help' takes no value" },
 	{ "--host-loopback=1", NULL, "option '--host-loopback' takes no value" },
 	{ "-vx", NULL, "unknown option '-x'" },
@@ -435,6 +489,8 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_opts_command_options_untouched);
 	tcase_add_test(tc, test_opts_help_version);
 	tcase_add_test(tc, test_opts_env_verbose);
+	tcase_add_test(tc, test_opts_script);
+	tcase_add_test(tc, test_opts_publish_max);
 	tcase_add_loop_test(tc, test_opts_bad, 0,
 			    sizeof(bad_opts) / sizeof(*bad_opts));
 	tcase_add_test(tc, test_parse_uint);
