@@ -94,6 +94,7 @@ struct run {
 	struct fe_fwd publish[FE_PUBLISH_MAX];	/* -p, parsed */
 	bool slirp_gone;	/* no forwards to remove at the end */
 	int status_fd;		/* --status-fd, -1 once it fails */
+	bool status_lost;	/* its reader went away: the script is gone */
 	struct fe_linebuf ctl;	/* --control-fd input */
 	char failure[256];	/* why hckns failed, for the exited line */
 };
@@ -249,6 +250,7 @@ static void status_emit(struct run *run, json_t *obj)
 			fe_trace("status fd: %s; no more status lines",
 				 strerror(errno));
 			run->status_fd = -1;
+			run->status_lost = true;
 		}
 		free(text);
 	}
@@ -883,7 +885,7 @@ static int supervise(struct run *run, int *wstatus)
 	char desc[128];
 
 	for (;;) {
-		struct pollfd p[7] = {
+		struct pollfd p[8] = {
 			{ .fd = run->sfd, .events = POLLIN },
 			{ .fd = run->cmd_pidfd, .events = POLLIN },
 			{ .fd = run->helper.pidfd, .events = POLLIN },
@@ -892,10 +894,18 @@ static int supervise(struct run *run, int *wstatus)
 			{ .fd = timer, .events = POLLIN },
 			{ .fd = run->ctl.eof ? -1 : run->o.control_in,
 			  .events = POLLIN },
+			/* POLLERR once nobody can read the status lines. */
+			{ .fd = run->status_lost ? -1 : run->status_fd },
 		};
 		const char *why = NULL;
 
-		if (poll(p, 7, -1) < 0) {
+		if (run->status_lost && !failed) {
+			/*
+			 * The script that reads our status is gone (killed,
+			 * crashed): an instance never outlives its script.
+			 */
+			why = "the reader of --status-fd";
+		} else if (poll(p, 8, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fe_error("poll: %s", strerror(errno));
@@ -972,14 +982,24 @@ static int supervise(struct run *run, int *wstatus)
 		}
 		if (p[6].revents)
 			control_serve(run, failed);
+		if (p[7].revents & (POLLERR | POLLHUP)) {
+			run->status_fd = -1;
+			run->status_lost = true;
+			continue;
+		}
 		if (why && !failed) {
 			struct itimerspec t = {
 				.it_value = { STOP_GRACE_MS / 1000,
 					      (STOP_GRACE_MS % 1000) * 1000000L },
 			};
 
-			fe_error("%s %s unexpectedly; the network is gone: "
-				 "stopping the command", why, desc);
+			if (run->status_lost)
+				fe_error("the reader of --status-fd went away (the "
+					 "script that started hckns is gone): "
+					 "stopping the command");
+			else
+				fe_error("%s %s unexpectedly; the network is gone: "
+					 "stopping the command", why, desc);
 			failed = true;
 			fe_pidfd_signal(run->cmd_pidfd, SIGTERM);
 			timerfd_settime(timer, 0, &t, NULL);
