@@ -108,6 +108,9 @@ int fe_helper_close(struct fe_helper *h, int timeout_ms);
 #define FE_MTU_MAX 65521u	/* slirp4netns's maximum */
 
 #define FE_PUBLISH_MAX 64
+#define FE_BRIDGE_MAX 16
+#define FE_NAME_MAX 32
+#define FE_TXQLEN_MAX 1000000u
 
 struct fe_opts {
 	bool verbose;
@@ -120,8 +123,27 @@ struct fe_opts {
 	int status_fd;		/* --status-fd, or -1 */
 	int control_in;		/* --control-fd IN[,OUT], or -1 */
 	int control_out;
+	const char *name;	/* --name: a shared instance, or NULL */
+	bool map_subids;	/* --map-subids: newuidmap/newgidmap */
+	/* The topology (topology.c), unparsed: */
+	const char *bridges[FE_BRIDGE_MAX];	/* --bridge NAME[:ADDR/PREFIX] */
+	size_t nbridges;
+	bool no_default_bridges;	/* --no-default-bridges */
+	const char *uplink;	/* --uplink BRIDGE, or NULL: the default's */
+	const char *cidr;	/* --cidr A.B.C.D/N, or NULL: 10.0.2.0/24 */
+	const char *dns;	/* --dns ADDR, or NULL: slirp's forwarder */
+	bool ipv6;		/* --ipv6 */
+	unsigned int txqueuelen;	/* --txqueuelen, 0: the kernel's */
 	char **argv;		/* the command; NULL for the user's shell */
 };
+
+/*
+ * fe_name_check() - is @name a valid --name: 1..FE_NAME_MAX bytes of
+ * [A-Za-z0-9_.-], not starting with '.' or '-', not all digits (those are
+ * the names of unnamed instances, their front ends' pids).
+ * Return: NULL when valid, else a static reason.
+ */
+const char *fe_name_check(const char *name);
 
 /**
  * fe_parse_opts() - parse the command line (and HCKNS_VERBOSE).

@@ -14,6 +14,15 @@ enum {
 	OPT_MTU,
 	OPT_STATUS_FD,
 	OPT_CONTROL_FD,
+	OPT_NAME,
+	OPT_MAP_SUBIDS,
+	OPT_BRIDGE,
+	OPT_NO_DEFAULT_BRIDGES,
+	OPT_UPLINK,
+	OPT_CIDR,
+	OPT_DNS,
+	OPT_IPV6,
+	OPT_TXQUEUELEN,
 };
 
 static const struct option long_opts[] = {
@@ -25,6 +34,15 @@ static const struct option long_opts[] = {
 	{ "publish", required_argument, NULL, 'p' },
 	{ "status-fd", required_argument, NULL, OPT_STATUS_FD },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "map-subids", no_argument, NULL, OPT_MAP_SUBIDS },
+	{ "bridge", required_argument, NULL, OPT_BRIDGE },
+	{ "no-default-bridges", no_argument, NULL, OPT_NO_DEFAULT_BRIDGES },
+	{ "uplink", required_argument, NULL, OPT_UPLINK },
+	{ "cidr", required_argument, NULL, OPT_CIDR },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "ipv6", no_argument, NULL, OPT_IPV6 },
+	{ "txqueuelen", required_argument, NULL, OPT_TXQUEUELEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -44,6 +62,31 @@ int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
 		return -ERANGE;
 	*out = (unsigned int)v;
 	return 0;
+}
+
+const char *fe_name_check(const char *name)
+{
+	size_t n = strlen(name), digits = 0;
+
+	if (n == 0)
+		return "a name may not be empty";
+	if (n > FE_NAME_MAX)
+		return "a name has at most 32 characters";
+	if (name[0] == '.' || name[0] == '-')
+		return "a name may not start with '.' or '-'";
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   c == '_' || c == '.' || c == '-'))
+			return "a name has only letters, digits, '_', '.' and '-'";
+	}
+	if (digits == n)
+		return "a name may not be all digits (those name the instances "
+		       "started without --name)";
+	return NULL;
 }
 
 /* A descriptor number given on the command line: 0..INT_MAX-ish. */
@@ -136,6 +179,52 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 				snprintf(err, errlen, "invalid --control-fd '%s': "
 					 "give FD or IN,OUT descriptor numbers",
 					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NAME: {
+			const char *why = fe_name_check(optarg);
+
+			if (why) {
+				snprintf(err, errlen, "invalid --name '%.40s': %s",
+					 optarg, why);
+				return -EINVAL;
+			}
+			o->name = optarg;
+			break;
+		}
+		case OPT_MAP_SUBIDS:
+			o->map_subids = true;
+			break;
+		case OPT_BRIDGE:
+			if (o->nbridges == FE_BRIDGE_MAX) {
+				snprintf(err, errlen, "too many --bridge options "
+					 "(at most %d)", FE_BRIDGE_MAX);
+				return -EINVAL;
+			}
+			o->bridges[o->nbridges++] = optarg;
+			break;
+		case OPT_NO_DEFAULT_BRIDGES:
+			o->no_default_bridges = true;
+			break;
+		case OPT_UPLINK:
+			o->uplink = optarg;
+			break;
+		case OPT_CIDR:
+			o->cidr = optarg;
+			break;
+		case OPT_DNS:
+			o->dns = optarg;
+			break;
+		case OPT_IPV6:
+			o->ipv6 = true;
+			break;
+		case OPT_TXQUEUELEN:
+			if (fe_parse_uint(optarg, 1, FE_TXQLEN_MAX,
+					  &o->txqueuelen) < 0) {
+				snprintf(err, errlen, "invalid --txqueuelen '%s': "
+					 "give a number from 1 to %u", optarg,
+					 FE_TXQLEN_MAX);
 				return -EINVAL;
 			}
 			break;
