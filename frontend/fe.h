@@ -64,22 +64,28 @@ struct fe_helper {
 	uint32_t seq;
 };
 
+
 struct fe_idmap {
 	uid_t outer_uid;	/* mapped to 0 inside */
 	gid_t outer_gid;
 };
 
+
+
 /**
  * fe_helper_spawn() - start hckns-helper in new user+net+mount namespaces.
  * @path: the helper executable (an absolute path).
- * @map: the single-id maps to write from outside.
+ * @map: the id maps to write from outside.
  * @stderr_fd: the helper's stderr (its fatal messages), or -1 for /dev/null.
  *
  * The child becomes the first process of the namespaces; the front end
- * writes uid_map, setgroups and gid_map, then lets it exec the helper with
- * the socket on descriptor 3 and every other descriptor but 0-2 closed.
+ * writes uid_map, setgroups ("deny") and gid_map, or has newuidmap and
+ * newgidmap write the maps of @map->subids, then lets it exec the helper
+ * with the socket on descriptor 3 and every other descriptor but 0-2
+ * closed.
  *
- * Return: 0, or -errno with a one-line reason in @why.
+ * Return: 0, or -errno with a one-line reason in @why; @h->idmap_failed
+ * tells that the id maps failed, @why then says what to do.
  */
 int fe_helper_spawn(struct fe_helper *h, const char *path,
 		    const struct fe_idmap *map, int stderr_fd,
@@ -124,6 +130,7 @@ struct fe_opts {
 	int control_in;		/* --control-fd IN[,OUT], or -1 */
 	int control_out;
 	const char *name;	/* --name: a shared instance, or NULL */
+	bool join_only;		/* `hckns enter NAME`: never create */
 	bool map_subids;	/* --map-subids: newuidmap/newgidmap */
 	/* The topology (topology.c), unparsed: */
 	const char *bridges[FE_BRIDGE_MAX];	/* --bridge NAME[:ADDR/PREFIX] */
@@ -248,6 +255,22 @@ int fe_instances_list(const char *base, struct fe_instance **out, size_t *n);
 int fe_instance_find(const char *base, const char *sel,
 		     struct fe_instance *out, char *why, size_t whylen);
 
+/* flock(2) that gives up after @timeout_ms.  Return: 0, -ETIMEDOUT, -errno. */
+int fe_flock_wait(int fd, int op, int timeout_ms);
+/*
+ * fe_name_lock() - hold BASE/.NAME.lock while deciding to create or join
+ * instance NAME (bounded).  Return: the descriptor, or -errno with @why.
+ */
+int fe_name_lock(const char *base, const char *name, int timeout_ms,
+		 char *why, size_t whylen);
+/* Listen on RUNDIR/keeper.sock.  Return: the descriptor, or -errno. */
+int fe_keeper_listen(const char *rundir, char *why, size_t whylen);
+/* Connect to DIR/keeper.sock.  Return: the descriptor, or -errno. */
+int fe_keeper_connect(const char *dir);
+
+/* `hckns ls|stop ...` (cmd_instances.c); @argv[0] is the verb. */
+int fe_cmd_instances(int argc, char **argv);
+
 /* `hckns fwd ...` (cmd_fwd.c); @argv[0] is "fwd".  Return: exit status. */
 int fe_cmd_fwd(int argc, char **argv);
 
@@ -260,34 +283,86 @@ struct fe_keeper {
 	int ready_fd;		/* slirp4netns writes "1" here when ready */
 };
 
-/* Messages of the keeper channel. */
+/*
+ * Messages between the keeper and the processes that use its instance, one
+ * SOCK_SEQPACKET datagram each.  The creating front end's socketpair and
+ * every connection to RUNDIR/keeper.sock that joined are the instance's
+ * holders: the instance lives while one of them is open.
+ */
 enum fe_keeper_msg_type {
-	FE_KEEPER_START = 1,	/* front end: start slirp4netns for this pid */
-	FE_KEEPER_STARTED,	/* keeper: slirp4netns runs, value = its pid */
-	FE_KEEPER_FAILED,	/* keeper: could not start it, value = errno */
-	FE_KEEPER_SLIRP_EXITED,	/* keeper: slirp4netns ended, value = status */
+	FE_KEEPER_START = 1,	/* creator: start slirp4netns for .pid (the
+				 * helper); the user, net and mnt namespace
+				 * descriptors ride along (SCM_RIGHTS) */
+	FE_KEEPER_STARTED,	/* keeper: slirp4netns runs, .value = its pid */
+	FE_KEEPER_FAILED,	/* keeper: refused, .value = errno */
+	FE_KEEPER_SLIRP_EXITED,	/* keeper, to every holder: .value = status */
+	FE_KEEPER_READY,	/* creator: configured, joiners may come */
+	FE_KEEPER_JOIN,		/* joiner: let me in */
+	FE_KEEPER_JOINED,	/* keeper: .pid = its pid, and the three
+				 * namespace descriptors (SCM_RIGHTS) */
+	FE_KEEPER_QUERY,	/* `hckns ls` */
+	FE_KEEPER_INFO,		/* keeper: .value = holders, .pid = its pid,
+				 * .started = when (CLOCK_REALTIME s) */
+	FE_KEEPER_STOP,		/* `hckns stop`; keeper, to every holder */
+	FE_KEEPER_LEAVE,	/* holder: I am leaving */
+	FE_KEEPER_LEFT,		/* keeper: .value = holders that remain */
 };
 
 struct fe_keeper_msg {
 	uint32_t type;
 	int32_t value;
-	int32_t pid;		/* START: the helper's pid */
+	int32_t pid;
+	int32_t pad;
 	uint64_t userns_dev;	/* START: the instance's user namespace */
 	uint64_t userns_ino;
+	int64_t started;	/* INFO */
 };
+
+/* The keeper's socket for joiners, queries and stops, in the runtime dir. */
+#define FE_KEEPER_SOCK "keeper.sock"
+/* How long `hckns stop` lets the commands end after SIGTERM. */
+#define FE_STOP_TIMEOUT_MS 5000
+
+/*
+ * fe_keeper_send() - one message, with @nfds descriptors (SCM_RIGHTS).
+ * Return: 0, or -errno.
+ */
+int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
+		   int nfds);
+/*
+ * fe_keeper_recv() - one message, and up to @nfds descriptors into @fds
+ * (received close-on-exec; more than @nfds is malformed, all closed).
+ * Return: the number of descriptors received, -EPIPE at EOF, -EPROTO for a
+ * malformed message, -errno.
+ */
+int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
+		   int flags);
+
+/* The keeper's life (keeper_main.c); never returns. */
+void __attribute__((noreturn))
+fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
+	       int sock, int ready_w, int listen_fd);
+
+/* Start slirp4netns for @target's namespaces (keeper.c). */
+pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
+		     const char *slirp, pid_t target, int ready_fd,
+		     int exit_fd, int *pidfd);
 
 /**
  * fe_keeper_start() - fork the keeper, which owns @rundir and slirp4netns.
  * @slirp: absolute path of slirp4netns.
  * @lock_fd: the instance's lock (fe_instance_lock()), kept by the keeper too.
+ * @listen_fd: the listening RUNDIR/keeper.sock, for joiners.
  *
- * When the front end's end of the channel closes, whatever the reason, the
- * keeper kills every process left in the instance's user namespace
- * (slirp4netns included), removes @rundir and exits.
+ * When the last holder is gone (the front end's end of the channel and every
+ * joiner's connection closed, whatever the reason), the keeper removes the
+ * forwards, kills every process left in the instance's user namespace and
+ * slirp4netns, removes @rundir and exits.
  * Return: 0, or -errno.
  */
 int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
-		    const char *rundir, const char *slirp, int lock_fd);
+		    const char *rundir, const char *slirp, int lock_fd,
+		    int listen_fd);
 
 /**
  * fe_sweep_userns() - SIGKILL every process in a user namespace and wait

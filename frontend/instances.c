@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int fe_instance_lock(const char *rundir, char *why, size_t whylen)
@@ -177,4 +181,105 @@ int fe_instance_find(const char *base, const char *sel,
 	}
 	free(list);
 	return -EEXIST;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;	/* only to interrupt flock(2) */
+}
+
+int fe_flock_wait(int fd, int op, int timeout_ms)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = {
+		.it_value = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 },
+	}, none = { 0 };
+	sigset_t alrm, prev;
+	int r, e;
+
+	/* No SA_RESTART: the alarm ends the wait with EINTR. */
+	sigaction(SIGALRM, &sa, &old);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &alrm, &prev);
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = flock(fd, op);
+	e = errno;
+	setitimer(ITIMER_REAL, &none, NULL);
+	sigprocmask(SIG_SETMASK, &prev, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (r == 0)
+		return 0;
+	return e == EINTR ? -ETIMEDOUT : -e;
+}
+
+int fe_name_lock(const char *base, const char *name, int timeout_ms,
+		 char *why, size_t whylen)
+{
+	char path[4200];
+	int fd, r;
+
+	/* Beside the instance's directory, so that it outlives it. */
+	snprintf(path, sizeof(path), "%s/.%s.lock", base, name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, whylen, "cannot open %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = fe_flock_wait(fd, LOCK_EX, timeout_ms);
+	if (r < 0) {
+		snprintf(why, whylen, "instance '%s' is being started or stopped "
+			 "by another process that does not finish (%s held "
+			 "for %d s): %s", name, path, timeout_ms / 1000,
+			 strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int fe_keeper_listen(const char *rundir, char *why, size_t whylen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", rundir,
+			     FE_KEEPER_SOCK) >= sizeof(a.sun_path)) {
+		snprintf(why, whylen, "%s/%s is too long for a unix socket "
+			 "path; set XDG_RUNTIME_DIR or TMPDIR to a shorter "
+			 "directory", rundir, FE_KEEPER_SOCK);
+		return -ENAMETOOLONG;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 64) < 0) {
+		int r = -errno;
+
+		snprintf(why, whylen, "cannot listen on %s: %s", a.sun_path,
+			 strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int fe_keeper_connect(const char *dir)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", dir,
+			     FE_KEEPER_SOCK) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }

@@ -83,7 +83,7 @@ int fe_sweep_userns(uint64_t dev, uint64_t ino)
 	return killed;
 }
 
-static pid_t spawn_slirp(const struct fe_opts *o, const char *rundir,
+pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 			 const char *slirp, pid_t target, int ready_fd,
 			 int exit_fd, int *pidfd)
 {
@@ -136,110 +136,9 @@ static pid_t spawn_slirp(const struct fe_opts *o, const char *rundir,
 	_exit(FE_EXIT_FAILURE);
 }
 
-static void keeper_send(int sock, uint32_t type, int32_t value)
-{
-	struct fe_keeper_msg m = { .type = type, .value = value };
-
-	send(sock, &m, sizeof(m), MSG_NOSIGNAL);
-}
-
-static void __attribute__((noreturn))
-keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
-	    int sock, int ready_w)
-{
-	int exit_pipe[2] = { -1, -1 };
-	int slirp_pidfd = -1;
-	pid_t slirp_pid = -1;
-	struct fe_keeper_msg m = { 0 };
-	bool have_ns = false;
-
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	/* Its own session: a terminal's Ctrl-C or hangup is not for it. */
-	setsid();
-	prctl(PR_SET_NAME, "hckns-keeper");
-	/* Keep stderr for messages; a script's pipes must not wait on us. */
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		close(null);
-	}
-	fe_reset_signals();
-	signal(SIGPIPE, SIG_IGN);
-
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = sock, .events = POLLIN },
-			{ .fd = slirp_pidfd, .events = POLLIN },
-		};
-		struct fe_keeper_msg in;
-		ssize_t n;
-
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents) {
-			siginfo_t si = { 0 };
-			int status;
-
-			waitid(P_PIDFD, (id_t)slirp_pidfd, &si, WEXITED);
-			status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
-							  : si.si_status & 0x7f;
-			close(slirp_pidfd);
-			slirp_pidfd = -1;
-			slirp_pid = -1;
-			keeper_send(sock, FE_KEEPER_SLIRP_EXITED, status);
-		}
-		if (!p[0].revents)
-			continue;
-		n = recv(sock, &in, sizeof(in), 0);
-		if (n <= 0)
-			break;	/* the front end is gone: tear down */
-		if (n != sizeof(in) || in.type != FE_KEEPER_START ||
-		    slirp_pid > 0 || have_ns)
-			break;	/* not from our front end: tear down */
-		m = in;
-		have_ns = true;
-		if (pipe2(exit_pipe, O_CLOEXEC) < 0) {
-			keeper_send(sock, FE_KEEPER_FAILED, errno);
-			continue;
-		}
-		slirp_pid = spawn_slirp(o, rundir, slirp, m.pid, ready_w,
-					exit_pipe[0], &slirp_pidfd);
-		/* Only slirp4netns holds these now: its exit makes EOF. */
-		close(ready_w);
-		ready_w = -1;
-		close(exit_pipe[0]);
-		if (slirp_pid < 0)
-			keeper_send(sock, FE_KEEPER_FAILED, -slirp_pid);
-		else
-			keeper_send(sock, FE_KEEPER_STARTED, slirp_pid);
-	}
-
-	/*
-	 * Teardown.  Closing the exit pipe asks slirp4netns to stop; the
-	 * sweep then kills whatever is left in the namespace, slirp4netns
-	 * included if it has not stopped yet.
-	 */
-	if (exit_pipe[1] >= 0)
-		close(exit_pipe[1]);
-	if (have_ns)
-		fe_sweep_userns(m.userns_dev, m.userns_ino);
-	if (slirp_pidfd >= 0) {
-		struct pollfd p = { .fd = slirp_pidfd, .events = POLLIN };
-
-		if (poll(&p, 1, 1000) == 0)
-			fe_pidfd_signal(slirp_pidfd, SIGKILL);
-		waitid(P_PIDFD, (id_t)slirp_pidfd, &(siginfo_t){ 0 }, WEXITED);
-	}
-	fe_rm_rf(rundir);
-	_exit(0);
-}
-
 int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
-		    const char *rundir, const char *slirp, int lock_fd)
+		    const char *rundir, const char *slirp, int lock_fd,
+		    int listen_fd)
 {
 	int sv[2], ready[2], pidfd = -1, r;
 	pid_t pid;
@@ -256,8 +155,8 @@ int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
 	}
 	pid = fe_clone(0, &pidfd);
 	if (pid == 0) {
-		int keep[] = { sv[1], ready[1], lock_fd };
-		size_t nkeep = lock_fd >= 0 ? 3 : 2;
+		int keep[] = { sv[1], ready[1], lock_fd, listen_fd };
+		size_t nkeep = 4;
 
 		/*
 		 * Nothing of the front end's but these; the lock's open file
@@ -273,7 +172,7 @@ int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
 					keep[j] = t;
 				}
 		fe_close_from(3, keep, nkeep);
-		keeper_main(o, rundir, slirp, sv[1], ready[1]);
+		fe_keeper_main(o, rundir, slirp, sv[1], ready[1], listen_fd);
 	}
 	close(sv[1]);
 	close(ready[1]);

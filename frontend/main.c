@@ -25,7 +25,9 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +88,10 @@ struct run {
 	struct fe_helper helper;
 	uint64_t userns_dev, userns_ino;
 	bool have_userns;
+	int ns[3];		/* the instance's user, net and mnt namespaces */
+	int listen_fd;		/* RUNDIR/keeper.sock, handed to the keeper */
+	bool joined;		/* we joined a running instance */
+	pid_t keeper_pid;	/* when joined: the keeper (not our child) */
 	int sfd;		/* signalfd */
 	int interrupted;	/* the signal that aborted the setup */
 	pid_t cmd_pid;
@@ -273,16 +279,23 @@ static void status_ready(struct run *run)
 	json_t *nsobj = json_object();
 
 	for (int i = 0; i < 3; i++) {
-		snprintf(ns[i], sizeof(ns[i]), "/proc/%d/ns/%s",
-			 (int)run->helper.pid, kinds[i]);
+		/* A joiner has no helper: its own descriptors name them. */
+		if (run->joined)
+			snprintf(ns[i], sizeof(ns[i]), "/proc/%d/fd/%d",
+				 (int)getpid(), run->ns[i]);
+		else
+			snprintf(ns[i], sizeof(ns[i]), "/proc/%d/ns/%s",
+				 (int)run->helper.pid, kinds[i]);
 		json_object_set_new(nsobj, kinds[i], json_string(ns[i]));
 	}
-	status_emit(run, json_pack("{s:s, s:i, s:i, s:s, s:s, s:o, s:o}",
+	status_emit(run, json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:o, s:o}",
 				   "event", "ready",
 				   "pid", (int)getpid(),
-				   "helper_pid", (int)run->helper.pid,
+				   "helper_pid", run->joined ? 0 : (int)run->helper.pid,
+				   "instance", strrchr(run->rundir, '/') + 1,
 				   "runtime_dir", run->rundir,
 				   "api_socket", run->api_sock,
+				   "joined", run->joined,
 				   "namespaces", nsobj,
 				   "forwards", forwards_json(run->publish,
 							     run->o.npublish)));
@@ -345,7 +358,7 @@ static int preflight(struct run *run)
 		return r;
 	}
 	/* Parsed, not built yet (issue 4 lands them one by one). */
-	if (run->o.name || run->o.map_subids || run->o.nbridges ||
+	if (run->o.map_subids || run->o.nbridges ||
 	    run->o.no_default_bridges || run->o.uplink || run->o.cidr ||
 	    run->o.dns || run->o.ipv6 || run->o.txqueuelen) {
 		fe_error("this option is not available in this build yet");
@@ -371,19 +384,12 @@ static int preflight(struct run *run)
 	return 0;
 }
 
-static int make_rundir(struct run *run)
+/* Our own new instance in BASE/NAME: directory, lock, joiners' socket. */
+static int create_rundir(struct run *run, const char *base, const char *name)
 {
-	char base[PATH_MAX], name[32], why[512];
+	char why[PATH_MAX + 256];
 	int r;
 
-	r = fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
-			    getuid(), base, sizeof(base));
-	if (r < 0) {
-		fe_error("the runtime directory path is too long: set "
-			 "XDG_RUNTIME_DIR or TMPDIR to a shorter directory");
-		return r;
-	}
-	snprintf(name, sizeof(name), "%d", (int)getpid());
 	r = fe_runtime_create(base, name, run->rundir, sizeof(run->rundir),
 			      why, sizeof(why));
 	if (r < 0) {
@@ -399,7 +405,152 @@ static int make_rundir(struct run *run)
 		fe_error("%s", why);
 		return run->lock_fd;
 	}
+	run->listen_fd = fe_keeper_listen(run->rundir, why, sizeof(why));
+	if (run->listen_fd < 0) {
+		fe_error("%s", why);
+		return run->listen_fd;
+	}
 	return 0;
+}
+
+/*
+ * Ask the keeper of the instance in @dir to let us in, and wait (bounded,
+ * watching signals) until it has: the instance may still be setting up.
+ * Return: 0, or -errno with the message said.
+ */
+static int join(struct run *run, const char *dir, int fd, const char *name)
+{
+	struct fe_keeper_msg m = { .type = FE_KEEPER_JOIN };
+	struct stat st;
+	int r, waited = 0;
+
+	run->keeper.sock = fd;
+	r = fe_keeper_send(fd, &m, NULL, 0);
+	while (r == 0) {
+		r = wait_fd(run, fd, SLIRP_PROGRESS_MS);
+		if (r > 0)
+			break;
+		if (r < 0)
+			return r;
+		waited += SLIRP_PROGRESS_MS;
+		if (waited >= SLIRP_READY_TIMEOUT_MS) {
+			fe_error("instance '%s' did not become ready within %d s",
+				 name, waited / 1000);
+			return -ETIMEDOUT;
+		}
+		dprintf(STDERR_FILENO, "hckns: waiting for instance '%s' to be "
+			"ready (%d s)...\n", name, waited / 1000);
+	}
+	r = fe_keeper_recv(fd, &m, run->ns, 3, 0);
+	if (r != 3 || m.type != FE_KEEPER_JOINED) {
+		fe_error("cannot join instance '%s': %s", name,
+			 r >= 0 && m.type == FE_KEEPER_FAILED ?
+			 "it is stopping" : "it ended meanwhile");
+		return r < 0 ? r : -ESRCH;
+	}
+	run->joined = true;
+	run->keeper_pid = m.pid;
+	run->keeper.pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
+	if (fstat(run->ns[0], &st) == 0) {
+		run->userns_dev = st.st_dev;
+		run->userns_ino = st.st_ino;
+		run->have_userns = true;
+	}
+	snprintf(run->rundir, sizeof(run->rundir), "%s", dir);
+	snprintf(run->api_sock, sizeof(run->api_sock), "%s/%s", dir, FE_API_SOCK);
+	fe_trace("joined instance '%s' (keeper pid %d)", name, (int)m.pid);
+	return 0;
+}
+
+/*
+ * claim_instance() - create the instance, or join it.
+ *
+ * Without --name: a new instance named after our pid.  With --name NAME,
+ * under BASE/.NAME.lock so that concurrent starts agree: join the running
+ * instance NAME, or create it (a stale directory, whose lock nobody holds,
+ * is removed first).  An instance that is going away is waited for, then
+ * created anew.  `hckns enter` only joins.
+ *
+ * Return: 0 when we create (setup follows), 1 when we joined, -errno.
+ */
+static int claim_instance(struct run *run)
+{
+	char base[PATH_MAX], pidname[32], dir[PATH_MAX + 64], why[PATH_MAX + 256];
+	const char *name = run->o.name;
+	int r;
+
+	r = fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
+			    getuid(), base, sizeof(base));
+	if (r < 0) {
+		fe_error("the runtime directory path is too long: set "
+			 "XDG_RUNTIME_DIR or TMPDIR to a shorter directory");
+		return r;
+	}
+	if (!name) {
+		snprintf(pidname, sizeof(pidname), "%d", (int)getpid());
+		return create_rundir(run, base, pidname);
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	if (run->o.join_only) {
+		int fd = fe_instance_alive(dir) ? fe_keeper_connect(dir) : -ESRCH;
+
+		if (fd < 0) {
+			fe_error("no instance '%s' is running (see 'hckns ls')",
+				 name);
+			return -ESRCH;
+		}
+		r = join(run, dir, fd, name);
+		return r < 0 ? r : 1;
+	}
+	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		fe_error("cannot create runtime directory %s: %s; set "
+			 "XDG_RUNTIME_DIR or TMPDIR to a directory you can write",
+			 base, strerror(-r));
+		return r;
+	}
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int lock = fe_name_lock(base, name, 10000, why, sizeof(why));
+		int fd;
+
+		if (lock < 0) {
+			fe_error("%s", why);
+			return lock;
+		}
+		if (!fe_instance_alive(dir)) {
+			r = create_rundir(run, base, name);
+			/* Joiners may come now: the keeper's socket exists. */
+			close(lock);
+			return r;
+		}
+		fd = fe_keeper_connect(dir);
+		close(lock);
+		if (fd >= 0) {
+			r = join(run, dir, fd, name);
+			if (r == 0)
+				return 1;
+			if (r != -ESRCH)
+				return r;
+			close(run->keeper.sock);
+			run->keeper.sock = -1;
+		}
+		/* It is going away: wait until it is gone, then try again. */
+		fe_trace("instance '%s' is ending; waiting", name);
+		{
+			char lockpath[PATH_MAX + 80];
+			int lfd;
+
+			snprintf(lockpath, sizeof(lockpath), "%s/%s", dir,
+				 FE_LOCK_FILE);
+			lfd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (lfd >= 0) {
+				fe_flock_wait(lfd, LOCK_SH, 10000);
+				close(lfd);
+			}
+		}
+	}
+	fe_error("instance '%s' keeps ending and starting; try again", name);
+	return -EAGAIN;
 }
 
 /* One helper request, traced. */
@@ -441,6 +592,19 @@ static int start_helper(struct run *run)
 	run->userns_dev = st.st_dev;
 	run->userns_ino = st.st_ino;
 	run->have_userns = true;
+	/* The command, the keeper and joiners enter through these. */
+	for (int i = 0; i < 3; i++) {
+		static const char *const kinds[3] = { "user", "net", "mnt" };
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s",
+			 (int)run->helper.pid, kinds[i]);
+		run->ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (run->ns[i] < 0) {
+			r = -errno;
+			fe_error("cannot open %s: %s", path, strerror(-r));
+			return r;
+		}
+	}
 	r = helper_call(run, PROTO_REQ_HELLO, NULL, 0, "hello", reason,
 			sizeof(reason));
 	if (r < 0) {
@@ -453,11 +617,9 @@ static int start_helper(struct run *run)
 
 static int keeper_recv(struct run *run, struct fe_keeper_msg *m)
 {
-	ssize_t n = recv(run->keeper.sock, m, sizeof(*m), MSG_DONTWAIT);
+	int r = fe_keeper_recv(run->keeper.sock, m, NULL, 0, MSG_DONTWAIT);
 
-	if (n == (ssize_t)sizeof(*m))
-		return 0;
-	return n == 0 ? -EPIPE : n < 0 ? -errno : -EPROTO;
+	return r > 0 ? -EPROTO : r;
 }
 
 /* The last line slirp4netns wrote, to say why it failed. */
@@ -520,8 +682,8 @@ static int start_slirp(struct run *run)
 	};
 	int r;
 
-	if (send(run->keeper.sock, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m)) {
-		r = -errno;
+	r = fe_keeper_send(run->keeper.sock, &m, run->ns, 3);
+	if (r < 0) {
 		fe_error("the keeper process is gone: %s", strerror(-r));
 		return r;
 	}
@@ -602,18 +764,40 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 /* The -p forwards; each listens on the host once slirp4netns answers. */
 static int publish(struct run *run)
 {
+	struct fe_fwd *have = NULL;
+	size_t nhave = 0;
+
+	/* A joiner asking for a forward the instance has: already there. */
+	if (run->joined && run->o.npublish) {
+		char why[FE_FWD_ERR_MAX];
+
+		if (fe_api_list(run->api_sock, &have, &nhave, why, sizeof(why)) < 0) {
+			fe_error("cannot list the instance's forwards: %s", why);
+			return -EIO;
+		}
+	}
 	for (size_t i = 0; i < run->o.npublish; i++) {
 		char why[FE_FWD_ERR_MAX], text[FE_FWD_STR_MAX];
-		int r = fe_api_add(run->api_sock, &run->publish[i], why,
-				   sizeof(why));
+		struct fe_fwd *f = &run->publish[i];
+		int r = 0;
+
+		for (size_t j = 0; j < nhave && !f->id; j++)
+			if (fe_fwd_match(&have[j], f) &&
+			    have[j].guest_port == f->guest_port &&
+			    strcmp(have[j].guest_addr, f->guest_addr) == 0)
+				f->id = have[j].id;
+		if (!f->id)
+			r = fe_api_add(run->api_sock, f, why, sizeof(why));
 
 		fe_fwd_format(&run->publish[i], text, sizeof(text));
 		if (r < 0) {
 			fe_error("cannot publish '%s': %s", run->o.publish[i], why);
+			free(have);
 			return r;
 		}
 		fe_trace("forward %d: %s", run->publish[i].id, text);
 	}
+	free(have);
 	return 0;
 }
 
@@ -627,11 +811,13 @@ static int setup(struct run *run)
 		fe_error("the topology is too large");
 		return n;
 	}
-	r = make_rundir(run);
+	r = claim_instance(run);
 	if (r < 0)
 		return r;
+	if (r == 1)
+		return publish(run);
 	r = fe_keeper_start(&run->keeper, &run->o, run->rundir, run->slirp_path,
-			    run->lock_fd);
+			    run->lock_fd, run->listen_fd);
 	if (r < 0) {
 		fe_error("cannot fork the keeper process: %s", strerror(-r));
 		return r;
@@ -663,6 +849,13 @@ static int setup(struct run *run)
 	r = wait_fd(run, -1, 0);
 	if (r < 0)
 		return r;
+	/* Joiners waiting for the instance may come in now. */
+	r = fe_keeper_send(run->keeper.sock, &(struct fe_keeper_msg){
+				   .type = FE_KEEPER_READY }, NULL, 0);
+	if (r < 0) {
+		fe_error("the keeper process is gone: %s", strerror(-r));
+		return r;
+	}
 	fe_trace("network ready");
 	return 0;
 }
@@ -679,8 +872,9 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	struct exec_failure f = { 0 };
 
 	/* Join the helper's namespaces: user first, so we hold its caps. */
-	if (setns(run->helper.pidfd, CLONE_NEWUSER | CLONE_NEWNET |
-		  CLONE_NEWNS) < 0) {
+	if (setns(run->ns[0], CLONE_NEWUSER) < 0 ||
+	    setns(run->ns[1], CLONE_NEWNET) < 0 ||
+	    setns(run->ns[2], CLONE_NEWNS) < 0) {
 		f = (struct exec_failure){ 1, errno };
 		goto fail;
 	}
@@ -960,18 +1154,36 @@ static int supervise(struct run *run, int *wstatus)
 		if (p[3].revents) {
 			struct fe_keeper_msg m;
 
-			if (keeper_recv(run, &m) == 0 &&
-			    m.type == FE_KEEPER_SLIRP_EXITED) {
+			int r = keeper_recv(run, &m);
+
+			if (r == 0 && m.type == FE_KEEPER_SLIRP_EXITED) {
 				fe_describe_status(m.value, desc, sizeof(desc));
 				why = "slirp4netns";
 				run->slirp_gone = true;
-			} else if (!p[4].revents) {
-				/* EOF: the keeper's pidfd follows. */
+			} else if (r == 0 && m.type == FE_KEEPER_STOP) {
+				/* `hckns stop`: SIGKILL comes from the keeper. */
+				fe_trace("stopped by 'hckns stop': SIGTERM to the "
+					 "command");
+				if (!failed)
+					fe_pidfd_signal(run->cmd_pidfd, SIGTERM);
+			} else if (r < 0 && r != -EAGAIN) {
+				/* EOF: the keeper is gone. */
 				close(run->keeper.sock);
 				run->keeper.sock = -1;
+				if (run->joined && !run->keeper_dead) {
+					run->keeper_dead = true;
+					snprintf(desc, sizeof(desc), "ended");
+					why = "the keeper process";
+				}
 			}
 		}
-		if (p[4].revents && !run->keeper_dead) {
+		if (p[4].revents && !run->keeper_dead && run->joined) {
+			close(run->keeper.pidfd);
+			run->keeper.pidfd = -1;
+			run->keeper_dead = true;
+			snprintf(desc, sizeof(desc), "ended");
+			why = "the keeper process";
+		} else if (p[4].revents && !run->keeper_dead) {
 			reap(run->keeper.pidfd, desc, sizeof(desc));
 			close(run->keeper.pidfd);
 			run->keeper.pidfd = -1;
@@ -1019,41 +1231,61 @@ static int supervise(struct run *run, int *wstatus)
 
 /* Release everything, in the order of DESIGN.md. */
 /*
- * Every forward, ours and those added by `hckns fwd` or the control fd,
- * removed while slirp4netns still runs (the original design's order).
+ * Leave the instance: tell the keeper, who answers how many holders
+ * remain.  Return: that number, or -1 when the keeper did not answer.
  */
-static void remove_forwards(struct run *run)
+static int leave(struct run *run)
 {
-	struct fe_fwd *list = NULL;
-	char why[FE_FWD_ERR_MAX];
-	size_t n = 0;
+	struct fe_keeper_msg m = { .type = FE_KEEPER_LEAVE };
 
-	if (run->slirp_gone || !run->api_sock[0] ||
-	    fe_api_list(run->api_sock, &list, &n, why, sizeof(why)) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		int r = fe_api_remove(run->api_sock, list[i].id, why, sizeof(why));
+	if (run->keeper.sock < 0 ||
+	    fe_keeper_send(run->keeper.sock, &m, NULL, 0) < 0)
+		return -1;
+	/* Bounded: a few messages may be on their way (SLIRP_EXITED, STOP). */
+	for (int i = 0; i < 8; i++) {
+		struct pollfd p = { .fd = run->keeper.sock, .events = POLLIN };
 
-		fe_trace("forward %d removed: %s", list[i].id, r == 0 ? "ok" : why);
+		if (poll(&p, 1, 2000) <= 0 || keeper_recv(run, &m) < 0)
+			return -1;
+		if (m.type == FE_KEEPER_LEFT)
+			return m.value;
 	}
-	free(list);
+	return -1;
 }
 
+/* Wait (bounded) for the end of a keeper that is not our child. */
+static void wait_foreign_keeper(struct run *run)
+{
+	struct pollfd p = { .fd = run->keeper.pidfd, .events = POLLIN };
+
+	if (run->keeper.pidfd >= 0 && poll(&p, 1, KEEPER_EXIT_MS) == 0)
+		fe_trace("the keeper (pid %d) has not ended yet",
+			 (int)run->keeper_pid);
+}
+
+/*
+ * Release everything, in the order of DESIGN.md.  The keeper removes the
+ * forwards, stops slirp4netns and removes the runtime directory when the
+ * last holder has left; whoever leaves last waits for that, so that nothing
+ * is left once hckns returns.
+ */
 static void teardown(struct run *run)
 {
+	int remaining = -1;
+
 	if (run->cmd_pidfd >= 0) {
 		fe_pidfd_signal(run->cmd_pidfd, SIGKILL);
 		reap(run->cmd_pidfd, NULL, 0);
 		close(run->cmd_pidfd);
 		run->cmd_pidfd = -1;
 	}
-	if (run->o.npublish || run->o.control_in >= 0)
-		remove_forwards(run);
 	if (run->helper.pidfd >= 0 || run->helper.sock >= 0) {
 		int st = fe_helper_close(&run->helper, HELPER_EXIT_MS);
 
 		fe_trace("helper ended (%d)", st);
 	}
+	if (!run->keeper_dead)
+		remaining = leave(run);
 	if (run->keeper.sock >= 0) {
 		close(run->keeper.sock);
 		run->keeper.sock = -1;
@@ -1062,7 +1294,14 @@ static void teardown(struct run *run)
 		close(run->keeper.ready_fd);
 		run->keeper.ready_fd = -1;
 	}
-	if (run->keeper.pidfd >= 0) {
+	if (remaining > 0)
+		fe_trace("%d other holder(s) keep the instance", remaining);
+	if (run->joined) {
+		if (remaining == 0)
+			wait_foreign_keeper(run);
+	} else if (run->keeper.pidfd >= 0 && remaining != 0 && remaining != -1) {
+		/* Others hold it: the keeper goes on without us. */
+	} else if (run->keeper.pidfd >= 0) {
 		struct pollfd p = { .fd = run->keeper.pidfd, .events = POLLIN };
 
 		if (poll(&p, 1, KEEPER_EXIT_MS) == 0) {
@@ -1072,14 +1311,19 @@ static void teardown(struct run *run)
 		}
 		if (reap(run->keeper.pidfd, NULL, 0) != 0)
 			run->keeper_dead = true;
-		close(run->keeper.pidfd);
-		run->keeper.pidfd = -1;
 		fe_trace("keeper ended");
 	} else if (run->keeper.pid > 0) {
 		run->keeper_dead = true;
 	}
-	/* The keeper did not do its job: do it here. */
-	if (run->keeper_dead || run->keeper.pid <= 0) {
+	if (run->keeper.pidfd >= 0) {
+		close(run->keeper.pidfd);
+		run->keeper.pidfd = -1;
+	}
+	/*
+	 * The keeper did not do its job (it died, or never started after we
+	 * created the directory): do it here.
+	 */
+	if (run->keeper_dead || (!run->joined && run->keeper.pid <= 0)) {
 		if (run->have_userns)
 			fe_sweep_userns(run->userns_dev, run->userns_ino);
 		if (run->have_rundir)
@@ -1089,7 +1333,8 @@ static void teardown(struct run *run)
 
 int main(int argc, char **argv)
 {
-	struct run run = { .status_fd = -1, .sfd = -1, .lock_fd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
+	struct run run = { .status_fd = -1, .sfd = -1, .ns = { -1, -1, -1 },
+			   .listen_fd = -1, .lock_fd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
 			   .keeper = { .pid = -1, .pidfd = -1, .sock = -1,
 				       .ready_fd = -1 },
 			   .helper = { .pid = -1, .pidfd = -1, .sock = -1 } };
@@ -1104,7 +1349,26 @@ int main(int argc, char **argv)
 			     strcmp(getenv("HCKNS_VERBOSE"), "0") != 0;
 		return fe_cmd_fwd(argc - 1, argv + 1);
 	}
-	if (fe_parse_opts(argc, argv, getenv("HCKNS_VERBOSE"), &run.o, err,
+	/* hckns enter NAME [OPTIONS] [--] [COMMAND...]: join only. */
+	if (argc > 1 && strcmp(argv[1], "enter") == 0) {
+		const char *name = argc > 2 ? argv[2] : NULL;
+
+		if (!name || name[0] == '-' || name[0] == '.' || strchr(name, '/')) {
+			fe_error("usage: hckns enter NAME [OPTIONS] [--] "
+				 "[COMMAND [ARG...]]; see 'hckns ls'");
+			return FE_EXIT_FAILURE;
+		}
+		if (fe_parse_opts(argc - 2, argv + 2, getenv("HCKNS_VERBOSE"),
+				  &run.o, err, sizeof(err)) < 0) {
+			fe_error("%s", err);
+			return FE_EXIT_FAILURE;
+		}
+		run.o.name = name;
+		run.o.join_only = true;
+	} else if (argc > 1 && (strcmp(argv[1], "ls") == 0 ||
+				strcmp(argv[1], "stop") == 0)) {
+		return fe_cmd_instances(argc - 1, argv + 1);
+	} else if (fe_parse_opts(argc, argv, getenv("HCKNS_VERBOSE"), &run.o, err,
 			  sizeof(err)) < 0) {
 		fe_error("%s", err);
 		return FE_EXIT_FAILURE;

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The keeper's life: one poll loop that owns the instance.
+ *
+ * Its holders are the creating front end's socketpair and every connection
+ * to RUNDIR/keeper.sock that joined.  A holder leaves by closing its end,
+ * whatever the reason (exit, crash, SIGKILL): the kernel closes it, so the
+ * count is never wrong (connections, not pid lists).  When none remains,
+ * the keeper takes the instance down in DESIGN.md's order: no new joiners,
+ * every forward removed while slirp4netns still runs, slirp4netns stopped,
+ * every process left in the user namespace killed, the runtime directory
+ * removed.
+ */
+#include "fe.h"
+#include "fwd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Connections at once: holders, and queries or stops being answered. */
+#define MAX_CONNS 256
+
+enum conn_role {
+	CONN_FREE = 0,
+	CONN_NEW,		/* accepted, nothing said yet */
+	CONN_WAITING,		/* asked to join before the instance was ready */
+	CONN_HOLDER,		/* joined (or the creator) */
+	CONN_STOPPER,		/* `hckns stop`: told when all is gone (EOF) */
+};
+
+struct conn {
+	int fd;
+	enum conn_role role;
+};
+
+struct keeper {
+	const struct fe_opts *o;
+	const char *rundir;
+	const char *slirp;
+	char api_sock[4200];
+	struct conn conns[MAX_CONNS];	/* [0] is the creator */
+	int listen_fd;
+	int ready_w;		/* slirp4netns's ready pipe, until it starts */
+	int exit_w;		/* slirp4netns's exit pipe: closing it stops it */
+	int slirp_pidfd;
+	int timer;		/* `hckns stop`'s deadline */
+	int ns[3];		/* user, net, mnt of the instance */
+	uint64_t userns_dev, userns_ino;
+	bool have_ns, ready, stopping;
+	int holders;
+	time_t started;
+};
+
+int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
+		   int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > 3)
+		return -EINVAL;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
+		return -errno;
+	return 0;
+}
+
+int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
+		   int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	int got = 0, r = 0;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -EPIPE : -errno;
+	if (n == 0)
+		return -EPIPE;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+	     c = CMSG_NXTHDR(&msg, c)) {
+		int k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int),
+			       sizeof(int));
+			if (got < nfds)
+				fds[got] = fd;
+			else
+				close(fd);	/* not expected: not kept */
+			got++;
+		}
+	}
+	if (n != (ssize_t)sizeof(*m) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    got > nfds)
+		r = -EPROTO;
+	if (r < 0) {
+		for (int i = 0; i < got && i < nfds; i++)
+			close(fds[i]);
+		return r;
+	}
+	return got;
+}
+
+static void send_type(int fd, uint32_t type, int32_t value)
+{
+	struct fe_keeper_msg m = { .type = type, .value = value,
+				   .pid = (int32_t)getpid() };
+
+	fe_keeper_send(fd, &m, NULL, 0);
+}
+
+static void broadcast(struct keeper *k, uint32_t type, int32_t value)
+{
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (k->conns[i].role == CONN_HOLDER)
+			send_type(k->conns[i].fd, type, value);
+}
+
+static void drop(struct keeper *k, int i)
+{
+	if (k->conns[i].role == CONN_HOLDER)
+		k->holders--;
+	close(k->conns[i].fd);
+	k->conns[i] = (struct conn){ .fd = -1, .role = CONN_FREE };
+}
+
+static void joined(struct keeper *k, int i)
+{
+	struct fe_keeper_msg m = { .type = FE_KEEPER_JOINED,
+				   .pid = (int32_t)getpid() };
+
+	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, 3) < 0) {
+		drop(k, i);
+		return;
+	}
+	k->conns[i].role = CONN_HOLDER;
+	k->holders++;
+}
+
+static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_msg *m,
+			const int *ns)
+{
+	int exit_pipe[2];
+	pid_t pid;
+
+	if (k->have_ns || k->slirp_pidfd >= 0) {
+		for (int i = 0; i < 3; i++)
+			close(ns[i]);
+		send_type(creator, FE_KEEPER_FAILED, EALREADY);
+		return;
+	}
+	memcpy(k->ns, ns, sizeof(k->ns));
+	k->userns_dev = m->userns_dev;
+	k->userns_ino = m->userns_ino;
+	k->have_ns = true;
+	if (pipe2(exit_pipe, O_CLOEXEC) < 0) {
+		send_type(creator, FE_KEEPER_FAILED, errno);
+		return;
+	}
+	pid = fe_spawn_slirp(k->o, k->rundir, k->slirp, m->pid, k->ready_w,
+			     exit_pipe[0], &k->slirp_pidfd);
+	/* Only slirp4netns holds these now: its exit makes EOF. */
+	close(k->ready_w);
+	k->ready_w = -1;
+	close(exit_pipe[0]);
+	k->exit_w = exit_pipe[1];
+	if (pid < 0) {
+		k->slirp_pidfd = -1;
+		send_type(creator, FE_KEEPER_FAILED, -pid);
+	} else {
+		send_type(creator, FE_KEEPER_STARTED, pid);
+	}
+}
+
+/* What a connection said; returns false when it is to be dropped. */
+static bool handle(struct keeper *k, int i)
+{
+	struct fe_keeper_msg m;
+	int ns[3];
+	/* Only the creator's START carries descriptors: its namespaces. */
+	int r = fe_keeper_recv(k->conns[i].fd, &m, ns, i == 0 ? 3 : 0,
+			       MSG_DONTWAIT);
+
+	if (r == -EAGAIN)
+		return true;
+	if (r < 0)
+		return false;	/* EOF or garbage: this one is gone */
+	if (r > 0 && (m.type != FE_KEEPER_START || r != 3)) {
+		for (int j = 0; j < r; j++)
+			close(ns[j]);
+		return false;
+	}
+	switch ((enum fe_keeper_msg_type)m.type) {
+	case FE_KEEPER_START:
+		if (i != 0 || r != 3)
+			return false;
+		start_slirp(k, k->conns[0].fd, &m, ns);
+		return true;
+	case FE_KEEPER_READY:
+		if (i != 0)
+			return false;
+		k->ready = true;
+		for (int j = 1; j < MAX_CONNS; j++)
+			if (k->conns[j].role == CONN_WAITING)
+				joined(k, j);
+		return true;
+	case FE_KEEPER_JOIN:
+		if (k->conns[i].role != CONN_NEW)
+			return false;
+		if (k->stopping) {
+			send_type(k->conns[i].fd, FE_KEEPER_FAILED, ESHUTDOWN);
+			return false;
+		}
+		if (k->ready)
+			joined(k, i);
+		else
+			k->conns[i].role = CONN_WAITING;
+		return true;
+	case FE_KEEPER_QUERY: {
+		struct fe_keeper_msg info = {
+			.type = FE_KEEPER_INFO, .value = k->holders,
+			.pid = (int32_t)getpid(), .started = k->started,
+		};
+
+		fe_keeper_send(k->conns[i].fd, &info, NULL, 0);
+		return false;
+	}
+	case FE_KEEPER_STOP: {
+		struct itimerspec t = {
+			.it_value = { FE_STOP_TIMEOUT_MS / 1000,
+				      (FE_STOP_TIMEOUT_MS % 1000) * 1000000L },
+		};
+
+		if (k->conns[i].role != CONN_NEW)
+			return false;
+		k->conns[i].role = CONN_STOPPER;
+		if (!k->stopping) {
+			k->stopping = true;
+			/* Each holder SIGTERMs its command; SIGKILL at the deadline. */
+			broadcast(k, FE_KEEPER_STOP, 0);
+			timerfd_settime(k->timer, 0, &t, NULL);
+		}
+		return true;
+	}
+	case FE_KEEPER_LEAVE:
+		if (k->conns[i].role != CONN_HOLDER)
+			return false;
+		/* Counted out now, so that the answer is right. */
+		k->conns[i].role = CONN_NEW;
+		k->holders--;
+		send_type(k->conns[i].fd, FE_KEEPER_LEFT, k->holders);
+		return false;
+	case FE_KEEPER_STARTED:
+	case FE_KEEPER_FAILED:
+	case FE_KEEPER_SLIRP_EXITED:
+	case FE_KEEPER_JOINED:
+	case FE_KEEPER_INFO:
+	case FE_KEEPER_LEFT:
+	default:
+		return false;
+	}
+}
+
+static void accept_conn(struct keeper *k)
+{
+	int fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 1; i < MAX_CONNS; i++)
+		if (k->conns[i].role == CONN_FREE) {
+			k->conns[i] = (struct conn){ .fd = fd, .role = CONN_NEW };
+			return;
+		}
+	close(fd);	/* full: the joiner is told by EOF */
+}
+
+static void slirp_exited(struct keeper *k)
+{
+	siginfo_t si = { 0 };
+	int status;
+
+	waitid(P_PIDFD, (id_t)k->slirp_pidfd, &si, WEXITED);
+	status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
+					  : si.si_status & 0x7f;
+	close(k->slirp_pidfd);
+	k->slirp_pidfd = -1;
+	broadcast(k, FE_KEEPER_SLIRP_EXITED, status);
+}
+
+/* Every forward, whoever added it, while slirp4netns still runs. */
+static void remove_forwards(struct keeper *k)
+{
+	struct fe_fwd *list = NULL;
+	char why[FE_FWD_ERR_MAX];
+	size_t n = 0;
+
+	if (k->slirp_pidfd < 0 || !k->ready ||
+	    fe_api_list(k->api_sock, &list, &n, why, sizeof(why)) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int r = fe_api_remove(k->api_sock, list[i].id, why, sizeof(why));
+
+		fe_trace("forward %d removed: %s", list[i].id, r == 0 ? "ok" : why);
+	}
+	free(list);
+}
+
+static void __attribute__((noreturn)) teardown(struct keeper *k)
+{
+	char path[4200];
+
+	/* No one joins an instance that is going away. */
+	close(k->listen_fd);
+	snprintf(path, sizeof(path), "%s/%s", k->rundir, FE_KEEPER_SOCK);
+	unlink(path);
+	for (int i = 1; i < MAX_CONNS; i++)
+		if (k->conns[i].role == CONN_WAITING || k->conns[i].role == CONN_NEW)
+			drop(k, i);
+	remove_forwards(k);
+	/*
+	 * Closing the exit pipe asks slirp4netns to stop; the sweep kills
+	 * whatever is left in the namespace.
+	 */
+	if (k->exit_w >= 0)
+		close(k->exit_w);
+	if (k->have_ns)
+		fe_sweep_userns(k->userns_dev, k->userns_ino);
+	if (k->slirp_pidfd >= 0) {
+		struct pollfd p = { .fd = k->slirp_pidfd, .events = POLLIN };
+
+		if (poll(&p, 1, 1000) == 0)
+			fe_pidfd_signal(k->slirp_pidfd, SIGKILL);
+		waitid(P_PIDFD, (id_t)k->slirp_pidfd, &(siginfo_t){ 0 }, WEXITED);
+	}
+	fe_rm_rf(k->rundir);
+	/* `hckns stop` waits for our exit: its connection's EOF. */
+	_exit(0);
+}
+
+void __attribute__((noreturn))
+fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
+	       int sock, int ready_w, int listen_fd)
+{
+	static struct keeper k;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Its own session: a terminal's Ctrl-C or hangup is not for it. */
+	setsid();
+	prctl(PR_SET_NAME, "hckns-keeper");
+	/* Keep stderr for messages; a script's pipes must not wait on us. */
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	fe_reset_signals();
+	signal(SIGPIPE, SIG_IGN);
+
+	k = (struct keeper){
+		.o = o, .rundir = rundir, .slirp = slirp,
+		.listen_fd = listen_fd, .ready_w = ready_w, .exit_w = -1,
+		.slirp_pidfd = -1, .ns = { -1, -1, -1 }, .holders = 1,
+		.started = time(NULL),
+		.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC),
+	};
+	snprintf(k.api_sock, sizeof(k.api_sock), "%s/%s", rundir, FE_API_SOCK);
+	for (int i = 0; i < MAX_CONNS; i++)
+		k.conns[i] = (struct conn){ .fd = -1, .role = CONN_FREE };
+	k.conns[0] = (struct conn){ .fd = sock, .role = CONN_HOLDER };
+
+	while (k.holders > 0) {
+		struct pollfd p[MAX_CONNS + 3];
+		int n = 0;
+
+		for (int i = 0; i < MAX_CONNS; i++)
+			p[n++] = (struct pollfd){ .fd = k.conns[i].fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = k.listen_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = k.slirp_pidfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = k.timer, .events = POLLIN };
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < MAX_CONNS; i++)
+			if (p[i].revents && k.conns[i].role != CONN_FREE &&
+			    !handle(&k, i))
+				drop(&k, i);
+		if (p[MAX_CONNS].revents)
+			accept_conn(&k);
+		if (p[MAX_CONNS + 1].revents && k.slirp_pidfd >= 0)
+			slirp_exited(&k);
+		if (p[MAX_CONNS + 2].revents) {
+			uint64_t ticks;
+
+			/* `hckns stop`: the commands had their chance. */
+			if (read(k.timer, &ticks, sizeof(ticks)) > 0 && k.have_ns)
+				fe_sweep_userns(k.userns_dev, k.userns_ino);
+		}
+	}
+	teardown(&k);
+}
