@@ -17,9 +17,10 @@
  *
  * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
  * fixed-size, fully validated arguments: bring a link up, add a bridge,
- * enslave a link to a bridge, set an MTU, add an address, add a route, write
- * "0" to three fixed bridge-netfilter sysctls, make "/" recursively private,
- * and put a read-only overlay on /etc whose resolv.conf names one server.
+ * enslave a link to a bridge, set an MTU or a transmit queue length, add an
+ * address, add a route, write "0" to three fixed bridge-netfilter sysctls,
+ * make "/" recursively private, and put a read-only overlay on /etc whose
+ * resolv.conf names one server.
  * All of it acts on namespaces that only this run uses.
  *
  * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor and no
@@ -213,6 +214,17 @@ static int helper_op_link_set_mtu(const union proto_payload *u, char *why,
 		rtnl_link_set_mtu(change, u->mtu.mtu);
 	return nl_result(link_apply(u->mtu.ifname, change), "link-set-mtu",
 			 u->mtu.ifname, why, whylen);
+}
+
+static int helper_op_link_set_txqlen(const union proto_payload *u, char *why,
+				     size_t whylen)
+{
+	struct rtnl_link *change = rtnl_link_alloc();
+
+	if (change)
+		rtnl_link_set_txqlen(change, u->txqlen.txqlen);
+	return nl_result(link_apply(u->txqlen.ifname, change),
+			 "link-set-txqlen", u->txqlen.ifname, why, whylen);
 }
 
 static int helper_op_bridge_add(const union proto_payload *u, char *why,
@@ -505,6 +517,12 @@ static const struct helper_op helper_ops[] = {
 	 */
 	{ PROTO_REQ_RESOLV_SET, OP_ONCE | OP_NEEDS_PRIVATE, 0,
 	  helper_op_resolv_set },
+	/*
+	 * Sets the transmit queue length (1..1000000 packets) of a link of
+	 * our own network namespace: how many packets its qdisc may hold,
+	 * memory charged to this run's namespace like any other queue.
+	 */
+	{ PROTO_REQ_LINK_SET_TXQLEN, 0, 0, helper_op_link_set_txqlen },
 };
 
 _Static_assert(ARRAY_SIZE(helper_ops) == PROTO_REQ__END - 1,

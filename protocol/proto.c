@@ -25,6 +25,8 @@ static const struct {
 	[PROTO_REQ_BRNF_DISABLE] = { "brnf-disable", 0 },
 	[PROTO_REQ_MOUNT_PRIVATE] = { "mount-private", 0 },
 	[PROTO_REQ_RESOLV_SET] = { "resolv-set", sizeof(struct proto_resolv) },
+	[PROTO_REQ_LINK_SET_TXQLEN] = { "link-set-txqlen",
+					sizeof(struct proto_txqlen) },
 };
 
 long proto_payload_size(uint16_t op)
@@ -55,6 +57,7 @@ const char *proto_op_name(uint16_t op)
 		[PROTO_REQ_BRNF_DISABLE] = "answer:brnf-disable",
 		[PROTO_REQ_MOUNT_PRIVATE] = "answer:mount-private",
 		[PROTO_REQ_RESOLV_SET] = "answer:resolv-set",
+		[PROTO_REQ_LINK_SET_TXQLEN] = "answer:link-set-txqlen",
 	};
 	uint16_t req = op & (uint16_t)~PROTO_ANS;
 
@@ -256,6 +259,13 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 		CHECK(proto_ifname_check(u->mtu.ifname));
 		if (u->mtu.mtu < PROTO_MTU_MIN || u->mtu.mtu > PROTO_MTU_MAX)
 			return fail(why, whylen, "MTU is out of range (68..65535)");
+		return 0;
+	case PROTO_REQ_LINK_SET_TXQLEN:
+		CHECK(proto_ifname_check(u->txqlen.ifname));
+		if (u->txqlen.txqlen < PROTO_TXQLEN_MIN ||
+		    u->txqlen.txqlen > PROTO_TXQLEN_MAX)
+			return fail(why, whylen, "transmit queue length is out "
+				    "of range (1..1000000)");
 		return 0;
 	case PROTO_REQ_ADDR_ADD:
 		CHECK(proto_ifname_check(u->addr.ifname));

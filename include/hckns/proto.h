@@ -20,7 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1u
+/*
+ * 2: PROTO_REQ_LINK_SET_TXQLEN.  Front end and helper are built and
+ * installed together; a mismatch means a stale installation.
+ */
+#define PROTO_VERSION 2u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -42,6 +46,7 @@ enum proto_op {
 	PROTO_REQ_BRNF_DISABLE,	   /* no payload */
 	PROTO_REQ_MOUNT_PRIVATE,   /* no payload */
 	PROTO_REQ_RESOLV_SET,	   /* struct proto_resolv */
+	PROTO_REQ_LINK_SET_TXQLEN, /* struct proto_txqlen */
 	PROTO_REQ__END,		   /* first invalid request op */
 };
 
@@ -71,6 +76,11 @@ struct proto_enslave {
 struct proto_mtu {
 	char ifname[PROTO_IFNAMSIZ];
 	uint32_t mtu;
+};
+
+struct proto_txqlen {
+	char ifname[PROTO_IFNAMSIZ];
+	uint32_t txqlen;		/* packets; PROTO_TXQLEN_MIN..MAX */
 };
 
 struct proto_addr {
@@ -105,6 +115,7 @@ union proto_payload {
 	struct proto_link link;
 	struct proto_enslave enslave;
 	struct proto_mtu mtu;
+	struct proto_txqlen txqlen;
 	struct proto_addr addr;
 	struct proto_route route;
 	struct proto_resolv resolv;
@@ -119,6 +130,16 @@ struct proto_msg {
 /* Limits the helper enforces (and the front end checks first). */
 #define PROTO_MTU_MIN 68u
 #define PROTO_MTU_MAX 65535u
+/*
+ * A transmit queue length in packets.  The kernel takes any u32, 0
+ * included; 0 makes the qdiscs that size their queue from it (pfifo_fast,
+ * pfifo) fall back to a queue of one packet, never what anyone means.  The
+ * bound is that of `hckns --txqueuelen`: a thousand times the kernel's
+ * default of 1000, ninety times AutoHCK's 11000.  The helper takes exactly
+ * what hckns may send and nothing more.
+ */
+#define PROTO_TXQLEN_MIN 1u
+#define PROTO_TXQLEN_MAX 1000000u
 
 /**
  * proto_payload_size() - exact payload size of an operation.

@@ -105,6 +105,11 @@ static void check_valid_request(const struct proto_msg *m)
 		FUZZ_CHECK(u->mtu.mtu >= PROTO_MTU_MIN &&
 			   u->mtu.mtu <= PROTO_MTU_MAX);
 		break;
+	case PROTO_REQ_LINK_SET_TXQLEN:
+		check_name(u->txqlen.ifname);
+		FUZZ_CHECK(u->txqlen.txqlen >= PROTO_TXQLEN_MIN &&
+			   u->txqlen.txqlen <= PROTO_TXQLEN_MAX);
+		break;
 	case PROTO_REQ_ADDR_ADD:
 		check_name(u->addr.ifname);
 		FUZZ_CHECK(u->addr.family == AF_INET ||

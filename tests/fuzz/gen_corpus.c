@@ -108,6 +108,7 @@ static void valid_requests(void)
 	struct proto_link l;
 	struct proto_enslave e = { .ifname = "tap_host", .master = "br_world" };
 	struct proto_mtu mtu = { .ifname = "br_world", .mtu = 1500 };
+	struct proto_txqlen txq = { .ifname = "tap_host", .txqlen = 11000 };
 	struct proto_addr a4 = {
 		.ifname = "br_world", .family = AF_INET, .prefixlen = 24,
 		.addr = { 10, 0, 2, 100 },
@@ -146,6 +147,8 @@ static void valid_requests(void)
 	    buf);
 	msg("req-resolv-set-v6", PROTO_REQ_RESOLV_SET, 13, &res6, sizeof(res6),
 	    buf);
+	msg("req-link-set-txqlen", PROTO_REQ_LINK_SET_TXQLEN, 14, &txq,
+	    sizeof(txq), buf);
 }
 
 static void answers(void)
@@ -172,6 +175,7 @@ static void invalid_arguments(void)
 	struct proto_link l;
 	struct proto_enslave e = { .ifname = "br_world", .master = "br_world" };
 	struct proto_mtu mtu = { .ifname = "br_world", .mtu = 67 };
+	struct proto_txqlen txq = { .ifname = "tap_host", .txqlen = 0 };
 	struct proto_addr a = {
 		.ifname = "br_world", .family = AF_INET, .prefixlen = 33,
 		.addr = { 10, 0, 2, 100 },
@@ -208,6 +212,8 @@ static void invalid_arguments(void)
 	    sizeof(r), buf);
 	msg("inval-resolv-set-padding", PROTO_REQ_RESOLV_SET, 9, &res,
 	    sizeof(res), buf);
+	msg("inval-link-set-txqlen-0", PROTO_REQ_LINK_SET_TXQLEN, 10, &txq,
+	    sizeof(txq), buf);
 }
 
 /* Refused by proto_decode(). */
@@ -232,9 +238,12 @@ static void bad_framing(void)
 	memcpy(buf, &h, sizeof(h));
 	put("bad-length-mismatch", buf, n);
 	h.len = sizeof(l);
-	h.version = 2;
+	h.version = PROTO_VERSION - 1;
 	memcpy(buf, &h, sizeof(h));
-	put("bad-version-2", buf, n);
+	put("bad-version-previous", buf, n);
+	h.version = PROTO_VERSION + 1;
+	memcpy(buf, &h, sizeof(h));
+	put("bad-version-next", buf, n);
 	h.version = PROTO_VERSION;
 	h.op = 0x7fff;
 	memcpy(buf, &h, sizeof(h));

@@ -271,8 +271,16 @@ test_protocol_valid_requests() {
 < answer:link-set-mtu seq=12 err=0
 > link-set-mtu p0 65535
 < answer:link-set-mtu seq=13 err=0
+> link-set-txqlen p0 11000
+< answer:link-set-txqlen seq=14 err=0
+(p0 txqlen 11000)
+> link-set-txqlen p1 1
+< answer:link-set-txqlen seq=15 err=0
+> link-set-txqlen p1 1000000
+< answer:link-set-txqlen seq=16 err=0
+(p1 txqlen 1000000)
 > brnf-disable
-< answer:brnf-disable seq=14 err=0
+< answer:brnf-disable seq=17 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -309,28 +317,32 @@ test_protocol_invalid_arguments() {
 < answer:link-set-mtu seq=10 err=EINVAL reason=link-set-mtu: MTU is out of range (68..65535)
 > link-set-mtu lo 65536
 < answer:link-set-mtu seq=11 err=EINVAL reason=link-set-mtu: MTU is out of range (68..65535)
+> link-set-txqlen lo 0
+< answer:link-set-txqlen seq=12 err=EINVAL reason=link-set-txqlen: transmit queue length is out of range (1..1000000)
+> link-set-txqlen lo 1000001
+< answer:link-set-txqlen seq=13 err=EINVAL reason=link-set-txqlen: transmit queue length is out of range (1..1000000)
 > addr-add lo 10.9.8.7/33
-< answer:addr-add seq=12 err=EINVAL reason=addr-add: prefix length is out of range
+< answer:addr-add seq=14 err=EINVAL reason=addr-add: prefix length is out of range
 > addr-add lo family 99
-< answer:addr-add seq=13 err=EINVAL reason=addr-add: address family is neither AF_INET nor AF_INET6
+< answer:addr-add seq=15 err=EINVAL reason=addr-add: address family is neither AF_INET nor AF_INET6
 > addr-add lo 0.0.0.0/24
-< answer:addr-add seq=14 err=EINVAL reason=addr-add: address is unspecified
+< answer:addr-add seq=16 err=EINVAL reason=addr-add: address is unspecified
 > addr-add lo 224.0.0.1/24
-< answer:addr-add seq=15 err=EINVAL reason=addr-add: address is multicast
+< answer:addr-add seq=17 err=EINVAL reason=addr-add: address is multicast
 > addr-add lo 10.9.8.7/24, padding 1
-< answer:addr-add seq=16 err=EINVAL reason=addr-add: padding is not zero
+< answer:addr-add seq=18 err=EINVAL reason=addr-add: padding is not zero
 > route-add 10.9.8.7/24 (host bits) via 10.9.8.1 dev lo
-< answer:route-add seq=17 err=EINVAL reason=route-add: destination has bits set past its prefix length
+< answer:route-add seq=19 err=EINVAL reason=route-add: destination has bits set past its prefix length
 > route-add default via 0.0.0.0 dev lo
-< answer:route-add seq=18 err=EINVAL reason=route-add: address is unspecified
+< answer:route-add seq=20 err=EINVAL reason=route-add: address is unspecified
 > route-add default via 10.9.8.1 with bytes past the IPv4 address
-< answer:route-add seq=19 err=EINVAL reason=route-add: IPv4 address has bytes past its 4
+< answer:route-add seq=21 err=EINVAL reason=route-add: IPv4 address has bytes past its 4
 > resolv-set 224.0.0.1
-< answer:resolv-set seq=20 err=EINVAL reason=resolv-set: address is multicast
+< answer:resolv-set seq=22 err=EINVAL reason=resolv-set: address is multicast
 > resolv-set 10.0.2.3, padding 1
-< answer:resolv-set seq=21 err=EINVAL reason=resolv-set: padding is not zero
+< answer:resolv-set seq=23 err=EINVAL reason=resolv-set: padding is not zero
 > link-up lo (still serving?)
-< answer:link-up seq=22 err=0
+< answer:link-up seq=24 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -376,8 +388,10 @@ test_protocol_kernel_refusal() {
 < answer:brnf-disable seq=17 err=0
 > brnf-disable again
 < answer:brnf-disable seq=18 err=EALREADY reason=brnf-disable: runs only once
+> link-set-txqlen nosuch0 1000
+< answer:link-set-txqlen seq=19 err=ENODEV reason=link-set-txqlen nosuch0: No such device
 > link-up lo (still serving?)
-< answer:link-up seq=19 err=0
+< answer:link-up seq=20 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -403,7 +417,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 1'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 2'
 }
 
 # "bad ... length": shorter than a header.
@@ -450,13 +464,13 @@ test_protocol_violation_huge() {
 
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
-	violation version no 'hello of protocol version 2' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 2, helper speaks 1'
+	violation version no 'hello of the next protocol version' \
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 3, helper speaks 2'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 1'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 2'
 }
 
 # "unknown operation".

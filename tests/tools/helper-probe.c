@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -252,6 +254,16 @@ static void op_mtu(const char *what, const char *name, uint32_t mtu)
 	req(what, PROTO_REQ_LINK_SET_MTU, &m, sizeof(m));
 }
 
+static void op_txqlen(const char *what, const char *name, uint32_t txqlen)
+{
+	struct proto_txqlen t;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.ifname, name, strnlen(name, PROTO_IFNAMSIZ));
+	t.txqlen = txqlen;
+	req(what, PROTO_REQ_LINK_SET_TXQLEN, &t, sizeof(t));
+}
+
 static void op_addr4(const char *what, const char *name, uint8_t family,
 		     const uint8_t a[4], uint8_t prefixlen, uint8_t pad0)
 {
@@ -344,6 +356,45 @@ static void ip_in_helper_netns(char *const argv[])
 		die("ip in the helper's namespaces", EIO);
 }
 
+/*
+ * Print "(NAME txqlen N)" as the kernel has it (SIOCGIFTXQLEN), read in the
+ * helper's network namespace: proof that link-set-txqlen did its job.
+ */
+static void show_txqlen(const char *name)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (pid == 0) {
+		struct ifreq ifr;
+		int fd;
+
+		if (setns(h.pidfd, CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+			fprintf(stderr, "helper-probe: setns: %s\n", strerror(errno));
+			_exit(1);
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || ioctl(fd, SIOCGIFTXQLEN, &ifr) < 0) {
+			fprintf(stderr, "helper-probe: SIOCGIFTXQLEN %s: %s\n",
+				name, strerror(errno));
+			_exit(1);
+		}
+		printf("(%s txqlen %d)\n", name, ifr.ifr_qlen);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid", errno);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("SIOCGIFTXQLEN in the helper's namespaces", EIO);
+}
+
 /* ---- scenarios ---------------------------------------------------------- */
 
 static const uint8_t a_10_9_8_7[4] = { 10, 9, 8, 7 };
@@ -377,6 +428,11 @@ static void scenario_valid(void)
 	op_enslave("link-enslave p0 to br0", "p0", "br0");
 	op_mtu("link-set-mtu p0 68", "p0", 68);
 	op_mtu("link-set-mtu p0 65535", "p0", 65535);
+	op_txqlen("link-set-txqlen p0 11000", "p0", 11000);
+	show_txqlen("p0");
+	op_txqlen("link-set-txqlen p1 1", "p1", 1);
+	op_txqlen("link-set-txqlen p1 1000000", "p1", 1000000);
+	show_txqlen("p1");
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	close_and_expect_exit();
 }
@@ -404,6 +460,8 @@ static void scenario_invalid(void)
 	op_enslave("link-enslave br0 to br0", "br0", "br0");
 	op_mtu("link-set-mtu lo 67", "lo", 67);
 	op_mtu("link-set-mtu lo 65536", "lo", 65536);
+	op_txqlen("link-set-txqlen lo 0", "lo", 0);
+	op_txqlen("link-set-txqlen lo 1000001", "lo", 1000001);
 	op_addr4("addr-add lo 10.9.8.7/33", "lo", AF_INET, a_10_9_8_7, 33, 0);
 	op_addr4("addr-add lo family 99", "lo", 99, a_10_9_8_7, 24, 0);
 	op_addr4("addr-add lo 0.0.0.0/24", "lo", AF_INET, a_zero, 24, 0);
@@ -455,6 +513,7 @@ static void scenario_refused(void)
 	req("mount-private again", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	req("brnf-disable again", PROTO_REQ_BRNF_DISABLE, NULL, 0);
+	op_txqlen("link-set-txqlen nosuch0 1000", "nosuch0", 1000);
 	still_serving();
 	close_and_expect_exit();
 }
@@ -558,7 +617,7 @@ static void scenario_version(void)
 	memcpy(&hdr, buf, sizeof(hdr));
 	hdr.version = PROTO_VERSION + 1;
 	memcpy(buf, &hdr, sizeof(hdr));
-	raw("hello of protocol version 2", buf, len, -1);
+	raw("hello of the next protocol version", buf, len, -1);
 	expect_exit();
 }
 

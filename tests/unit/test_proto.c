@@ -41,6 +41,7 @@
 #define WHY_HOSTBITS "destination has bits set past its prefix length"
 #define WHY_PAD "padding is not zero"
 #define WHY_MTU "MTU is out of range (68..65535)"
+#define WHY_TXQLEN "transmit queue length is out of range (1..1000000)"
 #define WHY_SELF "a link cannot be its own master"
 #define WHY_NOTREQ "not a request"
 
@@ -56,6 +57,7 @@ static const uint16_t all_ops[] = {
 	PROTO_REQ_BRNF_DISABLE,
 	PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_REQ_RESOLV_SET,
+	PROTO_REQ_LINK_SET_TXQLEN,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
 	PROTO_ANS | PROTO_REQ_LINK_UP,
@@ -67,6 +69,7 @@ static const uint16_t all_ops[] = {
 	PROTO_ANS | PROTO_REQ_BRNF_DISABLE,
 	PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_ANS | PROTO_REQ_RESOLV_SET,
+	PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN,
 };
 
 /* Ops that are neither requests nor answers. */
@@ -96,6 +99,8 @@ static size_t expected_size(uint16_t op)
 		return sizeof(struct proto_enslave);
 	case PROTO_REQ_LINK_SET_MTU:
 		return sizeof(struct proto_mtu);
+	case PROTO_REQ_LINK_SET_TXQLEN:
+		return sizeof(struct proto_txqlen);
 	case PROTO_REQ_ADDR_ADD:
 		return sizeof(struct proto_addr);
 	case PROTO_REQ_ROUTE_ADD:
@@ -180,6 +185,8 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(sizeof(struct proto_link), 16);
 	ck_assert_uint_eq(sizeof(struct proto_enslave), 32);
 	ck_assert_uint_eq(sizeof(struct proto_mtu), 20);
+	ck_assert_uint_eq(sizeof(struct proto_txqlen), 20);
+	ck_assert_uint_eq(offsetof(struct proto_txqlen, txqlen), 16);
 	ck_assert_uint_eq(sizeof(struct proto_addr), 36);
 	ck_assert_uint_eq(offsetof(struct proto_addr, addr), 20);
 	ck_assert_uint_eq(sizeof(struct proto_route), 52);
@@ -228,6 +235,12 @@ static const struct req_case good_reqs[] = {
 	  { .mtu = { .ifname = "br_world", .mtu = 68 } } },
 	{ "link-set-mtu 65535", PROTO_REQ_LINK_SET_MTU,
 	  { .mtu = { .ifname = "br_world", .mtu = 65535 } } },
+	{ "link-set-txqlen 1", PROTO_REQ_LINK_SET_TXQLEN,
+	  { .txqlen = { .ifname = "tap_host", .txqlen = 1 } } },
+	{ "link-set-txqlen 11000", PROTO_REQ_LINK_SET_TXQLEN,
+	  { .txqlen = { .ifname = "tap_host", .txqlen = 11000 } } },
+	{ "link-set-txqlen 1000000", PROTO_REQ_LINK_SET_TXQLEN,
+	  { .txqlen = { .ifname = "tap_host", .txqlen = 1000000 } } },
 	{ "addr-add 10.0.2.100/24", PROTO_REQ_ADDR_ADD,
 	  { .addr = { .ifname = "br_world", .family = AF_INET,
 		      .prefixlen = 24, .addr = { 10, 0, 2, 100 } } } },
@@ -477,6 +490,7 @@ enum name_field {
 	NF_ENSLAVE_PORT,
 	NF_ENSLAVE_MASTER,
 	NF_MTU,
+	NF_TXQLEN,
 	NF_ADDR,
 	NF_ROUTE,
 	NF__END,
@@ -504,6 +518,10 @@ static char *name_field_msg(enum name_field f, struct proto_msg *m)
 		m->hdr.op = PROTO_REQ_LINK_SET_MTU;
 		m->u.mtu.mtu = 1500;
 		return m->u.mtu.ifname;
+	case NF_TXQLEN:
+		m->hdr.op = PROTO_REQ_LINK_SET_TXQLEN;
+		m->u.txqlen.txqlen = 1000;
+		return m->u.txqlen.ifname;
 	case NF_ADDR:
 		m->hdr.op = PROTO_REQ_ADDR_ADD;
 		m->u.addr.family = AF_INET;
@@ -612,6 +630,16 @@ static const struct bad_case bad_reqs[] = {
 	  { .mtu = { .ifname = "br_world", .mtu = 65536 } }, WHY_MTU },
 	{ "MTU UINT32_MAX", PROTO_REQ_LINK_SET_MTU,
 	  { .mtu = { .ifname = "br_world", .mtu = UINT32_MAX } }, WHY_MTU },
+
+	/* transmit queue length */
+	{ "txqlen 0", PROTO_REQ_LINK_SET_TXQLEN,
+	  { .txqlen = { .ifname = "tap_host", .txqlen = 0 } }, WHY_TXQLEN },
+	{ "txqlen 1000001", PROTO_REQ_LINK_SET_TXQLEN,
+	  { .txqlen = { .ifname = "tap_host", .txqlen = 1000001 } },
+	  WHY_TXQLEN },
+	{ "txqlen UINT32_MAX", PROTO_REQ_LINK_SET_TXQLEN,
+	  { .txqlen = { .ifname = "tap_host", .txqlen = UINT32_MAX } },
+	  WHY_TXQLEN },
 
 	/* address family */
 	{ "addr family 0", PROTO_REQ_ADDR_ADD,
@@ -902,7 +930,8 @@ START_TEST(test_decode_framing)
 	}
 
 	/* Another version. */
-	static const uint16_t bad_versions[] = { 0, 2, 0xffff };
+	static const uint16_t bad_versions[] = { 0, PROTO_VERSION - 1,
+						 PROTO_VERSION + 1, 0xffff };
 	for (size_t i = 0; i < N_ELEMENTS(bad_versions); i++) {
 		n = put_raw(buf, bad_versions[i], op, (uint32_t)plen, NULL, plen);
 		ck_assert_msg(proto_decode(buf, n, &m) == -EPROTONOSUPPORT,
@@ -925,7 +954,7 @@ START_TEST(test_decode_short)
 	struct proto_msg m;
 
 	put_raw(hdrs[0], PROTO_VERSION, PROTO_REQ_HELLO, 0, NULL, 0);
-	put_raw(hdrs[1], 2, PROTO_REQ_HELLO, 0, NULL, 0);
+	put_raw(hdrs[1], PROTO_VERSION + 1, PROTO_REQ_HELLO, 0, NULL, 0);
 	put_raw(hdrs[2], PROTO_VERSION, 0x7fff, 0, NULL, 0);
 	for (size_t h = 0; h < N_ELEMENTS(hdrs); h++) {
 		for (size_t i = 0; i < N_ELEMENTS(lens); i++) {
@@ -956,8 +985,8 @@ START_TEST(test_decode_oversized)
 			(uint32_t)(lens[i] - HDR_SIZE), NULL, lens[i] - HDR_SIZE);
 		ck_assert_int_eq(proto_decode(buf, lens[i], &m), -EBADMSG);
 		/* The length is checked before the version and the op. */
-		put_raw(buf, 2, 0, (uint32_t)(lens[i] - HDR_SIZE), NULL,
-			lens[i] - HDR_SIZE);
+		put_raw(buf, PROTO_VERSION + 1, 0,
+			(uint32_t)(lens[i] - HDR_SIZE), NULL, lens[i] - HDR_SIZE);
 		ck_assert_int_eq(proto_decode(buf, lens[i], &m), -EBADMSG);
 	}
 	/* Exactly PROTO_MSG_MAX is not too big, but no op is that big. */
@@ -982,7 +1011,7 @@ START_TEST(test_decode_unknown_op)
 			      "op %#x, %u bytes", op, plens[i]);
 	}
 	/* The version is checked first: the op means nothing without it. */
-	n = put_raw(buf, 2, op, 0, NULL, 0);
+	n = put_raw(buf, PROTO_VERSION + 1, op, 0, NULL, 0);
 	ck_assert_int_eq(proto_decode(buf, n, &m), -EPROTONOSUPPORT);
 }
 END_TEST
@@ -1079,6 +1108,7 @@ START_TEST(test_op_name)
 		{ PROTO_REQ_BRNF_DISABLE, "brnf-disable" },
 		{ PROTO_REQ_MOUNT_PRIVATE, "mount-private" },
 		{ PROTO_REQ_RESOLV_SET, "resolv-set" },
+		{ PROTO_REQ_LINK_SET_TXQLEN, "link-set-txqlen" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
 		{ PROTO_ANS | PROTO_REQ_LINK_UP, "answer:link-up" },
@@ -1090,6 +1120,7 @@ START_TEST(test_op_name)
 		{ PROTO_ANS | PROTO_REQ_BRNF_DISABLE, "answer:brnf-disable" },
 		{ PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE, "answer:mount-private" },
 		{ PROTO_ANS | PROTO_REQ_RESOLV_SET, "answer:resolv-set" },
+		{ PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN, "answer:link-set-txqlen" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },
 		{ PROTO_REQ__END + 1, "unknown" },
