@@ -72,7 +72,8 @@ static int fwd_list(const char *sock, bool json)
 }
 
 /* ID, or a spec matched against the forwards (same protocol, host socket). */
-static int fwd_rm(const char *sock, const char *what, bool json)
+static int fwd_rm(const char *sock, const char *guest, const char *what,
+		  bool json)
 {
 	char why[FE_FWD_ERR_MAX];
 	struct fe_fwd want, *list = NULL;
@@ -81,7 +82,7 @@ static int fwd_rm(const char *sock, const char *what, bool json)
 	int found = -1;
 
 	if (fe_parse_uint(what, 1, INT_MAX, &id) < 0 || strchr(what, ':')) {
-		if (fe_fwd_parse(what, fe_topology_guest_addr(), &want, why,
+		if (fe_fwd_parse(what, guest, &want, why,
 				 sizeof(why)) < 0) {
 			fe_error("%s; or give a forward's ID (see 'hckns fwd "
 				 "list')", why);
@@ -124,6 +125,7 @@ int fe_cmd_fwd(int argc, char **argv)
 	};
 	const char *sel = NULL, *verb, *arg = NULL;
 	char base[PATH_MAX], why[PATH_MAX + 256], sock[PATH_MAX + 16];
+	char guest[INET_ADDRSTRLEN];
 	struct fe_instance in;
 	bool json = false;
 	int c;
@@ -174,15 +176,25 @@ int fe_cmd_fwd(int argc, char **argv)
 	}
 	snprintf(sock, sizeof(sock), "%s/%s", in.dir, FE_API_SOCK);
 	fe_trace("instance %s: %s", in.name, sock);
+	/* Forwards lead to the instance's uplink, whatever its topology. */
+	if (fe_netinfo_guest_addr(in.dir, guest, sizeof(guest)) < 0) {
+		struct fe_opts o = { .mtu = FE_MTU_DEFAULT };
+		struct fe_topology t;
+
+		fe_topology_build(&o, &t, NULL, 0);
+		snprintf(guest, sizeof(guest), "%s", fe_topology_guest_addr(&t));
+		fe_trace("instance %s: no %s, forwards lead to %s", in.name,
+			 FE_GUEST_ADDR_FILE, guest);
+	}
 	if (strcmp(verb, "list") == 0)
 		return fwd_list(sock, json);
 	if (strcmp(verb, "rm") == 0)
-		return fwd_rm(sock, arg, json);
+		return fwd_rm(sock, guest, arg, json);
 	{
 		char ferr[FE_FWD_ERR_MAX];
 		struct fe_fwd f;
 
-		if (fe_fwd_parse(arg, fe_topology_guest_addr(), &f, ferr,
+		if (fe_fwd_parse(arg, guest, &f, ferr,
 				 sizeof(ferr)) < 0) {
 			fe_error("%s", ferr);
 			return FE_EXIT_FAILURE;

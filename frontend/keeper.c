@@ -88,10 +88,14 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 			 int exit_fd, int *pidfd)
 {
 	char sock[256], log[256], mtu[16], pid[16];
-	char *argv[16];
+	struct fe_topology t;
+	char *argv[20];
 	int argc = 0;
 	pid_t child;
 
+	/* The front end checked it already: this cannot fail, but be sure. */
+	if (fe_topology_build(o, &t, NULL, 0) < 0)
+		return -EINVAL;
 	snprintf(sock, sizeof(sock), "%s/%s", rundir, FE_API_SOCK);
 	snprintf(log, sizeof(log), "%s/%s", rundir, FE_SLIRP_LOG);
 	snprintf(mtu, sizeof(mtu), "%u", o->mtu);
@@ -105,6 +109,11 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 	argv[argc++] = mtu;
 	if (!o->host_loopback)
 		argv[argc++] = "--disable-host-loopback";
+	/* Its network: the gateway, DNS and DHCP addresses follow. */
+	argv[argc++] = "--cidr";
+	argv[argc++] = t.cidr;
+	if (t.ipv6)
+		argv[argc++] = "--enable-ipv6";
 	argv[argc++] = pid;
 	argv[argc++] = FE_TAP_NAME;
 	argv[argc] = NULL;

@@ -59,7 +59,19 @@ static const char usage[] =
 "  --status-fd FD   write JSON status lines (ready, started, exited) to FD\n"
 "  --control-fd FD[,OUT]  read JSON requests from FD, answer on OUT (or FD)\n"
 "  --host-loopback  let 10.0.2.2 reach this host's 127.0.0.1 (off by default)\n"
-"  --mtu N          MTU of tap_host and br_world, 576..65521 (default 1500)\n"
+"  --mtu N          MTU of tap_host and the uplink, 576..65521 (1500)\n"
+"Network (see hckns(1), \"Custom topology\"):\n"
+"  --bridge NAME[:ADDR/PREFIX]  add a bridge, or give a default one an\n"
+"                   IPv4 address; repeatable\n"
+"  --no-default-bridges  without br_world, br_ctrl, br_test and br_debug\n"
+"  --uplink BRIDGE  the bridge that holds tap_host and the default route\n"
+"                   (default: br_world, else the first --bridge)\n"
+"  --cidr A.B.C.D/N slirp4netns's network, prefix 8..25 (10.0.2.0/24): its\n"
+"                   gateway is .2, DNS .3, DHCP .15-.30, the uplink .100\n"
+"  --dns ADDR       the name server of /etc/resolv.conf (default: slirp's)\n"
+"  --ipv6           slirp4netns's IPv6: fd00::100/64 on the uplink, default\n"
+"                   route via fd00::2\n"
+"  --txqueuelen N   tap_host's transmit queue length, 1..1000000\n"
 "  -v, --verbose    trace every step and helper request on stderr\n"
 "                   (also HCKNS_VERBOSE=1)\n"
 "  -h, --help       show this help and exit\n"
@@ -98,6 +110,8 @@ struct run {
 	int cmd_pidfd;
 	char api_sock[PATH_MAX + 16];
 	struct fe_fwd publish[FE_PUBLISH_MAX];	/* -p, parsed */
+	struct fe_topology topo;	/* the network, from the options */
+	char guest_addr[INET_ADDRSTRLEN];	/* the uplink's: forwards lead there */
 	bool slirp_gone;	/* no forwards to remove at the end */
 	int status_fd;		/* --status-fd, -1 once it fails */
 	bool status_lost;	/* its reader went away: the script is gone */
@@ -330,6 +344,7 @@ static void status_exited(struct run *run, int code, int wstatus, bool ran)
 /* Checks that need nothing created: fail before anything exists. */
 static int preflight(struct run *run)
 {
+	char err[512];
 	int r;
 
 	if (find_helper(run->helper_path, sizeof(run->helper_path)) < 0) {
@@ -358,16 +373,22 @@ static int preflight(struct run *run)
 		return r;
 	}
 	/* Parsed, not built yet (issue 4 lands them one by one). */
-	if (run->o.map_subids || run->o.nbridges ||
-	    run->o.no_default_bridges || run->o.uplink || run->o.cidr ||
-	    run->o.dns || run->o.ipv6 || run->o.txqueuelen) {
+	if (run->o.map_subids) {
 		fe_error("this option is not available in this build yet");
 		return -EOPNOTSUPP;
 	}
+	/* The network: every value checked, every clash refused, now. */
+	r = fe_topology_build(&run->o, &run->topo, err, sizeof(err));
+	if (r < 0) {
+		fe_error("%s", err);
+		return r;
+	}
+	snprintf(run->guest_addr, sizeof(run->guest_addr), "%s",
+		 fe_topology_guest_addr(&run->topo));
 	for (size_t i = 0; i < run->o.npublish; i++) {
 		char why[FE_FWD_ERR_MAX];
 
-		if (fe_fwd_parse(run->o.publish[i], fe_topology_guest_addr(),
+		if (fe_fwd_parse(run->o.publish[i], run->guest_addr,
 				 &run->publish[i], why, sizeof(why)) < 0) {
 			fe_error("%s", why);
 			return -EINVAL;
@@ -801,12 +822,28 @@ static int publish(struct run *run)
 	return 0;
 }
 
+/*
+ * A joiner's forwards lead to the instance's uplink, which its creator's
+ * options chose, not ours.
+ */
+static void joined_guest_addr(struct run *run)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	if (fe_netinfo_guest_addr(run->rundir, addr, sizeof(addr)) < 0)
+		return;
+	snprintf(run->guest_addr, sizeof(run->guest_addr), "%s", addr);
+	for (size_t i = 0; i < run->o.npublish; i++)
+		snprintf(run->publish[i].guest_addr,
+			 sizeof(run->publish[i].guest_addr), "%s", addr);
+}
+
 static int setup(struct run *run)
 {
-	struct fe_step steps[64];
+	struct fe_step steps[FE_TOPO_STEPS_MAX];
 	int n, r;
 
-	n = fe_topology_steps(&run->o, steps, sizeof(steps) / sizeof(*steps));
+	n = fe_topology_steps(&run->topo, steps, sizeof(steps) / sizeof(*steps));
 	if (n < 0) {
 		fe_error("the topology is too large");
 		return n;
@@ -814,8 +851,17 @@ static int setup(struct run *run)
 	r = claim_instance(run);
 	if (r < 0)
 		return r;
-	if (r == 1)
+	if (r == 1) {
+		joined_guest_addr(run);
 		return publish(run);
+	}
+	/* Where forwards lead, for `hckns fwd` and for joiners. */
+	r = fe_netinfo_save(run->rundir, &run->topo);
+	if (r < 0) {
+		fe_error("cannot write %s/%s: %s", run->rundir,
+			 FE_GUEST_ADDR_FILE, strerror(-r));
+		return r;
+	}
 	r = fe_keeper_start(&run->keeper, &run->o, run->rundir, run->slirp_path,
 			    run->lock_fd, run->listen_fd);
 	if (r < 0) {
@@ -983,7 +1029,7 @@ static void control_answer(struct run *run, const char *line, size_t len,
 	json_t *ret = NULL;
 	int r;
 
-	r = fe_control_parse(line, len, fe_topology_guest_addr(), &req, why,
+	r = fe_control_parse(line, len, run->guest_addr, &req, why,
 			     sizeof(why));
 	if (r == -ENODATA)
 		return;

@@ -208,6 +208,14 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 			o->no_default_bridges = true;
 			break;
 		case OPT_UPLINK:
+			/* One bridge holds tap_host and the default route. */
+			if (o->uplink && strcmp(o->uplink, optarg) != 0) {
+				snprintf(err, errlen, "--uplink given twice ('%.20s' "
+					 "and '%.20s'): one bridge holds tap_host "
+					 "and the default route", o->uplink,
+					 optarg);
+				return -EINVAL;
+			}
 			o->uplink = optarg;
 			break;
 		case OPT_CIDR:

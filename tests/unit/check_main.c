@@ -17,6 +17,7 @@
 static Suite *(*const suites[])(void) = {
 	make_proto_suite,
 	make_frontend_suite,
+	make_topology_suite,
 	make_fwd_suite,
 	make_control_suite,
 };

@@ -11,6 +11,7 @@
 
 Suite *make_proto_suite(void);		/* test_proto.c */
 Suite *make_frontend_suite(void);	/* test_frontend.c */
+Suite *make_topology_suite(void);	/* test_topology.c */
 Suite *make_fwd_suite(void);		/* test_fwd.c */
 Suite *make_control_suite(void);	/* test_control.c */
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of the front end's pure parts: options, topology, paths. */
+/*
+ * Unit tests of the front end's pure parts: options, paths.  The topology
+ * has its own, test_topology.c.
+ */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -206,140 +209,6 @@ START_TEST(test_parse_uint)
 }
 END_TEST
 
-/* ---- topology --------------------------------------------------------- */
-
-static const struct fe_step *find(const struct fe_step *s, int n, uint16_t op,
-				  const char *name)
-{
-	for (int i = 0; i < n; i++) {
-		const char *ifname = NULL;
-
-		if (s[i].op != op)
-			continue;
-		switch (op) {
-		case PROTO_REQ_LINK_UP:
-		case PROTO_REQ_BRIDGE_ADD:
-			ifname = s[i].p.link.ifname;
-			break;
-		case PROTO_REQ_LINK_SET_MTU:
-			ifname = s[i].p.mtu.ifname;
-			break;
-		case PROTO_REQ_ADDR_ADD:
-			ifname = s[i].p.addr.ifname;
-			break;
-		case PROTO_REQ_ROUTE_ADD:
-			ifname = s[i].p.route.ifname;
-			break;
-		case PROTO_REQ_LINK_ENSLAVE:
-			ifname = s[i].p.enslave.ifname;
-			break;
-		default:
-			break;
-		}
-		if (!name || (ifname && strcmp(ifname, name) == 0))
-			return &s[i];
-	}
-	return NULL;
-}
-
-static int index_of(const struct fe_step *s, const struct fe_step *x)
-{
-	return (int)(x - s);
-}
-
-START_TEST(test_topology_default)
-{
-	static const char *const bridges[] = { "br_world", "br_ctrl", "br_test",
-					       "br_debug" };
-	struct fe_opts o = { .mtu = 1500 };
-	struct fe_step s[64];
-	const struct fe_step *x, *y;
-	char why[128];
-	int n = fe_topology_steps(&o, s, 64);
-
-	ck_assert_int_gt(n, 0);
-	/* Every step is a valid request. */
-	for (int i = 0; i < n; i++) {
-		struct proto_msg m = { .hdr = { .op = s[i].op } };
-
-		ck_assert_int_eq((long)s[i].plen, proto_payload_size(s[i].op));
-		memcpy(&m.u, &s[i].p, s[i].plen);
-		ck_assert_msg(proto_validate(&m, why, sizeof(why)) == 0,
-			      "step %d (%s): %s", i, s[i].what, why);
-	}
-	/* The mount namespace is made private before anything mounts. */
-	ck_assert_int_eq(s[0].op, PROTO_REQ_MOUNT_PRIVATE);
-	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(x->p.resolv.family, AF_INET);
-	ck_assert_mem_eq(x->p.resolv.addr, ((uint8_t[]){ 10, 0, 2, 3 }), 4);
-	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_LINK_UP, "lo"));
-	for (size_t i = 0; i < 4; i++) {
-		x = find(s, n, PROTO_REQ_BRIDGE_ADD, bridges[i]);
-		y = find(s, n, PROTO_REQ_LINK_UP, bridges[i]);
-		ck_assert_ptr_nonnull(x);
-		ck_assert_ptr_nonnull(y);
-		ck_assert_int_lt(index_of(s, x), index_of(s, y));
-		ck_assert(!x->needs_tap && !y->needs_tap);
-	}
-	x = find(s, n, PROTO_REQ_ADDR_ADD, "br_world");
-	ck_assert_ptr_nonnull(x);
-	ck_assert_mem_eq(x->p.addr.addr, ((uint8_t[]){ 10, 0, 2, 100 }), 4);
-	ck_assert_int_eq(x->p.addr.prefixlen, 24);
-	x = find(s, n, PROTO_REQ_ADDR_ADD, "br_ctrl");
-	ck_assert_ptr_nonnull(x);
-	ck_assert_mem_eq(x->p.addr.addr, ((uint8_t[]){ 192, 168, 100, 100 }), 4);
-	ck_assert_ptr_null(find(s, n, PROTO_REQ_ADDR_ADD, "br_test"));
-	ck_assert_ptr_null(find(s, n, PROTO_REQ_ADDR_ADD, "br_debug"));
-	x = find(s, n, PROTO_REQ_ROUTE_ADD, "br_world");
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(x->p.route.dst_len, 0);
-	ck_assert_mem_eq(x->p.route.gateway, ((uint8_t[]){ 10, 0, 2, 2 }), 4);
-	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_BRNF_DISABLE, NULL));
-	/* The tap: its MTU, then enslaved, then up; only these need it. */
-	x = find(s, n, PROTO_REQ_LINK_ENSLAVE, "tap_host");
-	ck_assert_ptr_nonnull(x);
-	ck_assert_str_eq(x->p.enslave.master, "br_world");
-	for (int i = 0; i < n; i++) {
-		bool tap = strstr(s[i].what, "tap_host") != NULL;
-
-		ck_assert_msg(s[i].needs_tap == tap, "step %s", s[i].what);
-	}
-	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host")),
-			 index_of(s, x));
-	ck_assert_int_lt(index_of(s, x),
-			 index_of(s, find(s, n, PROTO_REQ_LINK_UP, "tap_host")));
-}
-END_TEST
-
-START_TEST(test_topology_mtu)
-{
-	struct fe_opts o = { .mtu = 65520 };
-	struct fe_step s[64];
-	int n = fe_topology_steps(&o, s, 64);
-	const struct fe_step *x;
-
-	x = find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host");
-	ck_assert_ptr_nonnull(x);
-	ck_assert_uint_eq(x->p.mtu.mtu, 65520);
-	x = find(s, n, PROTO_REQ_LINK_SET_MTU, "br_world");
-	ck_assert_ptr_nonnull(x);
-	ck_assert_uint_eq(x->p.mtu.mtu, 65520);
-}
-END_TEST
-
-START_TEST(test_topology_nospace)
-{
-	struct fe_opts o = { .mtu = 1500 };
-	struct fe_step s[64];
-	int n = fe_topology_steps(&o, s, 64);
-
-	ck_assert_int_gt(n, 1);
-	ck_assert_int_eq(fe_topology_steps(&o, s, (size_t)n - 1), -ENOSPC);
-	ck_assert_int_eq(fe_topology_steps(&o, s, (size_t)n), n);
-}
-END_TEST
-
 /* ---- runtime directory and paths -------------------------------------- */
 
 START_TEST(test_runtime_base)
@@ -494,11 +363,6 @@ Suite *make_frontend_suite(void)
 	tcase_add_loop_test(tc, test_opts_bad, 0,
 			    sizeof(bad_opts) / sizeof(*bad_opts));
 	tcase_add_test(tc, test_parse_uint);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("topology");
-	tcase_add_test(tc, test_topology_default);
-	tcase_add_test(tc, test_topology_mtu);
-	tcase_add_test(tc, test_topology_nospace);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("paths");
 	tcase_add_test(tc, test_runtime_base);
