@@ -1,0 +1,37 @@
+# The Ruby suite (tests/ruby/test_hckns.rb, minitest): hckns driven from
+# Ruby as AutoHCK drives it.  One test here per minitest test, so that it
+# runs within the integration suite, as root and as the unprivileged user,
+# under the suite's time limit.  Skipped, with the reason, without ruby or
+# its minitest.
+
+RUBY_TESTS=$(dirname "${BASH_SOURCE[0]}")/../ruby/test_hckns.rb
+
+# ruby_test NAME: run the minitest test NAME alone; it must be the one test
+# run, and pass.
+ruby_test() {
+	local out=$TEST_TMP/minitest.out
+	command -v ruby >/dev/null || skip "ruby is not installed (Debian: apt install ruby)"
+	ruby -e 'require "minitest"' 2>/dev/null ||
+		skip "ruby's minitest is not installed (Debian: apt install ruby)"
+	[ -f "$RUBY_TESTS" ] || fail "$RUBY_TESTS is missing"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	timeout -k 5 50 ruby "$RUBY_TESTS" --verbose --name "$1" >"$out" 2>&1 </dev/null
+	grep -q '^1 runs, [0-9]* assertions, 0 failures, 0 errors, 0 skips$' "$out" ||
+		fail "minitest $1: $(cat "$out")"
+}
+
+test_forward_added_at_run_time() { ruby_test test_forward_added_at_run_time; }
+test_publish_at_start() { ruby_test test_publish_at_start; }
+test_control_one_descriptor() { ruby_test test_control_one_descriptor; }
+test_driver_killed() { ruby_test test_driver_killed; }
+
+# Every minitest test has its line above.
+test_every_ruby_test_runs() {
+	local rb sh
+	[ -f "$RUBY_TESTS" ] || fail "$RUBY_TESTS is missing"
+	rb=$(sed -n 's/^  def \(test_[a-z0-9_]*\)$/\1/p' "$RUBY_TESTS" | sort)
+	sh=$(sed -n 's/^test_[a-z0-9_]*() { ruby_test \(test_[a-z0-9_]*\); }$/\1/p' \
+		"${BASH_SOURCE[0]}" | sort)
+	[ -n "$rb" ] || fail "no tests found in $RUBY_TESTS"
+	assert_eq "$rb" "$sh" "the minitest tests t-ruby.sh runs"
+}
