@@ -336,6 +336,13 @@ int fe_cmd_instances(int argc, char **argv);
 /* `hckns fwd ...` (cmd_fwd.c); @argv[0] is "fwd".  Return: exit status. */
 int fe_cmd_fwd(int argc, char **argv);
 
+/*
+ * fe_runtime_sweep() - remove the runtime directories under @base whose
+ * instance is gone (a crash, a power cut: nobody holds their lock), without
+ * racing anyone who is creating one.  Return: how many were removed.
+ */
+int fe_runtime_sweep(const char *base);
+
 /* ---- keeper.c ---------------------------------------------------------- */
 
 struct fe_keeper {

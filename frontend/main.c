@@ -507,6 +507,8 @@ static int claim_instance(struct run *run)
 			 "XDG_RUNTIME_DIR or TMPDIR to a shorter directory");
 		return r;
 	}
+	/* What crashed instances left behind goes first. */
+	fe_runtime_sweep(base);
 	if (!name) {
 		snprintf(pidname, sizeof(pidname), "%d", (int)getpid());
 		return create_rundir(run, base, pidname);
