@@ -194,6 +194,29 @@ test_forward_to_custom_uplink_address() {
 	assert_nothing_listens "$p1" "$p2"
 }
 
+# A named instance keeps its creator's network: a front end that joins it
+# with the default options publishes into the creator's uplink address.
+test_joiner_forward_leads_to_creators_uplink() {
+	local p m=joiner-$$-$RANDOM name=topo-$$ rc
+	p=$(free_ports 1) || fail "no free port"
+	start_served run --name "$name" --cidr 10.11.12.0/24 \
+		--no-default-bridges --bridge wan:10.11.12.50/24 -- "8002=$m"
+	spawn joiner "${H[@]}" -v --name "$name" -p "$p:8002" -- sh -c '
+		i=0
+		while [ ! -e "$1/stop-joiner" ] && [ $i -lt 600 ]; do
+			sleep 0.05; i=$((i + 1))
+		done' sh "$DIR"
+	rc=$SPAWNED
+	at_exit "touch '$DIR/stop-joiner'"
+	wait_trace "$TEST_TMP/joiner.err" "joined instance '$name'" 15
+	wait_trace "$TEST_TMP/joiner.err" "forward [0-9]*: tcp:127.0.0.1:$p:10.11.12.50:8002" 15
+	expect_answer "$p" "$m"
+	touch "$DIR/stop-joiner"
+	finish "$rc" 20
+	assert_eq 0 "$STATUS" "exit status of the joiner ($(hckns_lines "$TEST_TMP/joiner.err"))"
+	stop_served "$SPAWNED" "$DIR" "$TRACE" "$INODE"
+}
+
 # clash MESSAGE OPTION...: hckns OPTION... exits 125 with the one line
 # "hckns: MESSAGE", before anything exists: no runtime directory, no
 # process left.
