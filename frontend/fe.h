@@ -62,15 +62,52 @@ struct fe_helper {
 	int pidfd;
 	int sock;		/* SOCK_SEQPACKET to the helper */
 	uint32_t seq;
+	bool idmap_failed;	/* fe_helper_spawn() failed at the id maps */
 };
 
+/* A subordinate id range of /etc/subuid or /etc/subgid (subids.h). */
+struct fe_subid_range {
+	uint32_t start;
+	uint32_t count;
+};
+
+#define FE_TOOL_PATH_MAX 4096
 
 struct fe_idmap {
 	uid_t outer_uid;	/* mapped to 0 inside */
 	gid_t outer_gid;
+	/*
+	 * --map-subids (fe_idmap_subids()): ids 1..count inside are these
+	 * ranges outside, written by newuidmap and newgidmap at these
+	 * absolute paths, or by the front end itself when they are ""
+	 * (root may write any map).
+	 */
+	bool subids;
+	struct fe_subid_range uid_range, gid_range;
+	char newuidmap[FE_TOOL_PATH_MAX];
+	char newgidmap[FE_TOOL_PATH_MAX];
 };
 
+/**
+ * fe_idmap_subids() - prepare @map for --map-subids (idmap.c): the
+ * caller's first ranges in /etc/subuid and /etc/subgid, and (unless the
+ * caller is root) the absolute paths of newuidmap and newgidmap found in
+ * @path (a PATH list).
+ * Return: 0, or -errno with a one-line message that says what to do in
+ * @why.
+ */
+int fe_idmap_subids(struct fe_idmap *map, const char *path, char *why,
+		    size_t whylen);
 
+/**
+ * fe_idmap_write_subids() - write the maps of @map into the user namespace
+ * of @pid: through newuidmap and newgidmap (each bounded in time, its
+ * output in @why when it fails), or directly as root.  setgroups(2) stays
+ * allowed.
+ * Return: 0, or -errno with a one-line message in @why.
+ */
+int fe_idmap_write_subids(pid_t pid, const struct fe_idmap *map, char *why,
+			  size_t whylen);
 
 /**
  * fe_helper_spawn() - start hckns-helper in new user+net+mount namespaces.

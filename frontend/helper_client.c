@@ -67,6 +67,9 @@ static int write_maps(pid_t pid, const struct fe_idmap *map, char *why,
 	char path[64], text[64];
 	int r;
 
+	/* Through newuidmap and newgidmap; setgroups(2) stays allowed. */
+	if (map->subids)
+		return fe_idmap_write_subids(pid, map, why, whylen);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
 	snprintf(text, sizeof(text), "0 %u 1\n", (unsigned int)map->outer_uid);
 	r = fe_write_file(path, text);
@@ -158,8 +161,10 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 	h->sock = sv[0];
 	r = wait_unshared(report[0], why, whylen);
 	close(report[0]);
-	if (r == 0)
+	if (r == 0) {
 		r = write_maps(pid, map, why, whylen);
+		h->idmap_failed = r < 0;
+	}
 	if (r == 0 && write(gate[1], "g", 1) != 1) {
 		r = -errno;
 		snprintf(why, whylen, "cannot start the helper: %s", strerror(errno));

@@ -60,6 +60,8 @@ static const char usage[] =
 "  --control-fd FD[,OUT]  read JSON requests from FD, answer on OUT (or FD)\n"
 "  --host-loopback  let 10.0.2.2 reach this host's 127.0.0.1 (off by default)\n"
 "  --mtu N          MTU of tap_host and the uplink, 576..65521 (1500)\n"
+"  --map-subids     map your /etc/subuid and /etc/subgid ranges to ids 1..N\n"
+"                   inside (newuidmap, newgidmap), so setgroups works\n"
 "Network (see hckns(1), \"Custom topology\"):\n"
 "  --bridge NAME[:ADDR/PREFIX]  add a bridge, or give a default one an\n"
 "                   IPv4 address; repeatable\n"
@@ -372,11 +374,6 @@ static int preflight(struct run *run)
 				 "(the usual default)", strerror(-r));
 		return r;
 	}
-	/* Parsed, not built yet (issue 4 lands them one by one). */
-	if (run->o.map_subids) {
-		fe_error("this option is not available in this build yet");
-		return -EOPNOTSUPP;
-	}
 	/* The network: every value checked, every clash refused, now. */
 	r = fe_topology_build(&run->o, &run->topo, err, sizeof(err));
 	if (r < 0) {
@@ -596,8 +593,20 @@ static int start_helper(struct run *run)
 	struct stat st;
 	int r;
 
+	if (run->o.map_subids) {
+		r = fe_idmap_subids(&map, getenv("PATH"), why, sizeof(why));
+		if (r < 0) {
+			fe_error("%s", why);
+			return r;
+		}
+	}
 	r = fe_helper_spawn(&run->helper, run->helper_path, &map,
 			    STDERR_FILENO, why, sizeof(why));
+	if (r < 0 && map.subids && run->helper.idmap_failed) {
+		/* newuidmap's or newgidmap's own words, not advice on userns. */
+		fe_error("%s", why);
+		return r;
+	}
 	if (r < 0) {
 		fe_error("%s: %s", why,
 			 fe_userns_advice("/proc", -r, advice, sizeof(advice)));

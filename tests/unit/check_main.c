@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	make_topology_suite,
 	make_fwd_suite,
 	make_control_suite,
+	make_subids_suite,
 };
 
 int main(void)

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hckns front end: --map-subids, the caller's subordinate ids.
+ *
+ * subids.c  pure: the lines of /etc/subuid and /etc/subgid, the checks of a
+ *           range, the maps hckns writes and the argv of newuidmap and
+ *           newgidmap; unit-tested (tests/unit/test_subids.c);
+ * idmap.c   the rest: reading the files, finding the tools, running them
+ *           (fe_idmap_subids() and fe_idmap_write_subids() in fe.h).
+ *
+ * With --map-subids, inside the new user namespace id 0 is the caller's
+ * uid (gid) and ids 1..COUNT are the caller's first subordinate range
+ * START..START+COUNT-1 outside:
+ *
+ *     0 UID 1
+ *     1 START COUNT
+ *
+ * An unprivileged caller cannot write such a map: the distribution's
+ * setuid newuidmap and newgidmap (package uidmap) write it after checking
+ * /etc/subuid and /etc/subgid themselves, and leave setgroups(2) allowed
+ * for a delegated gid range.  Root may write any map and writes the same
+ * two lines itself, from root's own ranges in the same files.  The first
+ * line maps one id only, so the map is never the identity of the initial
+ * user namespace, which the helper refuses to run in.
+ */
+#ifndef HCKNS_SUBIDS_H
+#define HCKNS_SUBIDS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "fe.h"
+
+#define FE_SUBUID_FILE "/etc/subuid"
+#define FE_SUBGID_FILE "/etc/subgid"
+/* The largest id; (uid_t)-1 is "no id" to the kernel. */
+#define FE_ID_MAX 4294967294u
+/* A suggestion for usermod when no range is delegated (shadow's default). */
+#define FE_SUBID_SUGGESTED "100000-165535"
+
+/**
+ * fe_subid_line() - look at one line of /etc/subuid or /etc/subgid.
+ * @line: the line, with or without its newline.
+ * @name: the user's name, or NULL when the user has none.
+ * @id: the user's uid: subuid(5) names the owner by name or by uid.
+ * @out: receives the range when the line is the user's.
+ *
+ * The format is OWNER:START:COUNT, START and COUNT in decimal.
+ * Return: 1 when the line is a well-formed range of this user; 0 when it is
+ * another user's, empty or a comment; -EINVAL when it is malformed (shadow
+ * skips those too).
+ */
+int fe_subid_line(const char *line, const char *name, uint32_t id,
+		  struct fe_subid_range *out);
+
+/**
+ * fe_subid_find() - the user's first range in a stream of such lines.
+ * Return: 0 with @out set; -ENOENT when the user has none; -EIO on a read
+ * error.
+ */
+int fe_subid_find(FILE *f, const char *name, uint32_t id,
+		  struct fe_subid_range *out);
+
+/**
+ * fe_subid_check() - can @r be mapped to ids 1..COUNT inside, beside @own
+ * mapped to 0?  The range must not be empty, must end at FE_ID_MAX at the
+ * latest, and must not contain @own (the kernel refuses overlapping maps).
+ * @kind: "uid" or "gid", for the reason.
+ * Return: 0, or -EINVAL with a reason ("it contains ...") in @why.
+ */
+int fe_subid_check(const struct fe_subid_range *r, uint32_t own,
+		   const char *kind, char *why, size_t whylen);
+
+/**
+ * fe_idmap_text() - the uid_map or gid_map hckns writes itself.
+ * @r: the subordinate range, or NULL for the single line "0 OWN 1".
+ * Return: 0, or -ENOSPC.
+ */
+int fe_idmap_text(uint32_t own, const struct fe_subid_range *r, char *buf,
+		  size_t len);
+
+/* The argv of newuidmap or newgidmap, and the numbers it points into. */
+struct fe_idmap_argv {
+	char *argv[9];
+	char num[6][16];
+};
+
+/**
+ * fe_idmap_argv() - TOOL PID 0 OWN 1 1 START COUNT: map @own to 0 and @r to
+ * 1..COUNT in the user namespace of @pid.  @tool is kept, not copied.
+ */
+void fe_idmap_argv(struct fe_idmap_argv *a, const char *tool, pid_t pid,
+		   uint32_t own, const struct fe_subid_range *r);
+
+/**
+ * fe_one_line() - @n bytes of a program's output as one line of printable
+ * ASCII: lines joined with "; ", blanks trimmed, other bytes as '?', cut
+ * (with "...") to fit @len.
+ */
+void fe_one_line(const char *in, size_t n, char *out, size_t len);
+
+#endif
