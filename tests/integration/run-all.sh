@@ -33,6 +33,24 @@ if ! id "$test_user" >/dev/null 2>&1; then
 	echo "run-all: creating the unprivileged user $test_user for the tests"
 	useradd --system --no-create-home --shell /bin/bash "$test_user" || exit 1
 fi
+# --map-subids (t-subids.sh) needs subordinate ids for the user: the first
+# 65536 ids past every range already given to anyone, once.
+has_range() { # FILE
+	awk -F: -v n="$test_user" -v u="$(id -u "$test_user")" \
+		'NF == 3 && ($1 == n || $1 == u) { found = 1 } END { exit !found }' "$1" 2>/dev/null
+}
+if ! has_range /etc/subuid || ! has_range /etc/subgid; then
+	start=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: '
+		BEGIN { next_free = 100000 }
+		NF == 3 && $2 + $3 > next_free { next_free = $2 + $3 }
+		END { print next_free }')
+	range="$start-$((start + 65535))"
+	echo "run-all: giving $test_user the subordinate uids and gids $range (usermod), for the --map-subids tests"
+	has_range /etc/subuid || usermod --add-subuids "$range" "$test_user" || exit 1
+	has_range /etc/subgid || usermod --add-subgids "$range" "$test_user" || exit 1
+else
+	echo "run-all: $test_user has subordinate uids and gids already: $(grep -E "^($test_user|$(id -u "$test_user")):" /etc/subuid | head -n 1)"
+fi
 tun_mode=$(stat -c %a /dev/net/tun 2>/dev/null || echo missing)
 if [ "$tun_mode" != 666 ]; then
 	echo "run-all: /dev/net/tun is mode $tun_mode; setting it to 0666, the usual distribution default, so that slirp4netns works for an unprivileged user"
