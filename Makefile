@@ -104,7 +104,7 @@ fuzz:
 # Debian/Ubuntu packages to build, run and test (sudo when not root).
 DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
         libcap-ng-dev libjansson-dev check slirp4netns iproute2 busybox jq \
-        tmux clang valgrind util-linux passwd ruby uidmap
+        tmux clang valgrind util-linux passwd ruby uidmap ethtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
