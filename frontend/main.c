@@ -640,8 +640,13 @@ static int start_helper(struct run *run)
 	r = helper_call(run, PROTO_REQ_HELLO, NULL, 0, "hello", reason,
 			sizeof(reason));
 	if (r < 0) {
-		fe_error("the helper did not start (%s): %s", strerror(-r),
-			 reason[0] ? reason : "see its message above");
+		/*
+		 * It says why on its stderr; it fails there when the user
+		 * namespace grants no capabilities (Ubuntu's AppArmor).
+		 */
+		fe_error("the helper did not start (%s): %s; %s", strerror(-r),
+			 reason[0] ? reason : "see its message above",
+			 fe_userns_advice("/proc", EPERM, advice, sizeof(advice)));
 		return r;
 	}
 	return 0;
