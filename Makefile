@@ -4,6 +4,7 @@ PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 LIBEXECDIR  ?= $(PREFIX)/libexec
 MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR     ?=
 BUILDDIR    ?= build
 
@@ -104,17 +105,20 @@ fuzz:
 # Debian/Ubuntu packages to build, run and test (sudo when not root).
 DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
         libcap-ng-dev libjansson-dev check slirp4netns iproute2 busybox jq \
-        tmux clang valgrind util-linux passwd ruby uidmap ethtool
+        tmux clang valgrind util-linux passwd ruby uidmap ethtool \
+        bash-completion
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/hckns $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/hckns $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(HCKNS) $(DESTDIR)$(BINDIR)/hckns
 	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper
 	install -m 0644 man/hckns.1 $(DESTDIR)$(MANDIR)/man1/hckns.1
+	install -m 0644 contrib/bash-completion/hckns $(DESTDIR)$(BASHCOMPDIR)/hckns
 
 # Install into a scratch DESTDIR and run from there: the installed front
 # end must find its installed helper, and never one in PATH.
@@ -124,17 +128,19 @@ check-install: all
 	test -x $(BUILDDIR)/destdir/usr/bin/hckns
 	test -x $(BUILDDIR)/destdir/usr/libexec/hckns/hckns-helper
 	test -f $(BUILDDIR)/destdir/usr/share/man/man1/hckns.1
+	cmp contrib/bash-completion/hckns $(BUILDDIR)/destdir/usr/share/bash-completion/completions/hckns
+	bash -c '. $(BUILDDIR)/destdir/usr/share/bash-completion/completions/hckns && complete -p hckns' | grep -q -- '-F _hckns hckns$$'
 	$(BUILDDIR)/destdir/usr/bin/hckns -- true
 	mv $(BUILDDIR)/destdir/usr/libexec/hckns/hckns-helper $(BUILDDIR)/destdir/usr/bin/../hckns-helper-moved
 	cp $(HELPER) $(BUILDDIR)/destdir/hckns-helper
 	! PATH=$(abspath $(BUILDDIR))/destdir:$$PATH $(BUILDDIR)/destdir/usr/bin/hckns -- true 2>$(BUILDDIR)/destdir/err
 	grep -q 'cannot find hckns-helper' $(BUILDDIR)/destdir/err
 	rm -rf $(BUILDDIR)/destdir
-	@echo "check-install: installed hckns finds its helper, not one in PATH"
+	@echo "check-install: installed hckns finds its helper, not one in PATH; its bash completion is installed"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hckns $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper \
-	      $(DESTDIR)$(MANDIR)/man1/hckns.1
+	      $(DESTDIR)$(MANDIR)/man1/hckns.1 $(DESTDIR)$(BASHCOMPDIR)/hckns
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/hckns
 
 clean:

@@ -24,6 +24,9 @@ mkdir -p "$stage/bin" "$stage/tests"
 cp "$HCKNS" "$helper" ${probe:+"$probe"} "$stage/bin/"
 staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
+# t-completion.sh finds the completion at ../../contrib from its directory.
+mkdir -p "$stage/contrib"
+cp -r "$here/../../contrib/bash-completion" "$stage/contrib/"
 # t-ruby.sh runs tests/ruby, which uses examples/ruby.
 cp -r "$here/../ruby" "$stage/tests/ruby"
 mkdir -p "$stage/examples" && cp -r "$here/../../examples/ruby" "$stage/examples/ruby"
