@@ -192,6 +192,7 @@ int fe_cmd_fwd(int argc, char **argv)
 		return fwd_rm(sock, guest, arg, json);
 	{
 		char ferr[FE_FWD_ERR_MAX];
+		struct fe_keeper_msg info;
 		struct fe_fwd f;
 
 		if (fe_fwd_parse(arg, guest, &f, ferr,
@@ -199,7 +200,14 @@ int fe_cmd_fwd(int argc, char **argv)
 			fe_error("%s", ferr);
 			return FE_EXIT_FAILURE;
 		}
-		if (fe_api_add(sock, &f, ferr, sizeof(ferr)) < 0) {
+		if (fe_instance_query(in.dir, &info) < 0) {
+			fe_error("instance '%s' is ending", in.name);
+			return FE_EXIT_FAILURE;
+		}
+		if (fe_fwd_check_reachable(&f, info.flags &
+					   FE_KEEPER_F_HOST_LOOPBACK, ferr,
+					   sizeof(ferr)) < 0 ||
+		    fe_api_add(sock, &f, ferr, sizeof(ferr)) < 0) {
 			fe_error("cannot add forward '%s': %s", arg, ferr);
 			return FE_EXIT_FAILURE;
 		}

@@ -21,28 +21,16 @@ struct info {
 /* Ask an instance's keeper.  Return: 0, or -errno (gone meanwhile). */
 static int query(const struct fe_instance *in, struct info *out)
 {
-	struct fe_keeper_msg m = { .type = FE_KEEPER_QUERY };
+	struct fe_keeper_msg m;
 	char sock[sizeof(in->dir) + 16], why[FE_FWD_ERR_MAX];
 	struct fe_fwd *list = NULL;
-	struct pollfd p;
 	size_t n = 0;
-	int fd, r;
+	int r;
 
 	*out = (struct info){ .in = *in, .forwards = -1 };
-	fd = fe_keeper_connect(in->dir);
-	if (fd < 0)
-		return fd;
-	r = fe_keeper_send(fd, &m, NULL, 0);
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (r == 0 && poll(&p, 1, 2000) != 1)
-		r = -ETIMEDOUT;
-	if (r == 0)
-		r = fe_keeper_recv(fd, &m, NULL, 0, 0);
-	close(fd);
+	r = fe_instance_query(in->dir, &m);
 	if (r < 0)
 		return r;
-	if (m.type != FE_KEEPER_INFO)
-		return -EPROTO;
 	out->pid = m.pid;
 	out->holders = m.value;
 	out->started = m.started;

@@ -366,6 +366,9 @@ int fe_name_lock(const char *base, const char *name, int timeout_ms,
 int fe_keeper_listen(const char *rundir, char *why, size_t whylen);
 /* Connect to DIR/keeper.sock.  Return: the descriptor, or -errno. */
 int fe_keeper_connect(const char *dir);
+/* Ask the keeper in @dir about its instance (INFO).  Return: 0 or -errno. */
+struct fe_keeper_msg;
+int fe_instance_query(const char *dir, struct fe_keeper_msg *info);
 
 /* `hckns ls|stop ...` (cmd_instances.c); @argv[0] is the verb. */
 int fe_cmd_instances(int argc, char **argv);
@@ -418,11 +421,14 @@ struct fe_keeper_msg {
 	uint32_t type;
 	int32_t value;
 	int32_t pid;
-	int32_t pad;
+	int32_t flags;		/* JOINED, INFO: FE_KEEPER_F_* of the instance */
 	uint64_t userns_dev;	/* START: the instance's user namespace */
 	uint64_t userns_ino;
 	int64_t started;	/* INFO */
 };
+
+/* The instance lets 10.0.2.2 reach the host's loopback (--host-loopback). */
+#define FE_KEEPER_F_HOST_LOOPBACK 1
 
 /* The keeper's socket for joiners, queries and stops, in the runtime dir. */
 #define FE_KEEPER_SOCK "keeper.sock"

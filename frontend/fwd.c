@@ -366,3 +366,19 @@ bool fe_fwd_match(const struct fe_fwd *a, const struct fe_fwd *b)
 		return x.s_addr == y.s_addr;
 	return strcmp(a->host_addr, b->host_addr) == 0;
 }
+
+int fe_fwd_check_reachable(const struct fe_fwd *f, bool host_loopback,
+			   char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+	if (f->proto != IPPROTO_UDP || host_loopback ||
+	    strncmp(f->host_addr, "127.", 4) != 0)
+		return 0;
+	snprintf(err, errlen, "a UDP forward on the host's loopback (%s) gets "
+		 "no replies unless the instance runs with --host-loopback "
+		 "(slirp4netns drops replies to 10.0.2.2 otherwise); start it "
+		 "with --host-loopback, or listen on another host address",
+		 f->host_addr);
+	return -EINVAL;
+}

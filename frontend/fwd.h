@@ -90,6 +90,20 @@ int fe_fwd_set(struct fe_fwd *f, int proto, const char *host_addr,
 	       long long host_port, const char *guest_addr,
 	       long long guest_port, char *err, size_t errlen);
 
+/**
+ * fe_fwd_check_reachable() - can the forward work in this instance?
+ * @host_loopback: the instance lets 10.0.2.2 reach the host's loopback.
+ *
+ * slirp4netns shows a datagram that came from the host's loopback as coming
+ * from 10.0.2.2; with the host's loopback closed to the namespace
+ * (--disable-host-loopback, hckns's default) it drops the replies to it,
+ * so a UDP forward on a loopback address would take datagrams and never
+ * answer.  TCP is not affected.
+ * Return: 0, or -EINVAL with a reason that says what to do.
+ */
+int fe_fwd_check_reachable(const struct fe_fwd *f, bool host_loopback,
+			   char *err, size_t errlen);
+
 /* "tcp" or "udp"; NULL for any other protocol. */
 const char *fe_fwd_proto_name(int proto);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -282,4 +283,25 @@ int fe_keeper_connect(const char *dir)
 		return r;
 	}
 	return fd;
+}
+
+int fe_instance_query(const char *dir, struct fe_keeper_msg *info)
+{
+	struct fe_keeper_msg m = { .type = FE_KEEPER_QUERY };
+	struct pollfd p;
+	int fd, r;
+
+	fd = fe_keeper_connect(dir);
+	if (fd < 0)
+		return fd;
+	r = fe_keeper_send(fd, &m, NULL, 0);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (r == 0 && poll(&p, 1, 2000) != 1)
+		r = -ETIMEDOUT;
+	if (r == 0)
+		r = fe_keeper_recv(fd, info, NULL, 0, 0);
+	close(fd);
+	if (r < 0)
+		return r;
+	return info->type == FE_KEEPER_INFO ? 0 : -EPROTO;
 }

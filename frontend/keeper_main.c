@@ -166,10 +166,16 @@ static void drop(struct keeper *k, int i)
 	k->conns[i] = (struct conn){ .fd = -1, .role = CONN_FREE };
 }
 
+static int32_t instance_flags(const struct keeper *k)
+{
+	return k->o->host_loopback ? FE_KEEPER_F_HOST_LOOPBACK : 0;
+}
+
 static void joined(struct keeper *k, int i)
 {
 	struct fe_keeper_msg m = { .type = FE_KEEPER_JOINED,
-				   .pid = (int32_t)getpid() };
+				   .pid = (int32_t)getpid(),
+				   .flags = instance_flags(k) };
 
 	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, 3) < 0) {
 		drop(k, i);
@@ -261,6 +267,7 @@ static bool handle(struct keeper *k, int i)
 	case FE_KEEPER_QUERY: {
 		struct fe_keeper_msg info = {
 			.type = FE_KEEPER_INFO, .value = k->holders,
+			.flags = instance_flags(k),
 			.pid = (int32_t)getpid(), .started = k->started,
 		};
 

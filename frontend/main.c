@@ -106,6 +106,7 @@ struct run {
 	int ns[3];		/* the instance's user, net and mnt namespaces */
 	int listen_fd;		/* RUNDIR/keeper.sock, handed to the keeper */
 	bool joined;		/* we joined a running instance */
+	bool host_loopback;	/* the instance's --host-loopback */
 	pid_t keeper_pid;	/* when joined: the keeper (not our child) */
 	int sfd;		/* signalfd */
 	int interrupted;	/* the signal that aborted the setup */
@@ -468,6 +469,7 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 		return r < 0 ? r : -ESRCH;
 	}
 	run->joined = true;
+	run->host_loopback = m.flags & FE_KEEPER_F_HOST_LOOPBACK;
 	run->keeper_pid = m.pid;
 	run->keeper.pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
 	if (fstat(run->ns[0], &st) == 0) {
@@ -819,6 +821,12 @@ static int publish(struct run *run)
 		struct fe_fwd *f = &run->publish[i];
 		int r = 0;
 
+		if (fe_fwd_check_reachable(f, run->host_loopback, why,
+					   sizeof(why)) < 0) {
+			fe_error("cannot publish '%s': %s", run->o.publish[i], why);
+			free(have);
+			return -EINVAL;
+		}
 		for (size_t j = 0; j < nhave && !f->id; j++)
 			if (fe_fwd_match(&have[j], f) &&
 			    have[j].guest_port == f->guest_port &&
@@ -1056,7 +1064,11 @@ static void control_answer(struct run *run, const char *line, size_t len,
 
 		switch (req.op) {
 		case FE_CONTROL_ADD:
-			r = fe_api_add(run->api_sock, &req.fwd, why, sizeof(why));
+			r = fe_fwd_check_reachable(&req.fwd, run->host_loopback,
+						   why, sizeof(why));
+			if (r == 0)
+				r = fe_api_add(run->api_sock, &req.fwd, why,
+					       sizeof(why));
 			if (r == 0)
 				ret = fe_control_added(&req.fwd);
 			break;
@@ -1445,6 +1457,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fe_verbose = run.o.verbose;
+	run.host_loopback = run.o.host_loopback;	/* a joiner learns it */
 	fe_now_ms();
 	fe_linebuf_init(&run.ctl);
 	signal(SIGPIPE, SIG_IGN);

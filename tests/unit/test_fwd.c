@@ -94,6 +94,33 @@ START_TEST(test_parse_good)
 END_TEST
 
 /* The guest address is the caller's, whatever the spec. */
+START_TEST(test_check_reachable)
+{
+	struct fe_fwd f;
+	char err[FE_FWD_ERR_MAX];
+
+	ck_assert_int_eq(fe_fwd_parse("udp:5353", "10.0.2.100", &f, err,
+				      sizeof(err)), 0);
+	ck_assert_int_eq(fe_fwd_check_reachable(&f, false, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "--host-loopback"));
+	ck_assert_ptr_null(strchr(err, '\n'));
+	ck_assert_int_eq(fe_fwd_check_reachable(&f, true, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(fe_fwd_parse("udp:127.1.2.3:53:53", "10.0.2.100", &f,
+				      err, sizeof(err)), 0);
+	ck_assert_int_eq(fe_fwd_check_reachable(&f, false, err, sizeof(err)),
+			 -EINVAL);
+	/* Not the loopback, or TCP: nothing to say. */
+	ck_assert_int_eq(fe_fwd_parse("udp:0.0.0.0:53:53", "10.0.2.100", &f,
+				      err, sizeof(err)), 0);
+	ck_assert_int_eq(fe_fwd_check_reachable(&f, false, err, sizeof(err)), 0);
+	ck_assert_int_eq(fe_fwd_parse("tcp:53", "10.0.2.100", &f, err,
+				      sizeof(err)), 0);
+	ck_assert_int_eq(fe_fwd_check_reachable(&f, false, err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(test_parse_guest_addr)
 {
 	struct fe_fwd f;
@@ -1291,6 +1318,7 @@ Suite *make_fwd_suite(void)
 
 	tcase_add_loop_test(tc, test_parse_good, 0, N_ELEMENTS(good_specs));
 	tcase_add_test(tc, test_parse_guest_addr);
+	tcase_add_test(tc, test_check_reachable);
 	tcase_add_loop_test(tc, test_parse_bad, 0, N_ELEMENTS(bad_specs));
 	tcase_add_test(tc, test_parse_message);
 	tcase_add_test(tc, test_parse_long_spec);
