@@ -24,7 +24,7 @@ LDFLAGS     += -fsanitize=address,undefined
 endif
 
 # Not needed (and maybe not installed yet) for `make deps`.
-ifneq ($(MAKECMDGOALS),deps)
+ifeq ($(filter deps bench-deps,$(MAKECMDGOALS)),)
 NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-route-3.0)
 NL_LIBS     := $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
 CAPNG_LIBS  := $(shell $(PKG_CONFIG) --libs libcap-ng)
@@ -112,6 +112,21 @@ deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
+# `make bench`: hckns against its baselines (bench/, results in BENCHMARKS.md).
+# It installs nothing; `make bench-deps` installs what it measures with
+# (apt-get, sudo when not root) and, as root, creates the unprivileged user
+# hckns-bench (with subordinate ids, which rootlesskit needs) it runs as.
+# BENCH_QUICK=1: a smoke run, reported in $(BUILDDIR)/bench/report.md only.
+BENCH_DEPS := iperf3 rootlesskit hyperfine uidmap
+bench: all
+	bench/bench.sh $(BUILDDIR)
+
+bench-deps:
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_DEPS)
+	id hckns-bench >/dev/null 2>&1 || $(SUDO) useradd --no-create-home --shell /usr/sbin/nologin hckns-bench
+	grep -q "^hckns-bench:" /etc/subuid || echo "bench-deps: hckns-bench has no subordinate ids (/etc/subuid): rootlesskit will not be measured"
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/hckns $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(BASHCOMPDIR)
@@ -146,4 +161,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: deps all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
+.PHONY: deps bench bench-deps all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Baseline "floor+slirp": the same namespaces as the floor, slirp4netns
+# started on them, ready (-r), then stopped (killed and reaped) once CMD has
+# exited.  Nothing is configured: no address, no route, no bridge, no
+# resolv.conf.  The least any tool can do to give a namespace slirp4netns.
+#
+#   floor-slirp.sh [--status-fd N] [CMD [ARG...]]     (CMD defaults to true)
+#
+# --status-fd N: write {"event":"ready"} to descriptor N when slirp4netns is
+# ready, just before CMD starts (as hckns --status-fd does).
+set -u
+status_fd=
+if [ "${1-}" = --status-fd ]; then status_fd=$2; shift 2; fi
+[ $# -gt 0 ] || set -- true
+
+# The namespaces' first process: it says it exists (one line), waits for
+# slirp4netns's ready byte, which slirp4netns writes straight into its
+# standard input, then becomes CMD.
+exec 8>&1				# CMD's standard output, kept from ours
+coproc NS {
+	exec unshare --user --map-root-user --net --mount -- bash -c '
+		echo
+		read -r -n1 _ || exit 125	# slirp4netns died before ready
+		[ -z "$0" ] || echo "{\"event\":\"ready\"}" >&"$0"
+		exec "$@" </dev/null >&8 8>&-' "$status_fd" "$@"
+}
+read -r -u "${NS[0]}" _ || exit 125	# the namespaces exist
+# Coprocess descriptors are not inherited by other children, and bash
+# keeps close-on-exec on their copies: a new open of the pipe is neither.
+ns_in=${NS[1]}
+exec 7>"/proc/self/fd/$ns_in" {ns_in}>&-
+slirp4netns --ready-fd=3 "$NS_PID" tap0 3>&7 >/dev/null 2>&1 &
+slirp=$!
+exec 7>&- 8>&-			# only slirp4netns holds it now
+wait "$NS_PID"
+rc=$?
+kill "$slirp" 2>/dev/null
+wait "$slirp"
+exit "$rc"
