@@ -146,9 +146,8 @@ int fe_instance_find(const char *base, const char *sel,
 		}
 		snprintf(out->name, sizeof(out->name), "%s", sel);
 		if (!fe_instance_alive(out->dir)) {
-			snprintf(why, whylen, "no running hckns instance '%s' "
-				 "(see 'hckns fwd list' without --instance, or "
-				 "look in %s)", sel, base);
+			snprintf(why, whylen, "no instance '%s' is running "
+				 "(see 'hckns ls')", sel);
 			return -ESRCH;
 		}
 		return 0;

@@ -463,10 +463,19 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 	}
 	r = fe_keeper_recv(fd, &m, run->ns, 3, 0);
 	if (r != 3 || m.type != FE_KEEPER_JOINED) {
-		fe_error("cannot join instance '%s': %s", name,
-			 r >= 0 && m.type == FE_KEEPER_FAILED ?
-			 "it is stopping" : "it ended meanwhile");
-		return r < 0 ? r : -ESRCH;
+		/*
+		 * It is going away (stopping, or its last holder just left):
+		 * `hckns enter` says so; --name waits and creates it anew.
+		 */
+		if (run->o.join_only)
+			fe_error("cannot join instance '%s': %s", name,
+				 r >= 0 && m.type == FE_KEEPER_FAILED ?
+				 "it is stopping" : "it ended meanwhile");
+		for (int i = 0; i < r && i < 3; i++) {
+			close(run->ns[i]);
+			run->ns[i] = -1;
+		}
+		return -ESRCH;
 	}
 	run->joined = true;
 	run->host_loopback = m.flags & FE_KEEPER_F_HOST_LOOPBACK;
@@ -1157,6 +1166,7 @@ static int supervise(struct run *run, int *wstatus)
 {
 	int timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	bool failed = false, sigkilled = false;
+	bool stopped = false;	/* `hckns stop`: the keeper ends it all */
 	int status = 0;
 	char desc[128];
 
@@ -1239,6 +1249,7 @@ static int supervise(struct run *run, int *wstatus)
 				/* `hckns stop`: SIGKILL comes from the keeper. */
 				fe_trace("stopped by 'hckns stop': SIGTERM to the "
 					 "command");
+				stopped = true;
 				if (!failed)
 					fe_pidfd_signal(run->cmd_pidfd, SIGTERM);
 			} else if (r < 0 && r != -EAGAIN) {
@@ -1280,6 +1291,11 @@ static int supervise(struct run *run, int *wstatus)
 			run->status_fd = -1;
 			run->status_lost = true;
 			continue;
+		}
+		if (why && stopped) {
+			/* Its deadline kills the helper too: no failure. */
+			fe_trace("%s %s while the instance stops", why, desc);
+			why = NULL;
 		}
 		if (why && !failed) {
 			struct itimerspec t = {

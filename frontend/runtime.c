@@ -146,7 +146,9 @@ int fe_runtime_sweep(const char *base)
 			/* Its creator holds the name lock: never race it. */
 			snprintf(lockpath, sizeof(lockpath), "%s/.%s.lock", base,
 				 e->d_name);
-			lock = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+			/* Creators open it so too, and never remove it. */
+			lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC |
+				    O_NOFOLLOW, 0600);
 			if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0 ||
 			    fe_instance_alive(dir)) {
 				if (lock >= 0)

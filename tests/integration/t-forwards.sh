@@ -267,7 +267,7 @@ test_fwd_choose_instance() {
 	fwd_ok list --instance "$b_rd/" --json
 	fwd_json_is "[.entries[].host_port] == [$p2]" "the forwards of instance $b (by its directory)"
 
-	fwd_err "hckns: no running hckns instance '1' (see 'hckns fwd list' without --instance, or look in $BASE)" \
+	fwd_err "hckns: no instance '1' is running (see 'hckns ls')" \
 		list --instance 1
 	fwd_err "hckns: no running hckns instance in $TEST_TMP/nonexistent" \
 		list --instance "$TEST_TMP/nonexistent"
@@ -282,7 +282,7 @@ test_fwd_choose_instance() {
 	stop_served "$a" "$a_dir" "$a_trace" "$a_ino"
 	fwd_ok list --json
 	fwd_json_is "[.entries[].host_port] == [$p2]" "the forwards of the only instance"
-	fwd_err "hckns: no running hckns instance '$a' (see 'hckns fwd list' without --instance, or look in $BASE)" \
+	fwd_err "hckns: no instance '$a' is running (see 'hckns ls')" \
 		list --instance "$a"
 	stop_served "$b" "$b_dir" "$b_trace" "$b_ino"
 	assert_nothing_listens "$p1" "$p2"
