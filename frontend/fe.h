@@ -182,6 +182,15 @@ struct fe_opts {
 };
 
 /*
+ * fe_network_fingerprint() - a hash of the options that shape the network
+ * (topology, MTU, DNS, IPv6, host loopback), so that a joiner that gives
+ * some can be told when they are not the instance's.
+ * Return: the hash; fe_network_opts_given() says whether any was given.
+ */
+int32_t fe_network_fingerprint(const struct fe_opts *o);
+bool fe_network_opts_given(const struct fe_opts *o);
+
+/*
  * fe_name_check() - is @name a valid --name: 1..FE_NAME_MAX bytes of
  * [A-Za-z0-9_.-], not starting with '.' or '-', not all digits (those are
  * the names of unnamed instances, their front ends' pids).
@@ -407,8 +416,9 @@ enum fe_keeper_msg_type {
 	FE_KEEPER_SLIRP_EXITED,	/* keeper, to every holder: .value = status */
 	FE_KEEPER_READY,	/* creator: configured, joiners may come */
 	FE_KEEPER_JOIN,		/* joiner: let me in */
-	FE_KEEPER_JOINED,	/* keeper: .pid = its pid, and the three
-				 * namespace descriptors (SCM_RIGHTS) */
+	FE_KEEPER_JOINED,	/* keeper: .pid = its pid, .value = the
+				 * fingerprint of its network options, and
+				 * the three namespace descriptors */
 	FE_KEEPER_QUERY,	/* `hckns ls` */
 	FE_KEEPER_INFO,		/* keeper: .value = holders, .pid = its pid,
 				 * .started = when (CLOCK_REALTIME s) */

@@ -175,6 +175,7 @@ static void joined(struct keeper *k, int i)
 {
 	struct fe_keeper_msg m = { .type = FE_KEEPER_JOINED,
 				   .pid = (int32_t)getpid(),
+				   .value = fe_network_fingerprint(k->o),
 				   .flags = instance_flags(k) };
 
 	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, 3) < 0) {

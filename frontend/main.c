@@ -479,6 +479,17 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 	}
 	run->joined = true;
 	run->host_loopback = m.flags & FE_KEEPER_F_HOST_LOOPBACK;
+	/*
+	 * A joiner's network options are the instance's, or none: the
+	 * network was built when it was created.
+	 */
+	if (fe_network_opts_given(&run->o) &&
+	    fe_network_fingerprint(&run->o) != m.value) {
+		fe_error("instance '%s' runs with other network options than "
+			 "these; join it without them (or with the ones it was "
+			 "started with), or choose another --name", name);
+		return -EINVAL;
+	}
 	run->keeper_pid = m.pid;
 	run->keeper.pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
 	if (fstat(run->ns[0], &st) == 0) {

@@ -264,3 +264,34 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		o->argv = argv + optind;
 	return 0;
 }
+
+bool fe_network_opts_given(const struct fe_opts *o)
+{
+	return o->host_loopback || o->mtu != FE_MTU_DEFAULT || o->nbridges ||
+	       o->no_default_bridges || o->uplink || o->cidr || o->dns ||
+	       o->ipv6 || o->txqueuelen;
+}
+
+static uint32_t fnv(uint32_t h, const char *s)
+{
+	/* FNV-1a, with a separator so that "ab","c" differs from "a","bc". */
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return (h ^ 0xff) * 16777619u;
+}
+
+int32_t fe_network_fingerprint(const struct fe_opts *o)
+{
+	char num[64];
+	uint32_t h = 2166136261u;
+
+	snprintf(num, sizeof(num), "%d %u %d %d %u", o->host_loopback, o->mtu,
+		 o->no_default_bridges, o->ipv6, o->txqueuelen);
+	h = fnv(h, num);
+	for (size_t i = 0; i < o->nbridges; i++)
+		h = fnv(h, o->bridges[i]);
+	h = fnv(h, o->uplink ? o->uplink : "-");
+	h = fnv(h, o->cidr ? o->cidr : "-");
+	h = fnv(h, o->dns ? o->dns : "-");
+	return (int32_t)h;
+}

@@ -741,3 +741,27 @@ shared_forward() {
 
 test_shared_forward_creator_leaves_first() { shared_forward creator; }
 test_shared_forward_joiner_leaves_first() { shared_forward joiner; }
+
+# A joiner's network options must be the instance's, or absent: the network
+# was built when the instance was created.  Other ones: one line, 125, and
+# the instance is untouched.
+test_joiner_network_options() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	hold c --name X --mtu 9000 --
+	hold_userns "${CMD[c]}"
+	hk plain --name X -- true
+	assert_eq 0 "$STATUS" "a joiner without network options ($ERR)"
+	hk same --name X --mtu 9000 -- true
+	assert_eq 0 "$STATUS" "a joiner with the instance's options ($ERR)"
+	hk other --name X --mtu 1400 -- true
+	assert_eq 125 "$STATUS" "a joiner with other options"
+	assert_one_line "$TEST_TMP/other.err" "a joiner with other options"
+	assert_eq "hckns: instance 'X' runs with other network options than these; join it without them (or with the ones it was started with), or choose another --name" \
+		"$ERR" "the message"
+	hk enter enter X --cidr 10.9.0.0/24 -- true
+	assert_eq 125 "$STATUS" "hckns enter with other options"
+	assert_eq 1 "$(field X holders)" "holders after the refused joiners"
+	release c
+	assert_instance_gone "$TEST_TMP/c.err" "$INODE"
+	assert_no_instance
+}
