@@ -182,9 +182,9 @@ struct fe_opts {
 };
 
 /*
- * fe_network_fingerprint() - a hash of the options that shape the network
- * (topology, MTU, DNS, IPv6, host loopback), so that a joiner that gives
- * some can be told when they are not the instance's.
+ * fe_network_fingerprint() - a hash of the options that shape the instance
+ * (topology, MTU, DNS, IPv6, host loopback, --map-subids), so that a joiner
+ * that gives some can be told when they are not the instance's.
  * Return: the hash; fe_network_opts_given() says whether any was given.
  */
 int32_t fe_network_fingerprint(const struct fe_opts *o);

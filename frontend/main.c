@@ -485,9 +485,9 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 	 */
 	if (fe_network_opts_given(&run->o) &&
 	    fe_network_fingerprint(&run->o) != m.value) {
-		fe_error("instance '%s' runs with other network options than "
-			 "these; join it without them (or with the ones it was "
-			 "started with), or choose another --name", name);
+		fe_error("instance '%s' runs with other network or id options "
+			 "than these; join it without them (or with the ones it "
+			 "was started with), or choose another --name", name);
 		return -EINVAL;
 	}
 	run->keeper_pid = m.pid;
@@ -793,6 +793,27 @@ static int wait_slirp_ready(struct run *run)
 	return 0;
 }
 
+/* Is anything mounted below /etc, in our mount namespace? */
+static bool mounts_under_etc(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	bool found = false;
+
+	if (!f)
+		return false;
+	/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the fifth field. */
+	while (!found && fgets(line, sizeof(line), f)) {
+		char point[4096];
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 &&
+		    strncmp(point, "/etc/", 5) == 0)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		     bool needs_tap)
 {
@@ -810,6 +831,15 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 			fe_error("cannot %s: %s: %s", s->what, reason,
 				 fe_userns_advice("/proc", -r, advice,
 						  sizeof(advice)));
+			return r;
+		}
+		if (r < 0 && s->op == PROTO_REQ_RESOLV_SET && mounts_under_etc()) {
+			/* The kernel keeps inherited mounts locked in place. */
+			fe_error("cannot %s: %s: something is mounted below /etc "
+				 "(a container runtime's /etc/hosts, say), and the "
+				 "overlay hckns puts on /etc cannot cover it; run "
+				 "hckns where nothing is mounted below /etc", s->what,
+				 reason[0] ? reason : strerror(-r));
 			return r;
 		}
 		if (r < 0) {

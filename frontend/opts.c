@@ -267,7 +267,8 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 
 bool fe_network_opts_given(const struct fe_opts *o)
 {
-	return o->host_loopback || o->mtu != FE_MTU_DEFAULT || o->nbridges ||
+	return o->host_loopback || o->map_subids || o->mtu != FE_MTU_DEFAULT ||
+	       o->nbridges ||
 	       o->no_default_bridges || o->uplink || o->cidr || o->dns ||
 	       o->ipv6 || o->txqueuelen;
 }
@@ -285,8 +286,9 @@ int32_t fe_network_fingerprint(const struct fe_opts *o)
 	char num[64];
 	uint32_t h = 2166136261u;
 
-	snprintf(num, sizeof(num), "%d %u %d %d %u", o->host_loopback, o->mtu,
-		 o->no_default_bridges, o->ipv6, o->txqueuelen);
+	snprintf(num, sizeof(num), "%d %d %u %d %d %u", o->host_loopback,
+		 o->map_subids, o->mtu, o->no_default_bridges, o->ipv6,
+		 o->txqueuelen);
 	h = fnv(h, num);
 	for (size_t i = 0; i < o->nbridges; i++)
 		h = fnv(h, o->bridges[i]);

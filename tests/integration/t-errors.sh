@@ -292,3 +292,20 @@ test_quiet_by_default() {
 		assert_eq "" "$(cat "$TEST_TMP/quiet.err")" "stderr with HCKNS_VERBOSE='$v'"
 	done
 }
+
+# Something mounted below /etc (as a container runtime does with
+# /etc/hosts): the overlay cannot cover it; one line that says so, 125,
+# nothing left.
+test_mount_below_etc() {
+	local rt=$TEST_TMP/rt
+	command -v unshare >/dev/null || skip "unshare is not installed"
+	mkdir -p "$rt"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run below 20 unshare --user --map-root-user --mount sh -c \
+		'mount --bind /etc/hostname /etc/hosts && exec env -u XDG_RUNTIME_DIR TMPDIR="$1" "$2" -- true' \
+		sh "$rt" "$HCKNS"
+	assert_eq 125 "$STATUS" "exit status ($(cat "$TEST_TMP/below.err"))"
+	assert_one_line "$TEST_TMP/below.err" "mount below /etc"
+	assert_contains "$(cat "$TEST_TMP/below.err")" "something is mounted below /etc" "the message"
+	assert_eq "" "$(find "$rt" -mindepth 2 -maxdepth 2 ! -name '.*')" "instances left under $rt"
+}

@@ -756,7 +756,7 @@ test_joiner_network_options() {
 	hk other --name X --mtu 1400 -- true
 	assert_eq 125 "$STATUS" "a joiner with other options"
 	assert_one_line "$TEST_TMP/other.err" "a joiner with other options"
-	assert_eq "hckns: instance 'X' runs with other network options than these; join it without them (or with the ones it was started with), or choose another --name" \
+	assert_eq "hckns: instance 'X' runs with other network or id options than these; join it without them (or with the ones it was started with), or choose another --name" \
 		"$ERR" "the message"
 	hk enter enter X --cidr 10.9.0.0/24 -- true
 	assert_eq 125 "$STATUS" "hckns enter with other options"
