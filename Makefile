@@ -117,7 +117,7 @@ deps:
 # (apt-get, sudo when not root) and, as root, creates the unprivileged user
 # hckns-bench (with subordinate ids, which rootlesskit needs) it runs as.
 # BENCH_QUICK=1: a smoke run, reported in $(BUILDDIR)/bench/report.md only.
-BENCH_DEPS := iperf3 rootlesskit hyperfine uidmap
+BENCH_DEPS := iperf3 rootlesskit hyperfine uidmap linux-perf
 bench: all
 	bench/bench.sh $(BUILDDIR)
 

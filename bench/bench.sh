@@ -53,6 +53,14 @@ if want rootlesskit rootlesskit "no rootlesskit baseline"; then
 	want newuidmap uidmap "rootlesskit cannot map ids" || have_rk=0
 fi
 want hyperfine hyperfine "no hyperfine cross-check" && have_hyper=1
+have_perf=0
+if want perf linux-perf "no CPU-time figure"; then
+	if perf stat -e task-clock true >/dev/null 2>&1; then
+		have_perf=1
+	else
+		optional_missing+=("perf stat does not work here (kernel.perf_event_paranoid?): no CPU-time figure")
+	fi
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "bench: missing, cannot measure:" >&2
 	printf '  %s\n' "${missing[@]}" >&2
@@ -117,7 +125,7 @@ echo "bench: measuring as $user ($([ "$quick" = 1 ] && echo quick || echo full) 
 env_run=(env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME="$work"
 	 LANG=C.UTF-8 HCKNS="$work/bin/hckns" WORK="$work" BENCH_QUICK="$quick"
 	 HAVE_IPERF3="$have_iperf3" HAVE_ROOTLESSKIT="$have_rk"
-	 HAVE_HYPERFINE="$have_hyper")
+	 HAVE_HYPERFINE="$have_hyper" HAVE_PERF="$have_perf")
 if [ "$user" = "$(id -un)" ]; then
 	"${env_run[@]}" "$work/bench/run.sh"
 else

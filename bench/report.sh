@@ -69,6 +69,8 @@ label() {
 	rootlesskit) echo "rootlesskit ${V_ROOTLESSKIT} (bench/baselines/rootlesskit.sh)" ;;
 	bash) echo "\`bash -c true\` (interpreter start-up, for scale)" ;;
 	raw-slirp) echo "raw slirp4netns --configure (bench/baselines/raw-slirp.sh)" ;;
+	floor+slirp-ptap) echo "*experiment:* floor+slirp, tap0 made persistent first (\`--persistent-tap\`)" ;;
+	shell-ref-ptap) echo "*experiment:* shell reference, tap_host made persistent first (\`--persistent-tap\`)" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -167,7 +169,7 @@ machine has settled (the kernel's asynchronous teardown of the previous
 run's namespaces finished: see 1b).
 
 EOF
-time_table start hckns floor floor+slirp shell-ref rootlesskit bash
+time_table start hckns floor floor+slirp shell-ref rootlesskit bash floor+slirp-ptap shell-ref-ptap
 cat <<EOF
 
 ### 1b. Back to back: ${B2B_N:-10} runs in a row, no pause
@@ -176,7 +178,19 @@ Mean time per run; each run pays for the kernel's asynchronous teardown of
 the namespaces of the run before it.
 
 EOF
-time_table b2b hckns floor floor+slirp shell-ref
+time_table b2b hckns floor floor+slirp shell-ref shell-ref-ptap
+if has cpu hckns; then
+	cat <<EOF
+
+### 1c. CPU time of one run
+
+\`perf stat -e task-clock\` over the whole process tree (user and system
+time of every process, summed): what a run costs the machine, much less
+sensitive than wall time to what else runs.
+
+EOF
+	time_table cpu hckns floor floor+slirp shell-ref rootlesskit
+fi
 cat <<EOF
 
 ### 2. Time until ready
@@ -212,19 +226,23 @@ cat <<EOF
 
 Proportional set size (\`/proc/PID/smaps_rollup\`) of every process the
 variant runs besides the command (\`sleep 60\`), while it runs.  The floor
-runs none.  PSS shares pages among the processes that map them, so the
-same binary costs less when more copies run.
+runs none.  PSS divides each page among the processes that map it, so a
+process whose libraries the rest of the machine also maps (bash here, where
+other jobs run dozens of bash processes) looks cheaper than one whose
+libraries nobody else maps (libnl for the helper, glib for slirp4netns).
+USS (its private pages) and RSS (every page it maps) are given too.
 
-| variant | process | median KiB | min–max KiB |
-|---|---|---:|---:|
+| variant | process | PSS median KiB | PSS min–max | USS median KiB | RSS median KiB |
+|---|---|---:|---:|---:|---:|
 EOF
 awk -F'\t' '$1 == "pss" { print $2 }' "$data" | awk '!seen[$0]++' | while IFS= read -r key; do
 	v=${key%%:*} p=${key#*:}
 	read -r m lo hi _ < <(stat pss "$key")
+	u=$(fmt 1 0 "$(med uss "$key")") s=$(fmt 1 0 "$(med rss "$key")")
 	if [ "$p" = sum ]; then
-		echo "| $(label "$v") | **sum** | **$(fmt 1 0 "$m")** | $(fmt 1 0 "$lo")–$(fmt 1 0 "$hi") |"
+		echo "| $(label "$v") | **sum** | **$(fmt 1 0 "$m")** | $(fmt 1 0 "$lo")–$(fmt 1 0 "$hi") | **$u** | **$s** |"
 	else
-		echo "| $(label "$v") | $p | $(fmt 1 0 "$m") | $(fmt 1 0 "$lo")–$(fmt 1 0 "$hi") |"
+		echo "| $(label "$v") | $p | $(fmt 1 0 "$m") | $(fmt 1 0 "$lo")–$(fmt 1 0 "$hi") | $u | $s |"
 	fi
 done
 cat <<EOF

@@ -23,10 +23,10 @@ export TMPDIR=$WORK		# hckns's runtime dirs: $WORK/hckns-UID/
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	R_START=3 R_B2B=1 B2B_N=5 R_READY=3 R_PAR=1 R_PSS=1 R_TPUT=1 T_TPUT=1
-	R_FWD=3 R_HYPER=3 SETTLE_GAP=0.1
+	R_FWD=3 R_HYPER=3 R_CPU=3 SETTLE_GAP=0.1
 else
-	R_START=30 R_B2B=5 B2B_N=10 R_READY=20 R_PAR=4 R_PSS=5 R_TPUT=3 T_TPUT=3
-	R_FWD=20 R_HYPER=20 SETTLE_GAP=0.15
+	R_START=30 R_B2B=5 B2B_N=10 R_READY=20 R_PAR=4 R_PSS=5 R_TPUT=4 T_TPUT=3
+	R_FWD=20 R_HYPER=20 R_CPU=10 SETTLE_GAP=0.15
 fi
 PAR_N=20
 HAVE_RK=${HAVE_ROOTLESSKIT:-0}
@@ -59,6 +59,9 @@ cmdline() {
 	floor) CMD=("${FLOOR[@]}" "$@") ;;
 	floor+slirp) CMD=("$BL/floor-slirp.sh" "$@") ;;
 	shell-ref) CMD=("$BL/shell-ref.sh" "$@") ;;
+	# Experiments for BENCHMARKS.md's analysis, not baselines.
+	floor+slirp-ptap) CMD=("$BL/floor-slirp.sh" --persistent-tap "$@") ;;
+	shell-ref-ptap) CMD=("$BL/shell-ref.sh" --persistent-tap "$@") ;;
 	rootlesskit) CMD=("$BL/rootlesskit.sh" "$@") ;;
 	bash) CMD=(bash -c true) ;;
 	*) echo "unknown variant $v" >&2; exit 2 ;;
@@ -70,7 +73,7 @@ calibrate_probe
 meta PROBE_IDLE_US "$PROBE_IDLE_US"
 meta B2B_N "$B2B_N"
 meta T_TPUT "$T_TPUT"
-meta ROUNDS "start $R_START, b2b $R_B2B, ready $R_READY, parallel $R_PAR, pss $R_PSS, tput $R_TPUT, fwd $R_FWD"
+meta ROUNDS "start $R_START, b2b $R_B2B, cpu $R_CPU, ready $R_READY, parallel $R_PAR, pss $R_PSS, tput $R_TPUT, fwd $R_FWD"
 meta LOAD_BEFORE "$(cut -d' ' -f1-3 /proc/loadavg)"
 T_BEGIN=$(now_us)
 T_PHASE=$T_BEGIN PHASE=
@@ -90,7 +93,7 @@ for ((r = 1; r <= R_START; r++)); do
 		settle
 		timed "${CMD[@]}"
 		record start "$v" "$r" "$T_US" "$T_RC"
-	done < <(rotate "$r" "${variants_start[@]}" bash)
+	done < <(rotate "$r" "${variants_start[@]}" bash floor+slirp-ptap shell-ref-ptap)
 done
 
 # ---- 1b. back to back: the next run pays for the last one's teardown --------
@@ -106,8 +109,24 @@ for ((r = 1; r <= R_B2B; r++)); do
 			[ "$T_RC" = 0 ] || fails=$((fails + 1))
 		done
 		record b2b "$v" "$r" $(( ($(now_us) - t0) / B2B_N )) "$fails"
-	done < <(rotate "$r" hckns floor floor+slirp shell-ref)
+	done < <(rotate "$r" hckns floor floor+slirp shell-ref shell-ref-ptap)
 done
+
+# ---- 1c. CPU time: what a run costs the machine, whatever else runs --------
+if [ "${HAVE_PERF:-0}" = 1 ]; then
+	phase cpu
+	say "figure 1c: CPU time (perf stat task-clock, $R_CPU rounds)"
+	for ((r = 1; r <= R_CPU; r++)); do
+		while read -r v; do
+			cmdline "$v"
+			settle
+			ms=$(perf stat -x, -e task-clock -- "${CMD[@]}" 2>&1 >/dev/null </dev/null |
+			     awk -F, '$3 ~ /^task-clock/ { print $1 }')
+			record cpu "$v" "$r" "$(awk -v m="${ms:-0}" 'BEGIN { printf "%d", m * 1000 }')" \
+				"$([ -n "$ms" ]; echo $?)"
+		done < <(rotate "$r" "${variants_start[@]}")
+	done
+fi
 
 # ---- 2. time until the ready line -------------------------------------------
 phase ready
@@ -175,7 +194,7 @@ for ((r = 1; r <= R_PSS; r++)); do
 			sleep 0.02
 		done
 		sleep 0.2
-		sum=0 cmdpid=
+		sum=0 rss_sum=0 uss_sum=0 cmdpid=
 		while read -r pid comm; do
 			if [ "$comm" = sleep ]; then
 				cmdpid=$pid	# the command: the same in every variant
@@ -195,9 +214,16 @@ for ((r = 1; r <= R_PSS; r++)); do
 			*) role=$comm ;;
 			esac
 			record pss "$v:$role" "$r" "$kb" 0
+			read -r rss uss < <(awk '/^Rss:/ { r = $2 } /^Private_(Clean|Dirty):/ { u += $2 }
+				END { print r + 0, u + 0 }' "/proc/$pid/smaps_rollup" 2>/dev/null)
+			record rss "$v:$role" "$r" "${rss:-0}" 0
+			record uss "$v:$role" "$r" "${uss:-0}" 0
+			rss_sum=$((rss_sum + ${rss:-0})) uss_sum=$((uss_sum + ${uss:-0}))
 			sum=$((sum + kb))
 		done < <(descendants "$R_PID")
 		record pss "$v:sum" "$r" "$sum" 0
+		record rss "$v:sum" "$r" "$rss_sum" 0
+		record uss "$v:sum" "$r" "$uss_sum" 0
 		[ -n "$cmdpid" ] && kill "$cmdpid" 2>/dev/null
 		finish_ready 9
 	done < <(rotate "$r" "${variants_pss[@]}")

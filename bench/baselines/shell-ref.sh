@@ -4,17 +4,22 @@
 # `ip -batch`, a bind mount for resolv.conf, and slirp4netns (ready fd,
 # killed and reaped at the end).  No polling, no sleeps.
 #
-#   shell-ref.sh [--status-fd N] [--mtu N] [--host-loopback] [CMD [ARG...]]
+#   shell-ref.sh [--status-fd N] [--mtu N] [--host-loopback] [--persistent-tap]
+#                [CMD [ARG...]]
 #
 # CMD (default: true) runs as root of the namespaces.  --status-fd N gets
 # {"event":"ready"} once the network is configured, just before CMD starts.
+# --persistent-tap: an experiment, not the reference: tap_host is created
+# inside as a persistent tap (ip tuntap) before slirp4netns attaches to it,
+# so that slirp4netns's exit does not unregister it.
 set -eu
-status_fd= mtu=1500 loopback=--disable-host-loopback
+status_fd= mtu=1500 loopback=--disable-host-loopback ptap=:
 while [ $# -gt 0 ]; do
 	case $1 in
 	--status-fd) status_fd=$2; shift 2 ;;
 	--mtu) mtu=$2; shift 2 ;;
 	--host-loopback) loopback=; shift ;;
+	--persistent-tap) ptap="ip tuntap add dev tap_host mode tap"; shift ;;
 	--) shift; break ;;
 	*) break ;;
 	esac
@@ -30,9 +35,10 @@ printf 'nameserver 10.0.2.3\n' >"$rt/resolv.conf"
 # unshare --mount makes every mount private already (--propagation private).
 exec 8>&1				# CMD's standard output, kept from ours
 coproc NS {
-	export SR_RT=$rt SR_MTU=$mtu SR_STATUS=$status_fd
+	export SR_RT=$rt SR_MTU=$mtu SR_STATUS=$status_fd SR_PTAP=$ptap
 	exec unshare --user --map-root-user --net --mount -- bash -c '
 		set -e
+		eval "$SR_PTAP"
 		echo
 		read -r -n1 _		# slirp4netns is ready: tap_host exists
 		ip -batch - <<-EOB
@@ -58,7 +64,7 @@ coproc NS {
 		done
 		mount --bind "$SR_RT/resolv.conf" /etc/resolv.conf
 		[ -z "$SR_STATUS" ] || echo "{\"event\":\"ready\"}" >&"$SR_STATUS"
-		unset SR_RT SR_MTU SR_STATUS
+		unset SR_RT SR_MTU SR_STATUS SR_PTAP
 		exec "$@" </dev/null >&8 8>&-' shell-ref "$@"
 }
 read -r -u "${NS[0]}" _			# the namespaces exist
