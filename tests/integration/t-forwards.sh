@@ -201,7 +201,8 @@ test_fwd_json() {
 	local p1 p2 m=json-$$-$RANDOM
 	read -r p1 p2 <<<"$(free_ports 2)"
 	[ -n "$p2" ] || fail "no free ports"
-	start_served run -- "8001=$m"
+	# --host-loopback: a UDP forward on the loopback needs it.
+	start_served run --host-loopback -- "8001=$m"
 	fwd_ok add "$p1:8001" --json
 	fwd_json_is ". == {id:1, proto:\"tcp\", host_addr:\"127.0.0.1\", host_port:$p1, guest_addr:\"10.0.2.100\", guest_port:8001}" \
 		"hckns fwd add --json"
@@ -297,7 +298,7 @@ test_forwards_removed_at_teardown() {
 	local p1 p2 p3 p4 id steps
 	read -r p1 p2 p3 p4 <<<"$(free_ports 4)"
 	[ -n "$p4" ] || fail "no free ports"
-	start_served run -p "$p1" -p "udp:$p2" --
+	start_served run --host-loopback -p "$p1" -p "udp:$p2" --
 	fwd_ok add "$p3"
 	fwd_ok add "udp:$p4"
 	for id in "$p1" "$p3"; do
@@ -338,7 +339,7 @@ test_forwards_gone_when_hckns_killed() {
 	local p1 p2
 	read -r p1 p2 <<<"$(free_ports 2)"
 	[ -n "$p2" ] || fail "no free ports"
-	start_served run -p "$p1" --
+	start_served run --host-loopback -p "$p1" --
 	fwd_ok add "udp:$p2"
 	kill -KILL "$SPAWNED"
 	wait_instance_gone 3 "$TRACE" "$INODE"
@@ -352,7 +353,7 @@ test_helper_not_involved() {
 	local p1 p2 steps
 	read -r p1 p2 <<<"$(free_ports 2)"
 	[ -n "$p2" ] || fail "no free ports"
-	start_served run -p "$p1" --
+	start_served run --host-loopback -p "$p1" --
 	fwd_ok add "$p2"
 	fwd_ok add "udp:$p2"
 	fwd_ok list

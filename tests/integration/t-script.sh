@@ -84,8 +84,8 @@ test_status_lines() {
 	read -r p1 p2 p3 p4 <<<"$(free_ports 4)"
 	[ -n "$p4" ] || fail "no free ports"
 	mkdir -p "$TEST_TMP/run.d"
-	spawn_piped run "${H[@]}" -v --status-fd 5 -p "$p1" -p "$p2:8002" \
-		-p "udp:$p3:7007" -p "127.0.0.1:$p4" -- \
+	spawn_piped run "${H[@]}" -v --host-loopback --status-fd 5 -p "$p1" \
+		-p "$p2:8002" -p "udp:$p3:7007" -p "127.0.0.1:$p4" -- \
 		sh "$TEST_TMP/serve.sh" "$TEST_TMP/run.d" "$p1=$m"
 	next_status 20 || fail "no ready line (read: $?): $(cat "$TRACE")"
 	# At once: no wait, no retry.
@@ -294,7 +294,8 @@ test_control_add_list_remove() {
 	local p1 p2 m=ctl-$$-$RANDOM
 	read -r p1 p2 <<<"$(free_ports 2)"
 	[ -n "$p2" ] || fail "no free ports"
-	start_controlled run -- "8001=$m"
+	# --host-loopback: the UDP forward below is on the loopback.
+	start_controlled run --host-loopback -- "8001=$m"
 	request '{"execute":"list_hostfwd"}'
 	answer_is '. == {return:{entries:[]}}' "list_hostfwd, none yet"
 
@@ -359,6 +360,8 @@ test_control_errors() {
 	bad 'garbage' 'malformed JSON'
 	bad '{"execute":"list_hostfwd"' 'malformed JSON'
 	bad '[1,2]' 'a request must be a JSON object'
+	bad '{"execute":"add_hostfwd","arguments":{"proto":"udp","host_port":'"$p"'}}' \
+		"gets no replies unless the instance runs with --host-loopback"
 	bad '"list_hostfwd"' 'malformed JSON'
 	bad '{"execute":"nope","tag":"t1"}' 'unknown request' '.tag == "t1"'
 	bad '{"tag":[7]}' '' '.tag == [7]'
