@@ -80,3 +80,49 @@ free_port() {
 	done
 	return 1
 }
+
+# dhcp_lease BRIDGE COMMAND...: a guest on BRIDGE asks slirp4netns's DHCP
+# server for a lease.  COMMAND... is an hckns and its options; it runs
+# `COMMAND... -- sh -c SCRIPT` in $TEST_TMP, where a nested network
+# namespace stands for the guest, on a veth whose other end is a port of
+# BRIDGE, and busybox udhcpc asks.  Fails unless a lease came; sets
+# LEASE_IP, LEASE_ROUTER, LEASE_DNS and LEASE_REST (more routers or DNS
+# servers than one each, normally empty) from it.
+dhcp_lease() {
+	local bridge=$1
+	shift
+	cat >"$TEST_TMP/udhcpc.script" <<-'EOF'
+	#!/bin/sh
+	# udhcpc's events: only a lease is written down, nothing configured.
+	case "$1" in
+	bound|renew) echo "$ip $router $dns" >"$LEASE" ;;
+	esac
+	exit 0
+	EOF
+	chmod 0755 "$TEST_TMP/udhcpc.script"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	# The script is single-quoted on purpose: it expands inside.
+	# shellcheck disable=SC2016
+	timeout -k 5 40 "$@" -- sh -c '
+		T=$1
+		unshare --net sh -c "echo \$\$ >$T/guest.pid; exec sleep 30" &
+		i=0
+		while [ ! -s "$T/guest.pid" ] && [ $i -lt 200 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+		guest=$(cat "$T/guest.pid") || exit 1
+		ip link add v0 type veth peer name v1 netns "$guest" &&
+		ip link set v0 master "$2" up &&
+		nsenter -t "$guest" -n ip link set v1 up &&
+		LEASE=$T/lease timeout 20 nsenter -t "$guest" -n \
+			busybox udhcpc -i v1 -n -q -t 5 -T 1 -s "$T/udhcpc.script"
+		rc=$?
+		kill "$guest"
+		exit $rc' sh "$TEST_TMP" "$bridge" \
+		>"$TEST_TMP/dhcp.out" 2>"$TEST_TMP/dhcp.err" </dev/null ||
+		fail "the guest got no lease: $(cat "$TEST_TMP/dhcp.out" "$TEST_TMP/dhcp.err")"
+	[ -s "$TEST_TMP/lease" ] ||
+		fail "udhcpc wrote no lease: $(cat "$TEST_TMP/dhcp.out" "$TEST_TMP/dhcp.err")"
+	# shellcheck disable=SC2034 # for the caller's assertions
+	read -r LEASE_IP LEASE_ROUTER LEASE_DNS LEASE_REST <"$TEST_TMP/lease"
+}
