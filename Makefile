@@ -117,9 +117,13 @@ deps:
 # (apt-get, sudo when not root) and, as root, creates the unprivileged user
 # hckns-bench (with subordinate ids, which rootlesskit needs) it runs as.
 # BENCH_QUICK=1: a smoke run, reported in $(BUILDDIR)/bench/report.md only.
+# `make bench-profile`: the profiles behind BENCHMARKS.md's analysis.
 BENCH_DEPS := iperf3 rootlesskit hyperfine uidmap linux-perf
 bench: all
 	bench/bench.sh $(BUILDDIR)
+
+bench-profile: all
+	bench/profile.sh $(BUILDDIR)
 
 bench-deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -161,4 +165,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: deps bench bench-deps all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
+.PHONY: deps bench bench-deps bench-profile all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean

@@ -33,16 +33,21 @@ probe_us() {
 }
 
 # settle [MAX_MS]: wait until the machine is quiet again after a run: at
-# least SETTLE_GAP seconds, then until a probe is fast (below $PROBE_OK_US,
+# least SETTLE_GAP seconds, then until two probes 50 ms apart are fast (below $PROBE_OK_US,
 # calibrated at start, well above CPU noise: the lock waits it detects last
 # tens of milliseconds), at most MAX_MS (default 2000).  Sets SETTLE_US to
 # the time it took.  A second argument replaces SETTLE_GAP.  Keeps one run's teardown out of the next one's time.
 settle() {
-	local max_us=$(( ${1:-2000} * 1000 )) t0=${EPOCHREALTIME/./} p
+	local max_us=$(( ${1:-2000} * 1000 )) t0=${EPOCHREALTIME/./} p ok=0
 	sleep "${2:-$SETTLE_GAP}"
 	while :; do
 		p=$(probe_us)
-		[ "$p" -ge "$PROBE_OK_US" ] || break
+		if [ "$p" -lt "$PROBE_OK_US" ]; then
+			ok=$((ok + 1))
+			[ "$ok" -lt 2 ] || break
+		else
+			ok=0
+		fi
 		sleep 0.05
 		[ $(( ${EPOCHREALTIME/./} - t0 )) -lt "$max_us" ] || break
 	done
@@ -144,3 +149,22 @@ wait_listen() {
 
 # say MESSAGE: progress on stderr.
 say() { printf 'bench: %s\n' "$*" >&2; }
+
+# debt_after WINDOW_MS MAX_MS: how long after now the kernel still holds up
+# the creation of network namespaces (its asynchronous teardown of the
+# namespaces that just died holds the RTNL lock): probes back to back for at
+# least WINDOW_MS, longer while they are slow (at most MAX_MS); sets DEBT_US
+# to the end of the last slow probe, 0 if none was slow.  A single probe is
+# not enough: the teardown may start a few milliseconds after the exit.
+debt_after() {
+	local t0=${EPOCHREALTIME/./} win=$(( $1 * 1000 )) max=$(( $2 * 1000 )) p now
+	DEBT_US=0
+	while :; do
+		p=$(probe_us)
+		now=$(( ${EPOCHREALTIME/./} - t0 ))
+		[ "$p" -lt "$PROBE_OK_US" ] || DEBT_US=$now
+		[ "$now" -lt "$max" ] || break
+		[ "$now" -lt "$win" ] || [ "$DEBT_US" -gt $(( now - 200000 )) ] || break
+		sleep 0.01
+	done
+}

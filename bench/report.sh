@@ -206,8 +206,10 @@ cat <<EOF
 ### 3. 20 instances at once, each \`sleep 2\`
 
 Wall time of the batch (all 20 started together, until the last one is
-reaped), and how long the kernel still took afterwards to tear the
-namespaces down (until creating a network namespace was fast again).
+reaped), and how long the kernel still held up the creation of network
+namespaces afterwards (its asynchronous teardown of the 20 holds the RTNL
+lock): the end of the last slow probe (`unshare -U -n true`) while probing
+back to back for at least 1 s after the batch.
 
 | variant | batch median s | min–max s | batches | failed runs | hckns ÷ it | kernel teardown after, median s |
 |---|---:|---:|---:|---:|---:|---:|

@@ -169,8 +169,8 @@ for ((r = 1; r <= R_PAR; r++)); do
 		done
 		record parallel "$v" "$r" $(( $(now_us) - t0 )) "$fails"
 		# How long the kernel goes on tearing the namespaces down.
-		settle 15000 0
-		record parallel-cleanup "$v" "$r" "$SETTLE_US" 0
+		debt_after 1000 15000
+		record parallel-cleanup "$v" "$r" "$DEBT_US" 0
 	done < <(rotate "$r" "${variants_par[@]}")
 done
 
