@@ -22,6 +22,10 @@ stage=$(mktemp -d /tmp/hckns-stage.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/tests"
 cp "$HCKNS" "$helper" ${probe:+"$probe"} "$stage/bin/"
+# t-helper.sh's seccomp test finds its LD_PRELOAD shim beside the probe.
+if [ -n "$probe" ] && [ -e "$(dirname "$probe")/seccomp-shim.so" ]; then
+	cp "$(dirname "$probe")/seccomp-shim.so" "$stage/bin/"
+fi
 staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.

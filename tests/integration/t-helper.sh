@@ -64,6 +64,17 @@ test_helper_capabilities_and_no_new_privs() {
 	assert_eq 0 "$STATUS" "hckns's exit status"
 }
 
+# The seccomp allow-list (helper/hckns-helper.c confine_syscalls()): loaded
+# before the first request, so a serving helper is in filter mode (2) with
+# exactly one filter of its own.
+test_helper_seccomp_filter() {
+	start_instance
+	assert_eq 2 "$(status_field "$HELPER" Seccomp)" "the helper's Seccomp mode (2: filter)"
+	assert_eq 1 "$(status_field "$HELPER" Seccomp_filters)" "the helper's Seccomp_filters"
+	stop_instance
+	assert_eq 0 "$STATUS" "hckns's exit status"
+}
+
 # Non-dumpable.  No /proc file shows the flag, and the obvious signs fail
 # here: the owner of /proc/PID/* is then the root of the process's own user
 # namespace, which is the caller again; and the caller, as the owner of that
@@ -394,6 +405,31 @@ test_protocol_kernel_refusal() {
 < answer:link-up seq=20 err=0
 > close the socket
 helper: exited with status 0"
+}
+
+# A system call outside the allow-list kills the helper (SIGSYS, 31).
+# tests/tools/seccomp-shim.c, preloaded into the helper (helper-probe passes
+# its environment on), makes the serving helper ask for an AF_INET socket
+# when it formats the reason of the first answer that needs strerror(): the
+# kernel's EEXIST for "bridge-add br0 again".  Everything before it was
+# served under the filter; nothing after it is answered; the helper leaves
+# no message, it is killed.  The probe's scenarios without the shim are the
+# tests above: the filter admits every operation, valid, invalid or refused,
+# and every violation's exit.
+test_seccomp_kills_forbidden_call() {
+	local shim
+	shim=$(dirname "$PROBE")/seccomp-shim.so
+	[ -r "$shim" ] || skip "no seccomp-shim.so at $shim: build it with make check-integration"
+	LD_PRELOAD=$shim run_probe refused
+	assert_contains "$OUT" "$HELLO_OK
+> bridge-add br0
+< answer:bridge-add seq=2 err=0
+> bridge-add br0 again
+< EOF
+> bridge-add br1" "helper-probe refused, with a forbidden call on the first refusal"
+	assert_eq "helper: killed by signal 31" "$(echo "$OUT" | tail -n 1)" \
+		"how the helper ended (31: SIGSYS, killed by its seccomp filter)"
+	assert_eq "" "$ERR" "the helper's stderr"
 }
 
 # Protocol violations.  DESIGN.md: "A protocol violation (bad header or
