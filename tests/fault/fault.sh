@@ -1,0 +1,438 @@
+#!/bin/bash
+# Fault injection (issue 5, item 4), as the current user: `make fault` runs
+# it through tests/fault/run.sh (as root: as root, then as hckns-test).
+#
+# For each stage of an instance's life, SIGKILL each of its processes that
+# exists then (front end, keeper, helper, slirp4netns, command) FAULT_N
+# times (default 20) at a jittered moment after the stage's trace line
+# (hckns -v), then assert: no process of the instance left (by the pids
+# the trace names, by the user namespace, and by any process whose command
+# line names this run's private directory), no runtime directory, no
+# listener on the forward's port, and an exit status and message that say
+# what happened.  A stage is held open by a slow fake hckns-helper or
+# slirp4netns (a wrapper that sleeps a jittered time, then execs the real
+# one) or by SIGSTOP of the process the front end waits for.
+# Then single faults: slirp4netns refuses to start, the runtime directory
+# vanishes, `ulimit -n 20`, a full TMPDIR, a command ignoring SIGTERM at
+# `hckns stop`.  FAULT_SEED fixes the jitter; FAULT_TIME_LIMIT bounds the
+# whole run (seconds, default 900); FAULT_FILTER runs only cases whose
+# name contains it.  Last line: "fault: N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${HCKNS:?HCKNS must point to the built hckns}"
+real_helper="$(dirname "$HCKNS")/hckns-helper"
+# shellcheck source=../integration/lib.sh disable=SC1091
+. "$here/../integration/lib.sh"
+# shellcheck source=../integration/lib-procs.sh disable=SC1091
+. "$here/../integration/lib-procs.sh"
+trap run_at_exit EXIT
+# Inside a case's subshell: its own cleanups, not $TEST_TMP's removal.
+case_exit() {
+	local i
+	for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[i]}" || true; done
+}
+at_exit() { AT_EXIT+=("$1"); trap case_exit EXIT; }
+# lib-procs.sh's, from a subshell ($BASHPID, not $$); one fd at a time.
+hold_userns() {
+	[ -n "${HELD_FD:-}" ] && exec {HELD_FD}<&-
+	exec {HELD_FD}<"/proc/$1/ns/user" || fail "cannot open /proc/$1/ns/user"
+	INODE=$(readlink "/proc/$BASHPID/fd/$HELD_FD" | sed 's/^user:\[\([0-9]*\)\]$/\1/')
+	[ -n "$INODE" ] || fail "cannot read the user namespace of $1"
+}
+
+N=${FAULT_N:-20}
+seed=${FAULT_SEED:-$(( $(date +%s%N) % 1000000007 ))}
+RANDOM=$seed
+limit=${FAULT_TIME_LIMIT:-900}
+filter=${FAULT_FILTER:-}
+started=$SECONDS
+pass=0 failn=0
+failed_names=
+echo "fault: as uid $(id -u), N=$N, seed $seed (FAULT_SEED=$seed to repeat), time limit ${limit}s"
+
+# The staged binaries: hckns beside a fake hckns-helper that sleeps
+# $TEST_TMP/helper.delay seconds and execs the real one (copied here, so
+# that its command line names $TEST_TMP); a fake slirp4netns that sleeps
+# $TEST_TMP/slirp.delay, or exits 1 when $TEST_TMP/slirp.refuse exists.
+BIN=$TEST_TMP/bin FAKE=$TEST_TMP/fake
+mkdir -p "$BIN" "$FAKE"
+cp "$HCKNS" "$BIN/hckns"
+cp "$real_helper" "$BIN/hckns-helper.real"
+real_slirp=$(command -v slirp4netns) || { echo "fault: no slirp4netns in PATH"; echo "fault: 0 passed, 1 failed"; exit 1; }
+cat >"$BIN/hckns-helper" <<EOF
+#!/bin/sh
+d=\$(cat '$TEST_TMP/helper.delay' 2>/dev/null)
+[ -n "\$d" ] && [ "\$d" != 0 ] && sleep "\$d"
+exec '$BIN/hckns-helper.real' "\$@"
+EOF
+cat >"$FAKE/slirp4netns" <<EOF
+#!/bin/sh
+[ -e '$TEST_TMP/slirp.refuse' ] && { echo "fake slirp4netns: refusing to start" >&2; exit 1; }
+d=\$(cat '$TEST_TMP/slirp.delay' 2>/dev/null)
+[ -n "\$d" ] && [ "\$d" != 0 ] && sleep "\$d"
+exec '$real_slirp' "\$@"
+EOF
+chmod 0755 "$BIN"/* "$FAKE"/*
+# The command: says it is ready, exits 0 on SIGTERM (or ignores it with
+# "ignore"), exits 0 by itself when $1/stopcmd appears, else after 30 s.
+cat >"$TEST_TMP/cmd.sh" <<'EOF'
+d=$1
+if [ "${2:-}" = ignore ]; then trap '' TERM; else trap 'echo TERM >>"$d/got"; exit 0' TERM; fi
+echo "$$" >"$d/ready.tmp" && mv "$d/ready.tmp" "$d/ready"
+i=0
+while [ "$i" -lt 600 ] && [ ! -e "$d/stopcmd" ]; do sleep 0.05; i=$((i + 1)); done
+exit 0
+EOF
+export PATH="$FAKE:$PATH"
+
+# jitter MAXMS: sleep a random 0..MAXMS ms (MAXMS < 1000); prints nothing.
+jitter() {
+	local ms=$((RANDOM % ($1 + 1)))
+	[ "$ms" = 0 ] || sleep "0.$(printf '%03d' "$ms")"
+}
+
+# wait_marker TRACE LINE SECONDS: poll (no sleep) until the trace has LINE.
+wait_marker() {
+	local end=$((SECONDS + $3))
+	# The whole line: stderr is unbuffered, a line may come in pieces.
+	until grep -q "^hckns: \[[ 0-9.]* ms\] $2" "$1" 2>/dev/null &&
+	      [ -z "$(tail -c 1 "$1")" ]; do
+		[ $SECONDS -lt "$end" ] || return 1
+	done
+}
+
+# The live processes, other than this shell, whose command line names DIR.
+procs_naming() {
+	local f p
+	for f in $(grep -lsaF "$1" /proc/[0-9]*/cmdline); do
+		p=${f#/proc/}; p=${p%/cmdline}
+		[ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
+		alive "$p" && echo "$p"
+	done
+	return 0
+}
+
+# case_run NAME FUNCTION ARGS...: run FUNCTION in a subshell (its fail
+# ends only it); count and print the result.
+case_run() {
+	local name=$1 out rc
+	shift
+	case "$name" in *"$filter"*) ;; *) return 0 ;; esac
+	if [ $((SECONDS - started)) -ge "$limit" ]; then
+		echo "FAIL $name: not run, the time limit (${limit}s) was reached"
+		failn=$((failn + 1)); failed_names="$failed_names $name"
+		return 0
+	fi
+	out=$TEST_TMP/case.out
+	( AT_EXIT=(); "$@" ) >"$out" 2>&1 </dev/null
+	rc=$?
+	if [ $rc = 0 ]; then
+		pass=$((pass + 1))
+		grep -v 'Killed\|No such file' "$out" | tail -n 2 | sed "s/^/ok   $name: /"
+	else
+		echo "FAIL $name"
+		grep -v 'Killed\|No such file' "$out" | head -n 25 | cut -c 1-400 | sed "s/^/     | /"
+		failn=$((failn + 1)); failed_names="$failed_names $name"
+	fi
+	return 0
+}
+
+# Per run: a private TMPDIR, so that its runtime base holds this run only.
+new_run() {
+	RUN=$TEST_TMP/r$1
+	case_exit; AT_EXIT=()
+	rm -rf "$RUN" && mkdir -p "$RUN/tmp"
+	rm -f "$TEST_TMP/ready" "$TEST_TMP/stopcmd" "$TEST_TMP/got" "$TEST_TMP/slirp.refuse"
+	echo 0 >"$TEST_TMP/helper.delay"
+	echo 0 >"$TEST_TMP/slirp.delay"
+	PORT=$(free_port) || fail "no free port"
+}
+
+start_hckns() {
+	cd "$TEST_TMP" || fail "cd"
+	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" "$BIN/hckns" -v \
+		-p "127.0.0.1:$PORT:80" -- sh "$TEST_TMP/cmd.sh" "$TEST_TMP"
+	FE=$SPAWNED
+	TRACE=$TEST_TMP/run.err
+}
+
+# assert_clean: everything of the run is gone (within 5 s).
+assert_clean() {
+	local left
+	wait_instance_gone 5 "$TRACE" "${INODE:-}"
+	wait_for 5 eval '[ -z "$(procs_naming "$TEST_TMP/")" ]' ||
+		fail "processes left: $(for p in $(procs_naming "$TEST_TMP/"); do echo "$p: $(tr '\0' ' ' <"/proc/$p/cmdline")"; done)"
+	wait_for 2 eval '! ss -Htln "sport = :$PORT" | grep -q .' ||
+		fail "a listener is left on 127.0.0.1:$PORT: $(ss -Htlnp "sport = :$PORT")"
+	left=$(find "$RUN/tmp" -mindepth 2 ! -name ".*.lock" 2>/dev/null)
+	[ -z "$left" ] || fail "runtime entries left: $left"
+}
+
+# The pid the trace names for VICTIM (fe: the front end).
+victim_pid() {
+	case $1 in
+	fe) echo "$FE" ;;
+	keeper) trace_pid "$TRACE" 'keeper started, pid' ;;
+	helper) trace_pid "$TRACE" 'helper started, pid' ;;
+	slirp) trace_pid "$TRACE" 'slirp4netns started, pid' ;;
+	command) trace_pid "$TRACE" 'command started, pid' ;;
+	esac
+}
+
+# wait_pid VICTIM: until the trace names VICTIM's pid (whole).
+wait_pid() {
+	wait_for 3 eval '[ -n "$(victim_pid '"$1"')" ] && [ -z "$(tail -c 1 "$TRACE")" ]' ||
+		fail "no pid for $1 in the trace: $(cat "$TRACE")"
+}
+
+# How the victim is named in hckns's report.
+victim_report() {
+	case $1 in
+	keeper) echo "keeper" ;;
+	helper) echo "helper" ;;
+	slirp) echo "slirp4netns" ;;
+	esac
+}
+
+# The stage the trace shows at the moment of the kill.
+stage_seen() {
+	local l
+	l=$(grep '^hckns: \[' "$TRACE" | grep -E 'keeper started|helper started|helper: hello|slirp4netns started|helper: make / private|slirp4netns is ready|network ready|command started|command exited' | tail -n 1)
+	case $l in
+	*'command exited'*) echo teardown ;;
+	*'command started'*) echo command ;;
+	*'network ready'*) echo ready ;;
+	*'slirp4netns is ready'*) echo slirp-ready ;;
+	*'make / private'*) echo configure ;;
+	*'slirp4netns started'*) echo slirp-starting ;;
+	*'helper: hello'*) echo helper-up ;;
+	*'helper started'*) echo helper-starting ;;
+	*'keeper started'*) echo pre-helper ;;
+	*) echo none ;;
+	esac
+}
+
+# one_kill STAGE VICTIM I: one run, killing VICTIM in STAGE.
+one_kill() {
+	local stage=$1 victim=$2 pid stopped='' lines seen hp
+	new_run "$3"
+	INODE=
+	case $stage in
+	helper-starting) echo "0.$(printf '%03d' $((50 + RANDOM % 250)))" >"$TEST_TMP/helper.delay" ;;
+	slirp-starting) echo "0.$(printf '%03d' $((50 + RANDOM % 250)))" >"$TEST_TMP/slirp.delay" ;;
+	esac
+	start_hckns
+	case $stage in
+	pre-helper) wait_marker "$TRACE" 'keeper started, pid' 15 || fail "no keeper: $(cat "$TRACE")" ;;
+	helper-starting) wait_marker "$TRACE" 'helper started, pid' 15 || fail "no helper: $(cat "$TRACE")"
+		wait_pid helper; hold_userns "$(victim_pid helper)"; jitter 40 ;;
+	slirp-starting) wait_marker "$TRACE" 'slirp4netns started, pid' 15 || fail "no slirp4netns: $(cat "$TRACE")"
+		wait_pid helper; hold_userns "$(victim_pid helper)"; jitter 40 ;;
+	configure|slirp-ready)
+		local mark='helper: make / private: ok'
+		[ "$stage" = slirp-ready ] && mark='slirp4netns is ready'
+		wait_marker "$TRACE" 'helper started, pid' 15 || fail "no helper: $(cat "$TRACE")"
+		wait_pid helper; hp=$(victim_pid helper)
+		wait_marker "$TRACE" "$mark" 15 || fail "no '$mark': $(cat "$TRACE")"
+		# Hold: the front end waits for the stopped helper's answer.
+		kill -STOP "$hp" && stopped=$hp
+		hold_userns "$hp"; jitter 30 ;;
+	command) wait_for 15 test -s "$TEST_TMP/ready" || fail "no command: $(cat "$TRACE")"
+		wait_pid command; hold_userns "$(victim_pid helper)"; jitter 300 ;;
+	teardown) wait_for 15 test -s "$TEST_TMP/ready" || fail "no command: $(cat "$TRACE")"
+		hold_userns "$(victim_pid helper)"
+		# Hold: the forward's removal waits for the stopped slirp4netns.
+		stopped=$(victim_pid slirp); kill -STOP "$stopped"
+		touch "$TEST_TMP/stopcmd"
+		wait_marker "$TRACE" 'command exited' 15 || { kill -CONT "$stopped"; fail "the command did not exit: $(cat "$TRACE")"; }
+		jitter 100 ;;
+	esac
+	seen=$(stage_seen)
+	[ "$victim" = fe ] || wait_pid "$victim"
+	pid=$(victim_pid "$victim")
+	[ -n "$pid" ] || { [ -n "$stopped" ] && kill -CONT "$stopped"; fail "no pid for $victim in stage $stage: $(cat "$TRACE")"; }
+	kill -KILL "$pid" 2>/dev/null
+	[ -n "$stopped" ] && { sleep 0.02; kill -CONT "$stopped" 2>/dev/null; }
+	finish "$FE" 10
+	echo "$seen" >>"$TEST_TMP/seen.$stage.$victim"
+	assert_clean
+	lines=$(hckns_lines "$TRACE")
+	case $victim in
+	fe) assert_eq 137 "$STATUS" "status of the killed front end" ;;
+	command) assert_eq 137 "$STATUS" "hckns's status when its command is killed" ;;
+	*)
+		if [ "$stage" = teardown ]; then
+			# The command had ended with 0: README's Exit status gives
+			# 125 only for a death "while the command ran".
+			assert_eq 0 "$STATUS" "status after $victim was killed in teardown"
+			[ -n "$lines" ] || echo "$3" >>"$TEST_TMP/silent.$victim"
+			echo "${lines:-(nothing)}" | head -n 1 >>"$TEST_TMP/said.$stage.$victim"
+			return 0
+		fi
+		[ "$STATUS" != 0 ] || fail "hckns exited 0 after $victim was killed in stage $seen: $(grep -v '^hckns: \[' "$TRACE" | grep -v '^\*\|^api\|event\|tapfd\|slirp' ; grep '^hckns: \[' "$TRACE" | tail -n 8)"
+		lines=$(printf '%s\n' "$lines" | head -n 1)
+		echo "$lines" >>"$TEST_TMP/said.$stage.$victim"
+		assert_contains "$lines" "$(victim_report "$victim")" \
+			"MESSAGE (cleanup and status were right; the message does not name the $victim): after $victim was killed in stage $seen (status $STATUS)"
+		;;
+	esac
+	return 0
+}
+
+kill_matrix() { # STAGE VICTIM: N runs, each in its own subshell; all run
+	local i bad=0 first='' out=$TEST_TMP/one.out
+	rm -f "$TEST_TMP/seen.$1.$2" "$TEST_TMP/said.$1.$2"
+	for ((i = 1; i <= N; i++)); do
+		if ! ( one_kill "$1" "$2" "$i" ) >"$out" 2>&1; then
+			bad=$((bad + 1))
+			[ -n "$first" ] || first="run $i: $(grep -v 'Killed\|No such file' "$out" | head -n 20)"
+		fi
+		[ $((SECONDS - started)) -lt "$limit" ] || { first="${first:-time limit reached after $i of $N runs}"; bad=$((bad + 1)); break; }
+	done
+	echo "$N runs, $bad failed; stage seen at the kill: $(sort "$TEST_TMP/seen.$1.$2" 2>/dev/null | uniq -c | awk '{printf "%s%s x%s", s, $2, $1; s=", "}')"
+	[ -s "$TEST_TMP/said.$1.$2" ] && echo "messages: $(sed 's/[0-9][0-9]*/N/g' "$TEST_TMP/said.$1.$2" | sort | uniq -c | sed 's/^ *//' | tr '\n' ';')"
+	[ "$bad" = 0 ] || fail "$bad of $N runs failed; the first: $first"
+}
+
+for spec in "pre-helper:fe keeper" "helper-starting:fe keeper helper" \
+	    "slirp-starting:fe keeper helper slirp" "configure:fe keeper helper slirp" \
+	    "slirp-ready:fe keeper helper slirp" "command:fe keeper helper slirp command" \
+	    "teardown:fe keeper helper slirp"; do
+	stage=${spec%%:*}
+	for victim in ${spec#*:}; do
+		case_run "kill-$victim-$stage" kill_matrix "$stage" "$victim"
+	done
+done
+
+# Marked KNOWN-BUG (see the report): a keeper or slirp4netns killed during
+# teardown (the forward's removal pending) leaves hckns silent, even with
+# -v, and its status is the command's: nothing says what happened.
+teardown_silent() {
+	local v n
+	for v in keeper slirp; do
+		n=$(wc -l <"$TEST_TMP/silent.$v" 2>/dev/null || echo 0)
+		echo "$v killed in teardown: $n of $N runs with no message at all, status 0"
+		[ "$n" = 0 ] || bad=1
+	done
+	[ -z "${bad:-}" ] || fail "KNOWN-BUG: a death during teardown is not reported (see above)"
+}
+[[ "kill-teardown" == *"$filter"* ]] && case_run KNOWN-BUG-teardown-silent teardown_silent
+
+# ---- single faults ----
+
+# A fake slirp4netns that exits 1: hckns says so, exits 125, leaves nothing.
+slirp_refuses() {
+	new_run refuse
+	touch "$TEST_TMP/slirp.refuse"
+	start_hckns
+	finish "$FE" 15
+	assert_clean
+	assert_eq 125 "$STATUS" "status when slirp4netns refuses to start"
+	assert_contains "$(hckns_lines "$TRACE")" "slirp4netns" "the message"
+	[ ! -e "$TEST_TMP/ready" ] || fail "the command ran without a network"
+	echo "status $STATUS: $(hckns_lines "$TRACE" | head -n 2 | tr '\n' ' ')"
+}
+case_run slirp-refuses slirp_refuses
+
+# rm -rf the runtime directory while the command runs, then let the
+# command exit: hckns ends with its status, nothing left.
+rundir_vanishes() {
+	local rd
+	new_run vanish
+	start_hckns
+	wait_for 15 test -s "$TEST_TMP/ready" || fail "no command: $(cat "$TRACE")"
+	hold_userns "$(victim_pid helper)"
+	rd=$(trace_value "$TRACE" 'runtime directory:')
+	rm -rf "$rd"
+	[ ! -e "$rd" ] || fail "could not remove $rd"
+	sleep 0.2
+	touch "$TEST_TMP/stopcmd"
+	finish "$FE" 10
+	assert_clean
+	echo "status $STATUS; hckns said: $(hckns_lines "$TRACE" | tr '\n' ' ')"
+	[ "$STATUS" = 0 ] || hckns_lines "$TRACE" | grep -q . ||
+		fail "status $STATUS without a message"
+}
+case_run rundir-vanishes rundir_vanishes
+
+# ulimit -n 20: hckns runs, or fails with a message; nothing left.
+ulimit_n20() {
+	new_run ulimit
+	cd "$TEST_TMP" || fail cd
+	spawn run bash -c 'ulimit -n 20 && exec "$@"' sh env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" \
+		"$BIN/hckns" -v -p "127.0.0.1:$PORT:80" -- sh -c 'exit 7'
+	FE=$SPAWNED TRACE=$TEST_TMP/run.err
+	finish "$FE" 15
+	assert_clean
+	echo "status $STATUS; hckns said: $(hckns_lines "$TRACE" | tr '\n' ' ')"
+	# Either it runs, or its message names the limit.  KNOWN-BUG (see the
+	# report): the keeper polls a fixed 259 descriptors, poll(2) says
+	# EINVAL when that exceeds RLIMIT_NOFILE, the keeper quits silently
+	# and hckns says "the keeper process is gone: Broken pipe".
+	[ "$STATUS" = 7 ] || { [ "$STATUS" = 125 ] && hckns_lines "$TRACE" | grep -qi 'descriptor\|open files\|ulimit\|RLIMIT_NOFILE'; } ||
+		fail "status $STATUS, neither the command's (7) nor 125 with a message naming the descriptor limit: $(hckns_lines "$TRACE")"
+}
+case_run KNOWN-BUG-ulimit-n-20 ulimit_n20
+
+# A full TMPDIR: a 256 KiB tmpfs (and few inodes), filled, in an outer
+# user+mount namespace.  hckns fails with a message or runs; nothing left.
+full_tmp() {
+	local mode
+	for mode in bytes inodes; do
+		new_run "full-$mode"
+		cd "$TEST_TMP" || fail cd
+		# shellcheck disable=SC2016
+		spawn run unshare --user --map-root-user --mount bash -c '
+			mnt=$1 mode=$2; shift 2
+			mount -t tmpfs -o size=256k,nr_inodes=64 none "$mnt" || exit 90
+			if [ "$mode" = bytes ]; then
+				dd if=/dev/zero of="$mnt/fill" bs=4k 2>/dev/null
+			else
+				i=0; while touch "$mnt/f$i" 2>/dev/null; do i=$((i + 1)); done
+				mkdir -p "$mnt/x" 2>/dev/null
+			fi
+			env -u XDG_RUNTIME_DIR TMPDIR="$mnt" "$@"
+			rc=$?
+			echo "left: $(find "$mnt" -mindepth 1 -name "hckns-*" -exec find {} -mindepth 1 \; | tr "\n" " ")" >&2
+			exit $rc' sh "$RUN/tmp" "$mode" "$BIN/hckns" -v -p "127.0.0.1:$PORT:80" -- sh -c 'exit 7'
+		FE=$SPAWNED TRACE=$TEST_TMP/run.err
+		finish "$FE" 20
+		[ "$STATUS" != 90 ] || skip "cannot mount a tmpfs in a user namespace here: $(cat "$TRACE")"
+		grep -q '^left: *$' "$TRACE" || fail "$mode: runtime entries left in the full tmpfs: $(grep '^left:' "$TRACE")"
+		wait_for 5 eval '[ -z "$(procs_naming "$TEST_TMP/")" ]' || fail "$mode: processes left"
+		wait_for 2 eval '! ss -Htln "sport = :$PORT" | grep -q .' || fail "$mode: listener left"
+		echo "$mode: status $STATUS; hckns said: $(hckns_lines "$TRACE" | tr '\n' ' ')"
+		[ "$STATUS" = 7 ] || { [ "$STATUS" = 125 ] && hckns_lines "$TRACE" | grep -q .; } ||
+			fail "$mode: status $STATUS, neither 7 nor 125 with a message: $(cat "$TRACE")"
+	done
+}
+case_run full-tmp full_tmp
+
+# hckns stop NAME with a command that ignores SIGTERM: SIGKILL 5 s later,
+# then nothing left.
+stop_ignored_term() {
+	local name t0 t1 out
+	new_run stop
+	name=fault$$-$RANDOM
+	cd "$TEST_TMP" || fail cd
+	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" "$BIN/hckns" -v --name "$name" \
+		-p "127.0.0.1:$PORT:80" -- sh "$TEST_TMP/cmd.sh" "$TEST_TMP" ignore
+	FE=$SPAWNED TRACE=$TEST_TMP/run.err
+	wait_for 15 test -s "$TEST_TMP/ready" || fail "no command: $(cat "$TRACE")"
+	hold_userns "$(victim_pid helper)"
+	t0=$(date +%s.%N)
+	out=$(env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" "$BIN/hckns" stop "$name" 2>&1) ||
+		fail "hckns stop failed: $out"
+	finish "$FE" 12
+	t1=$(date +%s.%N)
+	assert_clean
+	assert_eq 137 "$STATUS" "status of hckns whose command ignored SIGTERM"
+	echo "hckns ended $(echo "$t1 - $t0" | bc) s after hckns stop ('$out'), status $STATUS"
+}
+case_run stop-ignored-sigterm stop_ignored_term
+
+echo "fault: netlink failure: not injected; every name the front end accepts for --bridge (tried sit0, gre0, bonding_masters, 'a\\b', '-x', 'x.') the kernel accepts too in a new network namespace, and no option reaches a netlink limit"
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+echo "fault: as uid $(id -u) in $((SECONDS - started)) s"
+echo "fault: $pass passed, $failn failed"
+[ "$failn" = 0 ]
