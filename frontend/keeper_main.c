@@ -420,11 +420,20 @@ fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 	k.conns[0] = (struct conn){ .fd = sock, .role = CONN_HOLDER };
 
 	while (k.holders > 0) {
+		/*
+		 * Only the open connections: poll(2) refuses more entries
+		 * than RLIMIT_NOFILE, and a caller may run with a low one.
+		 */
 		struct pollfd p[MAX_CONNS + 3];
-		int n = 0;
+		int idx[MAX_CONNS], n = 0, nconn;
 
 		for (int i = 0; i < MAX_CONNS; i++)
-			p[n++] = (struct pollfd){ .fd = k.conns[i].fd, .events = POLLIN };
+			if (k.conns[i].role != CONN_FREE) {
+				idx[n] = i;
+				p[n++] = (struct pollfd){ .fd = k.conns[i].fd,
+							  .events = POLLIN };
+			}
+		nconn = n;
 		p[n++] = (struct pollfd){ .fd = k.listen_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = k.slirp_pidfd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = k.timer, .events = POLLIN };
@@ -433,15 +442,15 @@ fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 				continue;
 			break;
 		}
-		for (int i = 0; i < MAX_CONNS; i++)
-			if (p[i].revents && k.conns[i].role != CONN_FREE &&
-			    !handle(&k, i))
-				drop(&k, i);
-		if (p[MAX_CONNS].revents)
+		for (int j = 0; j < nconn; j++)
+			if (p[j].revents && k.conns[idx[j]].role != CONN_FREE &&
+			    !handle(&k, idx[j]))
+				drop(&k, idx[j]);
+		if (p[nconn].revents)
 			accept_conn(&k);
-		if (p[MAX_CONNS + 1].revents && k.slirp_pidfd >= 0)
+		if (p[nconn + 1].revents && k.slirp_pidfd >= 0)
 			slirp_exited(&k);
-		if (p[MAX_CONNS + 2].revents) {
+		if (p[nconn + 2].revents) {
 			uint64_t ticks;
 
 			/* `hckns stop`: the commands had their chance. */

@@ -196,3 +196,12 @@ test_ignored_sigterm_gets_sigkill() {
 	assert_contains "$(cat "$TRACE")" "command killed by signal 9" "the trace"
 	assert_contains "$(hckns_lines "$TRACE")" "hckns-helper killed by signal 9" "the report"
 }
+
+# A low descriptor limit (ulimit -n 20) is no reason to fail: hckns, its
+# keeper and its helper need only a few descriptors each.
+test_low_descriptor_limit() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run low 20 bash -c 'ulimit -n 20 && exec "$1" -- sh -c "exit 3"' sh "$HCKNS"
+	assert_eq 3 "$STATUS" "exit status under ulimit -n 20 ($(cat "$TEST_TMP/low.err"))"
+	assert_eq "" "$(cat "$TEST_TMP/low.err")" "stderr under ulimit -n 20"
+}
