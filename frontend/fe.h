@@ -213,7 +213,7 @@ int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
 
 /* ---- topology.c -------------------------------------------------------- */
 
-/* The tap that slirp4netns creates inside the namespace. */
+/* The tap the helper creates (tap-add) and slirp4netns serves. */
 #define FE_TAP_NAME "tap_host"
 
 /* The four default bridges, and room for as many --bridge options. */
@@ -272,7 +272,13 @@ struct fe_step {
 	uint16_t op;
 	union proto_payload p;
 	size_t plen;
-	bool needs_tap;		/* only once slirp4netns has created the tap */
+	/*
+	 * before_slirp: before slirp4netns starts, which attaches to what the
+	 * step makes (tap-add); needs_tap: only once slirp4netns is ready.
+	 * The others run while slirp4netns starts.
+	 */
+	bool before_slirp;
+	bool needs_tap;
 	char what[64];		/* for traces and errors: "bridge-add br_ctrl" */
 };
 

@@ -814,8 +814,22 @@ static bool mounts_under_etc(void)
 	return found;
 }
 
+/* When a step runs (struct fe_step's before_slirp and needs_tap). */
+enum step_phase {
+	PHASE_BEFORE_SLIRP,	/* before slirp4netns starts */
+	PHASE_SLIRP_STARTING,	/* while it starts */
+	PHASE_SLIRP_READY,	/* once it is ready */
+};
+
+static enum step_phase step_phase(const struct fe_step *s)
+{
+	if (s->before_slirp)
+		return PHASE_BEFORE_SLIRP;
+	return s->needs_tap ? PHASE_SLIRP_READY : PHASE_SLIRP_STARTING;
+}
+
 static int run_steps(struct run *run, const struct fe_step *steps, int n,
-		     bool needs_tap)
+		     enum step_phase phase)
 {
 	char reason[PROTO_REASON_MAX], advice[512];
 
@@ -823,10 +837,21 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		const struct fe_step *s = &steps[i];
 		int r;
 
-		if (s->needs_tap != needs_tap)
+		if (step_phase(s) != phase)
 			continue;
 		r = helper_call(run, s->op, s->plen ? &s->p : NULL, s->plen,
 				s->what, reason, sizeof(reason));
+		/*
+		 * The helper died under the request: say how, as wait_fd()
+		 * does (its pidfd turns readable just after its socket
+		 * closes), not only that it is gone.
+		 */
+		if (r == -EPIPE) {
+			int w = wait_fd(run, -1, 1000);
+
+			if (w == -ECHILD || w == -EINTR)
+				return w;
+		}
 		if (r == -EPERM || r == -EACCES) {
 			fe_error("cannot %s: %s: %s", s->what, reason,
 				 fe_userns_advice("/proc", -r, advice,
@@ -947,17 +972,22 @@ static int setup(struct run *run)
 	r = start_helper(run);
 	if (r < 0)
 		return r;
+	/* tap_host, which slirp4netns attaches to. */
+	r = run_steps(run, steps, n, PHASE_BEFORE_SLIRP);
+	if (r < 0)
+		return r;
 	r = start_slirp(run);
 	if (r < 0)
 		return r;
-	/* What does not need the tap runs while slirp4netns starts. */
-	r = run_steps(run, steps, n, false);
+	/* The rest runs while slirp4netns starts. */
+	r = run_steps(run, steps, n, PHASE_SLIRP_STARTING);
 	if (r < 0)
 		return r;
+	/* The command starts only once slirp4netns serves the tap. */
 	r = wait_slirp_ready(run);
 	if (r < 0)
 		return r;
-	r = run_steps(run, steps, n, true);
+	r = run_steps(run, steps, n, PHASE_SLIRP_READY);
 	if (r < 0)
 		return r;
 	r = publish(run);

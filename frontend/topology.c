@@ -199,7 +199,7 @@ static const char *bridge_name_check(const char *name)
 		return "the kernel reserves \"all\" and \"default\" (its "
 		       "per-interface sysctl directories)";
 	if (strcmp(name, FE_TAP_NAME) == 0)
-		return "tap_host is the tap slirp4netns creates; choose another "
+		return "tap_host is the tap slirp4netns serves; choose another "
 		       "name";
 	if (strcmp(name, "lo") == 0)
 		return "lo is the loopback device; choose another name";
@@ -620,7 +620,21 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	char dns[INET6_ADDRSTRLEN] = "?";
 	struct fe_step *s;
 
-	/* The mount namespace first: nothing may propagate to the host. */
+	/*
+	 * tap_host as a persistent tap, before slirp4netns starts (and so
+	 * first of all): slirp4netns attaches to it by name, and its exit then
+	 * leaves the device to the namespace's teardown instead of waiting for
+	 * its unregistration (an RCU barrier, about 20 ms of every run).  Had
+	 * slirp4netns come first, it would have made a tap of its own and
+	 * tap-add would fail.  Nothing below waits for slirp4netns.
+	 */
+	s = add(&b, PROTO_REQ_TAP_ADD, sizeof(struct proto_link), false,
+		"tap-add " FE_TAP_NAME);
+	if (s) {
+		proto_set_ifname(s->p.link.ifname, FE_TAP_NAME);
+		s->before_slirp = true;
+	}
+	/* The mount namespace next: nothing may propagate to the host. */
 	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, false, "make / private");
 	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
 	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv), false,
@@ -650,23 +664,23 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	if (t->ipv6)
 		add_default_route(&b, uplink->name, AF_INET6, v6_gateway);
 
-	/* slirp4netns leaves its tap at 1500 whatever --mtu says. */
-	add_mtu(&b, FE_TAP_NAME, t->mtu, true);
+	/* A tap is made at 1500; slirp4netns leaves it so whatever --mtu says. */
+	add_mtu(&b, FE_TAP_NAME, t->mtu, false);
 	if (t->txqueuelen) {
 		s = add(&b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
-			true, "set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
+			false, "set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
 		if (s) {
 			proto_set_ifname(s->p.txqlen.ifname, FE_TAP_NAME);
 			s->p.txqlen.txqlen = t->txqueuelen;
 		}
 	}
-	s = add(&b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave), true,
+	s = add(&b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave), false,
 		"enslave " FE_TAP_NAME " to %s", uplink->name);
 	if (s) {
 		proto_set_ifname(s->p.enslave.ifname, FE_TAP_NAME);
 		proto_set_ifname(s->p.enslave.master, uplink->name);
 	}
-	add_link(&b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME, true);
+	add_link(&b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME, false);
 	if (b.n > b.max)
 		return -ENOSPC;
 	return (int)b.n;

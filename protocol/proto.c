@@ -27,6 +27,7 @@ static const struct {
 	[PROTO_REQ_RESOLV_SET] = { "resolv-set", sizeof(struct proto_resolv) },
 	[PROTO_REQ_LINK_SET_TXQLEN] = { "link-set-txqlen",
 					sizeof(struct proto_txqlen) },
+	[PROTO_REQ_TAP_ADD] = { "tap-add", sizeof(struct proto_link) },
 };
 
 long proto_payload_size(uint16_t op)
@@ -58,6 +59,7 @@ const char *proto_op_name(uint16_t op)
 		[PROTO_REQ_MOUNT_PRIVATE] = "answer:mount-private",
 		[PROTO_REQ_RESOLV_SET] = "answer:resolv-set",
 		[PROTO_REQ_LINK_SET_TXQLEN] = "answer:link-set-txqlen",
+		[PROTO_REQ_TAP_ADD] = "answer:tap-add",
 	};
 	uint16_t req = op & (uint16_t)~PROTO_ANS;
 
@@ -247,6 +249,7 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
+	case PROTO_REQ_TAP_ADD:
 		CHECK(proto_ifname_check(u->link.ifname));
 		return 0;
 	case PROTO_REQ_LINK_ENSLAVE:

@@ -21,10 +21,11 @@
 #include <stdint.h>
 
 /*
- * 2: PROTO_REQ_LINK_SET_TXQLEN.  Front end and helper are built and
- * installed together; a mismatch means a stale installation.
+ * 2: PROTO_REQ_LINK_SET_TXQLEN.  3: PROTO_REQ_TAP_ADD.  Front end and
+ * helper are built and installed together; a mismatch means a stale
+ * installation.
  */
-#define PROTO_VERSION 2u
+#define PROTO_VERSION 3u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -47,6 +48,7 @@ enum proto_op {
 	PROTO_REQ_MOUNT_PRIVATE,   /* no payload */
 	PROTO_REQ_RESOLV_SET,	   /* struct proto_resolv */
 	PROTO_REQ_LINK_SET_TXQLEN, /* struct proto_txqlen */
+	PROTO_REQ_TAP_ADD,	   /* struct proto_link: a persistent tap */
 	PROTO_REQ__END,		   /* first invalid request op */
 };
 

@@ -93,6 +93,7 @@ static void check_valid_request(const struct proto_msg *m)
 		break;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
+	case PROTO_REQ_TAP_ADD:
 		check_name(u->link.ifname);
 		break;
 	case PROTO_REQ_LINK_ENSLAVE:

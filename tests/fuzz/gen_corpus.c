@@ -149,6 +149,8 @@ static void valid_requests(void)
 	    buf);
 	msg("req-link-set-txqlen", PROTO_REQ_LINK_SET_TXQLEN, 14, &txq,
 	    sizeof(txq), buf);
+	l = link_of("tap_host");
+	msg("req-tap-add", PROTO_REQ_TAP_ADD, 15, &l, sizeof(l), buf);
 }
 
 static void answers(void)
@@ -214,6 +216,9 @@ static void invalid_arguments(void)
 	    sizeof(res), buf);
 	msg("inval-link-set-txqlen-0", PROTO_REQ_LINK_SET_TXQLEN, 10, &txq,
 	    sizeof(txq), buf);
+	memset(&l, 0, sizeof(l));
+	memcpy(l.ifname, "tap/host", 8);
+	msg("inval-tap-add-slash", PROTO_REQ_TAP_ADD, 11, &l, sizeof(l), buf);
 }
 
 /* Refused by proto_decode(). */

@@ -292,6 +292,13 @@ test_protocol_valid_requests() {
 (p1 txqlen 1000000)
 > brnf-disable
 < answer:brnf-disable seq=17 err=0
+> tap-add tap0
+< answer:tap-add seq=18 err=0
+(tap0: attached, tap, persistent)
+> link-enslave tap0 to br0
+< answer:link-enslave seq=19 err=0
+> link-up tap0
+< answer:link-up seq=20 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -352,8 +359,12 @@ test_protocol_invalid_arguments() {
 < answer:resolv-set seq=22 err=EINVAL reason=resolv-set: address is multicast
 > resolv-set 10.0.2.3, padding 1
 < answer:resolv-set seq=23 err=EINVAL reason=resolv-set: padding is not zero
+> tap-add \"a/b\"
+< answer:tap-add seq=24 err=EINVAL reason=tap-add: interface name contains '/'
+> tap-add \"\"
+< answer:tap-add seq=25 err=EINVAL reason=tap-add: interface name is empty
 > link-up lo (still serving?)
-< answer:link-up seq=24 err=0
+< answer:link-up seq=26 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -401,8 +412,16 @@ test_protocol_kernel_refusal() {
 < answer:brnf-disable seq=18 err=EALREADY reason=brnf-disable: runs only once
 > link-set-txqlen nosuch0 1000
 < answer:link-set-txqlen seq=19 err=ENODEV reason=link-set-txqlen nosuch0: No such device
+> tap-add br0 (a bridge's name)
+< answer:tap-add seq=20 err=EEXIST reason=tap-add br0: a link of that name exists
+> tap-add lo
+< answer:tap-add seq=21 err=EEXIST reason=tap-add lo: a link of that name exists
+> tap-add tap0
+< answer:tap-add seq=22 err=0
+> tap-add tap0 again
+< answer:tap-add seq=23 err=EEXIST reason=tap-add tap0: a link of that name exists
 > link-up lo (still serving?)
-< answer:link-up seq=20 err=0
+< answer:link-up seq=24 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -453,7 +472,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 2'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 3'
 }
 
 # "bad ... length": shorter than a header.
@@ -501,12 +520,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 3, helper speaks 2'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 4, helper speaks 3'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 2'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 3'
 }
 
 # "unknown operation".

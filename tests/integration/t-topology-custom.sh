@@ -203,7 +203,7 @@ clash() {
 }
 
 test_clashes_refused_before_anything_exists() {
-	clash "invalid --bridge 'tap_host': tap_host is the tap slirp4netns creates; choose another name" \
+	clash "invalid --bridge 'tap_host': tap_host is the tap slirp4netns serves; choose another name" \
 		--bridge tap_host
 	clash "invalid --bridge 'lo:10.9.0.1/24': lo is the loopback device; choose another name" \
 		--bridge lo:10.9.0.1/24

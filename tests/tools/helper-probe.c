@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -395,6 +396,54 @@ static void show_txqlen(const char *name)
 		die("SIOCGIFTXQLEN in the helper's namespaces", EIO);
 }
 
+/*
+ * Attach to the tap NAME as slirp4netns does (open_tap() in its main.c:
+ * /dev/net/tun, TUNSETIFF with IFF_TAP | IFF_NO_PI), in the helper's
+ * namespaces, and print "(NAME: attached, tap, persistent)" from the
+ * device's flags (TUNGETIFF).  Proof that tap-add made a tap that outlived
+ * the helper's descriptor and that slirp4netns can take over.  Had the
+ * tap not existed, TUNSETIFF would have made one, not persistent.
+ */
+static void show_tap(const char *name)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (pid == 0) {
+		struct ifreq ifr;
+		int fd;
+
+		if (setns(h.pidfd, CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+			fprintf(stderr, "helper-probe: setns: %s\n", strerror(errno));
+			_exit(1);
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+		    ioctl(fd, TUNGETIFF, &ifr) < 0) {
+			fprintf(stderr, "helper-probe: attach to %s: %s\n",
+				name, strerror(errno));
+			_exit(1);
+		}
+		printf("(%s: attached, %s, %s)\n", name,
+		       (ifr.ifr_flags & IFF_TAP) ? "tap" : "not a tap",
+		       (ifr.ifr_flags & IFF_PERSIST) ? "persistent" :
+		       "not persistent");
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid", errno);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("attach to a tap in the helper's namespaces", EIO);
+}
+
 /* ---- scenarios ---------------------------------------------------------- */
 
 static const uint8_t a_10_9_8_7[4] = { 10, 9, 8, 7 };
@@ -434,6 +483,10 @@ static void scenario_valid(void)
 	op_txqlen("link-set-txqlen p1 1000000", "p1", 1000000);
 	show_txqlen("p1");
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
+	op_link("tap-add tap0", PROTO_REQ_TAP_ADD, "tap0");
+	show_tap("tap0");
+	op_enslave("link-enslave tap0 to br0", "tap0", "br0");
+	op_link("link-up tap0", PROTO_REQ_LINK_UP, "tap0");
 	close_and_expect_exit();
 }
 
@@ -481,6 +534,8 @@ static void scenario_invalid(void)
 	    PROTO_REQ_ROUTE_ADD, &rt, sizeof(rt));
 	op_resolv4("resolv-set 224.0.0.1", a_mcast, 0);
 	op_resolv4("resolv-set 10.0.2.3, padding 1", a_10_0_2_3, 1);
+	op_link("tap-add \"a/b\"", PROTO_REQ_TAP_ADD, "a/b");
+	op_link("tap-add \"\"", PROTO_REQ_TAP_ADD, "");
 	still_serving();
 	close_and_expect_exit();
 }
@@ -514,6 +569,10 @@ static void scenario_refused(void)
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	req("brnf-disable again", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	op_txqlen("link-set-txqlen nosuch0 1000", "nosuch0", 1000);
+	op_link("tap-add br0 (a bridge's name)", PROTO_REQ_TAP_ADD, "br0");
+	op_link("tap-add lo", PROTO_REQ_TAP_ADD, "lo");
+	op_link("tap-add tap0", PROTO_REQ_TAP_ADD, "tap0");
+	op_link("tap-add tap0 again", PROTO_REQ_TAP_ADD, "tap0");
 	still_serving();
 	close_and_expect_exit();
 }

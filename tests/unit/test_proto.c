@@ -58,6 +58,7 @@ static const uint16_t all_ops[] = {
 	PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_REQ_RESOLV_SET,
 	PROTO_REQ_LINK_SET_TXQLEN,
+	PROTO_REQ_TAP_ADD,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
 	PROTO_ANS | PROTO_REQ_LINK_UP,
@@ -70,6 +71,7 @@ static const uint16_t all_ops[] = {
 	PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_ANS | PROTO_REQ_RESOLV_SET,
 	PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN,
+	PROTO_ANS | PROTO_REQ_TAP_ADD,
 };
 
 /* Ops that are neither requests nor answers. */
@@ -94,6 +96,7 @@ static size_t expected_size(uint16_t op)
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
+	case PROTO_REQ_TAP_ADD:
 		return sizeof(struct proto_link);
 	case PROTO_REQ_LINK_ENSLAVE:
 		return sizeof(struct proto_enslave);
@@ -227,6 +230,9 @@ static const struct req_case good_reqs[] = {
 	{ "link-up 15 bytes", PROTO_REQ_LINK_UP,
 	  { .link = { "123456789012345" } } },
 	{ "bridge-add", PROTO_REQ_BRIDGE_ADD, { .link = { "br_world" } } },
+	{ "tap-add tap_host", PROTO_REQ_TAP_ADD, { .link = { "tap_host" } } },
+	{ "tap-add 15 bytes", PROTO_REQ_TAP_ADD,
+	  { .link = { "123456789012345" } } },
 	{ "link-enslave", PROTO_REQ_LINK_ENSLAVE,
 	  { .enslave = { .ifname = "tap_host", .master = "br_world" } } },
 	{ "link-set-mtu 1500", PROTO_REQ_LINK_SET_MTU,
@@ -487,6 +493,7 @@ END_TEST
 enum name_field {
 	NF_LINK_UP,
 	NF_BRIDGE_ADD,
+	NF_TAP_ADD,
 	NF_ENSLAVE_PORT,
 	NF_ENSLAVE_MASTER,
 	NF_MTU,
@@ -505,6 +512,9 @@ static char *name_field_msg(enum name_field f, struct proto_msg *m)
 		return m->u.link.ifname;
 	case NF_BRIDGE_ADD:
 		m->hdr.op = PROTO_REQ_BRIDGE_ADD;
+		return m->u.link.ifname;
+	case NF_TAP_ADD:
+		m->hdr.op = PROTO_REQ_TAP_ADD;
 		return m->u.link.ifname;
 	case NF_ENSLAVE_PORT:
 		m->hdr.op = PROTO_REQ_LINK_ENSLAVE;
@@ -1109,6 +1119,7 @@ START_TEST(test_op_name)
 		{ PROTO_REQ_MOUNT_PRIVATE, "mount-private" },
 		{ PROTO_REQ_RESOLV_SET, "resolv-set" },
 		{ PROTO_REQ_LINK_SET_TXQLEN, "link-set-txqlen" },
+		{ PROTO_REQ_TAP_ADD, "tap-add" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
 		{ PROTO_ANS | PROTO_REQ_LINK_UP, "answer:link-up" },
@@ -1121,6 +1132,7 @@ START_TEST(test_op_name)
 		{ PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE, "answer:mount-private" },
 		{ PROTO_ANS | PROTO_REQ_RESOLV_SET, "answer:resolv-set" },
 		{ PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN, "answer:link-set-txqlen" },
+		{ PROTO_ANS | PROTO_REQ_TAP_ADD, "answer:tap-add" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },
 		{ PROTO_REQ__END + 1, "unknown" },

@@ -112,6 +112,7 @@ static const char *step_ifname(const struct fe_step *s)
 	switch ((enum proto_op)s->op) {
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
+	case PROTO_REQ_TAP_ADD:
 		return s->p.link.ifname;
 	case PROTO_REQ_LINK_SET_MTU:
 		return s->p.mtu.ifname;
@@ -251,8 +252,15 @@ START_TEST(test_default_steps)
 
 	BUILD_OK(&t, "-v");
 	n = steps_of(&t, s);
-	/* The mount namespace is made private before anything mounts. */
-	ck_assert_int_eq(s[0].op, PROTO_REQ_MOUNT_PRIVATE);
+	/*
+	 * tap_host first of all, alone before slirp4netns starts (which
+	 * attaches to it); then the mount namespace is made private before
+	 * anything mounts.
+	 */
+	ck_assert_int_eq(s[0].op, PROTO_REQ_TAP_ADD);
+	ck_assert_str_eq(s[0].p.link.ifname, "tap_host");
+	ck_assert(s[0].before_slirp);
+	ck_assert_int_eq(s[1].op, PROTO_REQ_MOUNT_PRIVATE);
 	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(x->p.resolv.family, AF_INET);
@@ -280,14 +288,26 @@ START_TEST(test_default_steps)
 	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_BRNF_DISABLE, NULL));
 	/* No --txqueuelen: the kernel's is left alone. */
 	ck_assert_ptr_null(find(s, n, PROTO_REQ_LINK_SET_TXQLEN, NULL));
-	/* The tap: its MTU, then enslaved, then up; only these need it. */
+	/*
+	 * The tap: the helper makes it (tap-add) before any bridge and before
+	 * any other step on it, so that slirp4netns attaches to it; then its
+	 * MTU, enslaved, up.  Nothing waits for slirp4netns any more.
+	 */
+	y = find(s, n, PROTO_REQ_TAP_ADD, "tap_host");
+	ck_assert_ptr_nonnull(y);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_TAP_ADD), 1);
+	ck_assert_str_eq(y->what, "tap-add tap_host");
+	ck_assert_int_lt(index_of(s, y),
+			 index_of(s, find(s, n, PROTO_REQ_BRIDGE_ADD, NULL)));
 	x = find(s, n, PROTO_REQ_LINK_ENSLAVE, "tap_host");
 	ck_assert_ptr_nonnull(x);
 	ck_assert_str_eq(x->p.enslave.master, "br_world");
 	for (int i = 0; i < n; i++) {
-		bool tap = strstr(s[i].what, "tap_host") != NULL;
-
-		ck_assert_msg(s[i].needs_tap == tap, "step %s", s[i].what);
+		ck_assert_msg(!s[i].needs_tap, "step %s", s[i].what);
+		ck_assert_msg(s[i].before_slirp == (i == 0), "step %s", s[i].what);
+		if (strstr(s[i].what, "tap_host") && &s[i] != y)
+			ck_assert_msg(index_of(s, y) < i, "step %s before "
+				      "tap-add", s[i].what);
 	}
 	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host")),
 			 index_of(s, x));
@@ -473,8 +493,11 @@ START_TEST(test_txqueuelen)
 	ck_assert_ptr_nonnull(x);
 	ck_assert_str_eq(x->p.txqlen.ifname, "tap_host");
 	ck_assert_uint_eq(x->p.txqlen.txqlen, 2000);
-	ck_assert(x->needs_tap);
+	ck_assert(!x->needs_tap);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_LINK_SET_TXQLEN), 1);
+	/* After the tap exists. */
+	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_TAP_ADD, "tap_host")),
+			 index_of(s, x));
 	/* Before the tap goes up. */
 	ck_assert_int_lt(index_of(s, x),
 			 index_of(s, find(s, n, PROTO_REQ_LINK_UP, "tap_host")));
@@ -600,7 +623,7 @@ struct refusal {
 static const struct refusal refusals[] = {
 	/* bridge names */
 	{ { "--bridge", "tap_host" },
-	  "invalid --bridge 'tap_host': tap_host is the tap slirp4netns creates; "
+	  "invalid --bridge 'tap_host': tap_host is the tap slirp4netns serves; "
 	  "choose another name" },
 	{ { "--bridge", "lo" },
 	  "invalid --bridge 'lo': lo is the loopback device; choose another name" },
@@ -725,7 +748,7 @@ static const struct refusal refusals[] = {
 	  "--uplink br_world: not a bridge of this network (the bridges: lan); "
 	  "add it with --bridge br_world" },
 	{ { "--uplink", "tap_host" },
-	  "invalid --uplink 'tap_host': tap_host is the tap slirp4netns creates; "
+	  "invalid --uplink 'tap_host': tap_host is the tap slirp4netns serves; "
 	  "choose another name" },
 	{ { "--uplink", "lo" },
 	  "invalid --uplink 'lo': lo is the loopback device; choose another name" },
