@@ -5,6 +5,7 @@ BINDIR      ?= $(PREFIX)/bin
 LIBEXECDIR  ?= $(PREFIX)/libexec
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+APPARMORDIR ?= /etc/apparmor.d
 DESTDIR     ?=
 BUILDDIR    ?= build
 
@@ -162,6 +163,19 @@ install: all
 	install -m 0644 man/hckns.1 $(DESTDIR)$(MANDIR)/man1/hckns.1
 	install -m 0644 contrib/bash-completion/hckns $(DESTDIR)$(BASHCOMPDIR)/hckns
 
+# Only when asked (as root, on a system whose AppArmor restricts
+# unprivileged user namespaces: see `hckns doctor`): the profile that grants
+# the installed hckns 'userns', for $(BINDIR)/hckns.  Then, as root:
+# apparmor_parser -r $(APPARMORDIR)/hckns
+install-apparmor:
+	install -d $(DESTDIR)$(APPARMORDIR)
+	sed 's|/usr/local/bin/hckns|$(BINDIR)/hckns|g' contrib/apparmor/hckns >$(DESTDIR)$(APPARMORDIR)/hckns.tmp
+	chmod 0644 $(DESTDIR)$(APPARMORDIR)/hckns.tmp
+	mv $(DESTDIR)$(APPARMORDIR)/hckns.tmp $(DESTDIR)$(APPARMORDIR)/hckns
+
+uninstall-apparmor:
+	rm -f $(DESTDIR)$(APPARMORDIR)/hckns
+
 # Install into a scratch DESTDIR and run from there: the installed front
 # end must find its installed helper, and never one in PATH.
 check-install: all
@@ -173,12 +187,16 @@ check-install: all
 	cmp contrib/bash-completion/hckns $(BUILDDIR)/destdir/usr/share/bash-completion/completions/hckns
 	bash -c '. $(BUILDDIR)/destdir/usr/share/bash-completion/completions/hckns && complete -p hckns' | grep -q -- '-F _hckns hckns$$'
 	$(BUILDDIR)/destdir/usr/bin/hckns -- true
+	$(BUILDDIR)/destdir/usr/bin/hckns doctor | grep -q '^ok   hckns-helper: .*/destdir/usr/bin/../libexec/hckns/hckns-helper$$'
+	$(MAKE) --no-print-directory install-apparmor DESTDIR=$(abspath $(BUILDDIR))/destdir PREFIX=/usr
+	grep -q '^profile hckns /usr/bin/hckns flags=(unconfined) {$$' $(BUILDDIR)/destdir/etc/apparmor.d/hckns
+	grep -q '^  userns,$$' $(BUILDDIR)/destdir/etc/apparmor.d/hckns
 	mv $(BUILDDIR)/destdir/usr/libexec/hckns/hckns-helper $(BUILDDIR)/destdir/usr/bin/../hckns-helper-moved
 	cp $(HELPER) $(BUILDDIR)/destdir/hckns-helper
 	! PATH=$(abspath $(BUILDDIR))/destdir:$$PATH $(BUILDDIR)/destdir/usr/bin/hckns -- true 2>$(BUILDDIR)/destdir/err
 	grep -q 'cannot find hckns-helper' $(BUILDDIR)/destdir/err
 	rm -rf $(BUILDDIR)/destdir
-	@echo "check-install: installed hckns finds its helper, not one in PATH; its bash completion is installed"
+	@echo "check-install: installed hckns finds its helper, not one in PATH; its bash completion is installed; install-apparmor names the installed hckns"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hckns $(DESTDIR)$(LIBEXECDIR)/hckns/hckns-helper \
@@ -188,4 +206,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: deps bench bench-deps bench-profile all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install uninstall clean
+.PHONY: deps bench bench-deps bench-profile all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install install-apparmor uninstall uninstall-apparmor clean

@@ -1506,6 +1506,7 @@ int main(int argc, char **argv)
 	bool ran = false;
 
 	/* Subcommands; a program named so runs with 'hckns -- fwd'. */
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0) return fe_cmd_doctor(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "fwd") == 0) {
 		fe_verbose = getenv("HCKNS_VERBOSE") && *getenv("HCKNS_VERBOSE") &&
 			     strcmp(getenv("HCKNS_VERBOSE"), "0") != 0;

@@ -21,6 +21,7 @@ static Suite *(*const suites[])(void) = {
 	make_fwd_suite,
 	make_control_suite,
 	make_subids_suite,
+	make_doctor_suite,
 };
 
 int main(void)

@@ -15,5 +15,6 @@ Suite *make_topology_suite(void);	/* test_topology.c */
 Suite *make_fwd_suite(void);		/* test_fwd.c */
 Suite *make_control_suite(void);	/* test_control.c */
 Suite *make_subids_suite(void);		/* test_subids.c */
+Suite *make_doctor_suite(void);		/* test_doctor.c */
 
 #endif

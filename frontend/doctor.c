@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `hckns doctor`: check this host for what hckns needs, and for each
+ * problem say what is wrong and the exact remedy.  One line per check:
+ *
+ *   ok   WHAT
+ *   FAIL WHAT: WHY; REMEDY
+ *   note WHAT (optional things, such as --map-subids; never a failure)
+ *
+ * then a summary line.  The command exits 0 only when hckns can run.
+ *
+ * The sysctls are read under a proc root and /dev/net/tun under a dev root
+ * given to fe_doctor_run(), so that the unit tests can give their own;
+ * the command gives "/proc" and "/dev".
+ */
+#include "fe.h"
+#include "subids.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How long slirp4netns --version (--help) and the namespace probe may take. */
+#define DOCTOR_TIMEOUT_MS 5000
+/* slirp4netns's output that is read. */
+#define DOCTOR_OUTPUT_MAX 8192
+/* The AppArmor profile: in the source tree, and where it is installed. */
+#define DOCTOR_AA_SOURCE "contrib/apparmor/hckns"
+#define DOCTOR_AA_INSTALLED "/etc/apparmor.d/hckns"
+
+struct doctor {
+	FILE *out;
+	int nok, nfail, nnote;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+say(struct doctor *d, const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (strcmp(tag, "ok") == 0)
+		d->nok++;
+	else if (strcmp(tag, "FAIL") == 0)
+		d->nfail++;
+	else
+		d->nnote++;
+	fprintf(d->out, "%-4s ", tag);
+	va_start(ap, fmt);
+	vfprintf(d->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', d->out);
+}
+
+/* A small integer sysctl under @procroot/sys; -1 when absent or unreadable. */
+static long sysctl_value(const char *procroot, const char *name)
+{
+	char path[PATH_MAX], buf[32], *end;
+	ssize_t n;
+	long v;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sys/%s", procroot, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	v = strtol(buf, &end, 10);
+	return end == buf || v < 0 ? -1 : v;
+}
+
+int fe_doctor_slirp_version(const char *text, unsigned int v[3])
+{
+	const char *p = strstr(text, "slirp4netns version ");
+	unsigned int a = 0, b = 0, c = 0;
+	int n;
+
+	if (!p)
+		return -EINVAL;
+	p += strlen("slirp4netns version ");
+	/* "1.2.0", "0.4.0-beta.2", "1.2.0+dev": the numbers only. */
+	n = sscanf(p, "%u.%u.%u", &a, &b, &c);
+	if (n < 2 || *p < '0' || *p > '9')
+		return -EINVAL;
+	v[0] = a;
+	v[1] = b;
+	v[2] = n == 3 ? c : 0;
+	return 0;
+}
+
+/*
+ * Run @argv[0] (an absolute path) with stdin from /dev/null and its stdout
+ * and stderr into @out, for at most DOCTOR_TIMEOUT_MS; then it is killed.
+ * A plain fork, and a pidfd of the child where the kernel gives one (not
+ * under valgrind, which does not know pidfd_open): without it, the wait
+ * for its end after EOF is not bounded.
+ * Return: its wait status, or -errno (-ETIMEDOUT).
+ */
+static int run_capture(char *const argv[], char *out, size_t outlen)
+{
+	static char *const envp[] = { "LC_ALL=C", NULL };
+	double deadline = fe_now_ms() + DOCTOR_TIMEOUT_MS;
+	int p[2], pidfd, status = 0, r = 0;
+	bool eof = false, exited = false;
+	size_t n = 0;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+		    dup2(p[1], STDOUT_FILENO) < 0 ||
+		    dup2(p[1], STDERR_FILENO) < 0)
+			_exit(FE_EXIT_FAILURE);
+		fe_close_from(STDERR_FILENO + 1, NULL, 0);
+		fe_reset_signals();
+		execve(argv[0], argv, envp);
+		_exit(FE_EXIT_NOEXEC);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		r = -errno;
+		close(p[0]);
+		return r;
+	}
+	/* Not reaped yet: its pid cannot be reused before the pidfd is made. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	exited = pidfd < 0;	/* nothing to watch: wait for EOF only */
+	/* Its output until EOF, and its end (either may come first). */
+	while (!eof || !exited) {
+		struct pollfd pf[2] = {
+			{ .fd = eof ? -1 : p[0], .events = POLLIN },
+			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
+		};
+		int left = (int)(deadline - fe_now_ms());
+
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (poll(pf, 2, left) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (pf[0].revents) {
+			char buf[512];
+			ssize_t k = read(p[0], buf, sizeof(buf));
+
+			if (k > 0) {
+				size_t room = outlen - 1 - n;
+				size_t take = (size_t)k < room ? (size_t)k : room;
+
+				memcpy(out + n, buf, take);
+				n += take;
+				out[n] = '\0';
+			} else if (k == 0 || errno != EAGAIN) {
+				eof = true;
+			}
+		}
+		if (pf[1].revents)
+			exited = true;
+	}
+	if (r < 0)
+		kill(pid, SIGKILL);	/* ours and not reaped: still that pid */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pidfd >= 0)
+		close(pidfd);
+	close(p[0]);
+	return r < 0 ? r : status;
+}
+
+/* ---- user namespaces ---------------------------------------------------- */
+
+/* Is this process confined by the AppArmor profile hckns (label "hckns")? */
+static bool aa_profile_hckns(const char *procroot)
+{
+	static const char *const files[] = { "self/attr/apparmor/current",
+					     "self/attr/current" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char path[PATH_MAX], label[256];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", procroot, files[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, label, sizeof(label) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		label[n] = '\0';
+		/* "hckns (unconfined)\n": the profile's name, then its mode. */
+		return strncmp(label, "hckns", 5) == 0 &&
+		       (label[5] == ' ' || label[5] == '\n' || label[5] == '\0');
+	}
+	return false;
+}
+
+static const char *aa_remedy(void)
+{
+	return "as root, install the AppArmor profile that grants hckns "
+	       "'userns' (" DOCTOR_AA_SOURCE " of the source, as "
+	       DOCTOR_AA_INSTALLED ": 'make install-apparmor', then "
+	       "'apparmor_parser -r " DOCTOR_AA_INSTALLED "'), or run "
+	       "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'";
+}
+
+static void check_sysctls(struct doctor *d, const char *procroot,
+			  const struct fe_doctor_env *env)
+{
+	long v = sysctl_value(procroot, "user/max_user_namespaces");
+
+	if (v == 0)
+		say(d, "FAIL", "user namespaces: disabled (user.max_user_namespaces "
+		    "= 0); as root, run 'sysctl -w user.max_user_namespaces=15000'");
+	else if (v < 0)
+		say(d, "ok", "user.max_user_namespaces: not present");
+	else
+		say(d, "ok", "user.max_user_namespaces = %ld", v);
+
+	v = sysctl_value(procroot, "kernel/unprivileged_userns_clone");
+	if (v == 0 && env->uid != 0)
+		say(d, "FAIL", "unprivileged user namespaces: disabled "
+		    "(kernel.unprivileged_userns_clone = 0); as root, run "
+		    "'sysctl -w kernel.unprivileged_userns_clone=1'");
+	else if (v == 0)
+		say(d, "ok", "kernel.unprivileged_userns_clone = 0, which does "
+		    "not restrict root");
+	else if (v < 0)
+		say(d, "ok", "kernel.unprivileged_userns_clone: not present");
+	else
+		say(d, "ok", "kernel.unprivileged_userns_clone = %ld", v);
+
+	v = sysctl_value(procroot, "kernel/apparmor_restrict_unprivileged_userns");
+	if (v == 1 && env->uid == 0)
+		say(d, "ok", "kernel.apparmor_restrict_unprivileged_userns = 1, "
+		    "which does not restrict root");
+	else if (v == 1 && aa_profile_hckns(procroot))
+		say(d, "ok", "kernel.apparmor_restrict_unprivileged_userns = 1, "
+		    "and hckns runs under its AppArmor profile "
+		    DOCTOR_AA_INSTALLED);
+	else if (v == 1)
+		say(d, "FAIL", "AppArmor restricts unprivileged user namespaces "
+		    "(kernel.apparmor_restrict_unprivileged_userns = 1) and no "
+		    "AppArmor profile allows hckns; %s", aa_remedy());
+	else if (v < 0)
+		say(d, "ok", "kernel.apparmor_restrict_unprivileged_userns: not "
+		    "present");
+	else
+		say(d, "ok", "kernel.apparmor_restrict_unprivileged_userns = %ld", v);
+}
+
+/* What the probe child reports: the step that failed and its errno. */
+struct probe_result {
+	int step;	/* 0: all passed; 1: unshare; 2: lo up; 3: make / private */
+	int err;
+};
+
+static void __attribute__((noreturn)) probe_child(int fd)
+{
+	struct probe_result res = { 0, 0 };
+	struct ifreq ifr;
+	int s;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0) {
+		res = (struct probe_result){ 1, errno };
+		goto out;
+	}
+	/*
+	 * The namespace root's capabilities, used as the helper uses them:
+	 * AppArmor's restriction lets the unshare succeed and then denies
+	 * them.
+	 */
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		res = (struct probe_result){ 2, errno };
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+		res = (struct probe_result){ 2, errno };
+		goto out;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		res = (struct probe_result){ 3, errno };
+out:
+	if (write(fd, &res, sizeof(res)) != (ssize_t)sizeof(res))
+		_exit(1);
+	_exit(0);
+}
+
+static void check_probe(struct doctor *d, const char *procroot)
+{
+	struct probe_result res = { -1, 0 };
+	struct pollfd pf;
+	char advice[512];
+	int p[2], pidfd = -1, status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		say(d, "FAIL", "user namespace probe: cannot start it: %s",
+		    strerror(errno));
+		return;
+	}
+	pid = fe_clone(0, &pidfd);
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		say(d, "FAIL", "user namespace probe: cannot start it: %s",
+		    strerror(-pid));
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		probe_child(p[1]);
+	}
+	close(p[1]);
+	pf = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	if (poll(&pf, 1, DOCTOR_TIMEOUT_MS) == 1 &&
+	    read(p[0], &res, sizeof(res)) != (ssize_t)sizeof(res))
+		res.step = -1;
+	fe_pidfd_signal(pidfd, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	close(p[0]);
+
+	switch (res.step) {
+	case 0:
+		say(d, "ok", "a user+net+mount namespace can be created, and its "
+		    "root holds CAP_NET_ADMIN and CAP_SYS_ADMIN");
+		break;
+	case 1:
+		say(d, "FAIL", "cannot create a user+net+mount namespace: %s",
+		    fe_userns_advice(procroot, res.err, advice, sizeof(advice)));
+		break;
+	case 2:
+	case 3:
+		say(d, "FAIL", "a new user namespace's root cannot %s (%s): it "
+		    "lacks %s there, as under AppArmor's restriction of "
+		    "unprivileged user namespaces; %s",
+		    res.step == 2 ? "bring up its loopback" : "make / private",
+		    strerror(res.err),
+		    res.step == 2 ? "CAP_NET_ADMIN" : "CAP_SYS_ADMIN",
+		    aa_remedy());
+		break;
+	default:
+		say(d, "FAIL", "user namespace probe: no answer (it ended, or "
+		    "took over %d s); run 'unshare --user --net --mount true' to "
+		    "see why", DOCTOR_TIMEOUT_MS / 1000);
+		break;
+	}
+}
+
+/* ---- /dev/net/tun, slirp4netns, the helper ------------------------------ */
+
+static void check_tun(struct doctor *d, const char *devroot)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/net/tun", devroot);
+	if (access(path, R_OK | W_OK) == 0)
+		say(d, "ok", "%s is readable and writable", path);
+	else if (errno == ENOENT)
+		say(d, "FAIL", "%s: does not exist, and slirp4netns needs it; as "
+		    "root, run 'modprobe tun'", path);
+	else
+		say(d, "FAIL", "%s: not accessible (%s), and slirp4netns needs "
+		    "it; as root, run 'chmod 0666 %s' (the usual default)", path,
+		    strerror(errno), path);
+}
+
+static void check_slirp(struct doctor *d, const char *path)
+{
+	static const char *const needed[] = { "--ready-fd", "--exit-fd",
+		"--api-socket", "--disable-host-loopback", "--cidr" };
+	static const char *const hardening[] = { "--enable-sandbox",
+						 "--enable-seccomp" };
+	char slirp[FE_TOOL_PATH_MAX], *text, missing[128] = "", has[64] = "";
+	char *argv[3];
+	unsigned int v[3];
+	int r;
+
+	r = fe_find_in_path("slirp4netns", path, slirp, sizeof(slirp));
+	if (r == 0 && slirp[0] != '/')
+		r = -ENOENT;	/* a relative PATH entry: hckns never runs that */
+	if (r < 0) {
+		say(d, "FAIL", "slirp4netns: %s in PATH; install it (Debian and "
+		    "Ubuntu: 'apt install slirp4netns')",
+		    r == -EACCES ? "not executable" : "not found");
+		return;
+	}
+	text = malloc(DOCTOR_OUTPUT_MAX);
+	if (!text) {
+		say(d, "FAIL", "slirp4netns: %s", strerror(ENOMEM));
+		return;
+	}
+	argv[0] = slirp;
+	argv[1] = "--version";
+	argv[2] = NULL;
+	r = run_capture(argv, text, DOCTOR_OUTPUT_MAX);
+	if (r != 0 || fe_doctor_slirp_version(text, v) < 0) {
+		char line[160];
+
+		fe_one_line(text, strlen(text), line, sizeof(line));
+		if (r < 0)
+			snprintf(line, sizeof(line), "failed: %s", strerror(-r));
+		say(d, "FAIL", "slirp4netns (%s): '%s --version' %s%s; "
+		    "reinstall it ('apt install --reinstall slirp4netns')", slirp,
+		    slirp, r < 0 ? "" : "does not say its version: ", line);
+		free(text);
+		return;
+	}
+	if (v[0] == 0 && v[1] < 4) {
+		say(d, "FAIL", "slirp4netns (%s): version %u.%u.%u is too old, "
+		    "hckns needs 0.4.0 or later; install a newer one (Debian 11+ "
+		    "and Ubuntu 20.04+: 'apt install slirp4netns')", slirp,
+		    v[0], v[1], v[2]);
+		free(text);
+		return;
+	}
+	argv[1] = "--help";
+	r = run_capture(argv, text, DOCTOR_OUTPUT_MAX);
+	for (size_t i = 0; r >= 0 && i < sizeof(needed) / sizeof(*needed); i++)
+		if (!strstr(text, needed[i]))
+			snprintf(missing + strlen(missing),
+				 sizeof(missing) - strlen(missing), " %s",
+				 needed[i]);
+	for (size_t i = 0; i < sizeof(hardening) / sizeof(*hardening); i++)
+		if (strstr(text, hardening[i]))
+			snprintf(has + strlen(has), sizeof(has) - strlen(has),
+				 " %s", hardening[i]);
+	free(text);
+	if (r < 0 || missing[0]) {
+		say(d, "FAIL", "slirp4netns (%s) %u.%u.%u: %s%s; install a "
+		    "slirp4netns that has them ('apt install slirp4netns')",
+		    slirp, v[0], v[1], v[2],
+		    r < 0 ? "'--help' failed, cannot check its options" :
+		    "lacks options hckns uses:", r < 0 ? "" : missing);
+		return;
+	}
+	say(d, "ok", "slirp4netns %u.%u.%u (%s) has the options hckns uses",
+	    v[0], v[1], v[2], slirp);
+	if (has[0])
+		say(d, "note", "slirp4netns supports%s", has);
+	else
+		say(d, "note", "slirp4netns supports neither --enable-sandbox nor "
+		    "--enable-seccomp");
+}
+
+/* As the front end finds it (main.c): next to hckns, ../libexec, LIBEXECDIR. */
+static void check_helper(struct doctor *d, const char *exe)
+{
+	static const char *const rel[] = { "/hckns-helper",
+					   "/../libexec/hckns/hckns-helper" };
+	char dir[PATH_MAX], path[PATH_MAX + 64], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", exe ? exe : "");
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
+			snprintf(path, sizeof(path), "%s%s", dir, rel[i]);
+			if (access(path, X_OK) == 0) {
+				say(d, "ok", "hckns-helper: %s", path);
+				return;
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "%s/hckns-helper", HCKNS_LIBEXECDIR);
+	if (access(path, X_OK) == 0)
+		say(d, "ok", "hckns-helper: %s", path);
+	else
+		say(d, "FAIL", "hckns-helper: not found next to hckns or in %s; "
+		    "reinstall hckns ('make install')", HCKNS_LIBEXECDIR);
+}
+
+/* ---- the runtime directory ------------------------------------------------ */
+
+static bool usable_xdg(const char *xdg, uid_t uid)
+{
+	struct stat st;
+
+	return xdg && xdg[0] == '/' && stat(xdg, &st) == 0 &&
+	       S_ISDIR(st.st_mode) && st.st_uid == uid;
+}
+
+/*
+ * Can hckns make its instances' directories in @base?  @base is created
+ * as hckns would create it (and left, as hckns leaves it); a directory
+ * made in it is removed.
+ */
+static int base_writable(const char *base, uid_t uid, char *why, size_t len)
+{
+	char probe[PATH_MAX];
+	struct stat st;
+
+	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, len, "cannot create %s: %s", base, strerror(errno));
+		return -1;
+	}
+	if (lstat(base, &st) < 0) {
+		snprintf(why, len, "cannot check %s: %s", base, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) {
+		snprintf(why, len, "%s is not a private directory of yours (mode "
+			 "0700, owned by uid %u); remove it ('rm -rf %s') or",
+			 base, (unsigned int)uid, base);
+		return -2;
+	}
+	if (snprintf(probe, sizeof(probe), "%s/.doctor.XXXXXX", base) >=
+	    (int)sizeof(probe) || !mkdtemp(probe)) {
+		snprintf(why, len, "cannot create a directory in %s: %s", base,
+			 strerror(errno));
+		return -1;
+	}
+	rmdir(probe);
+	return 0;
+}
+
+static void check_runtime(struct doctor *d, const struct fe_doctor_env *env)
+{
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	const char *sock = strlen(FE_KEEPER_SOCK) > strlen(FE_API_SOCK) ?
+			   FE_KEEPER_SOCK : FE_API_SOCK;
+	bool xdg = usable_xdg(env->xdg, env->uid);
+	const char *remedy = xdg ?
+		"set XDG_RUNTIME_DIR to a directory of yours that you can write, "
+		"or 'unset XDG_RUNTIME_DIR' (then TMPDIR is used)" :
+		"set TMPDIR to a short directory you can write ('export "
+		"TMPDIR=/tmp', or 'mkdir -p -m 0700 ~/.tmp && export "
+		"TMPDIR=~/.tmp')";
+	char base[PATH_MAX], why[2 * PATH_MAX + 256];
+	size_t need;
+	int r;
+
+	if (xdg)
+		say(d, "ok", "XDG_RUNTIME_DIR=%s is a directory of yours",
+		    env->xdg);
+	else if (env->xdg && env->xdg[0])
+		say(d, "note", "XDG_RUNTIME_DIR=%s is not an absolute directory "
+		    "of yours: hckns uses TMPDIR instead", env->xdg);
+	else
+		say(d, "note", "XDG_RUNTIME_DIR is not set (no login session): "
+		    "hckns uses TMPDIR instead");
+
+	if (fe_runtime_base(env->xdg, env->tmpdir, env->uid, base,
+			    sizeof(base)) < 0) {
+		say(d, "FAIL", "runtime directory: its path is too long; %s",
+		    remedy);
+		return;
+	}
+	r = base_writable(base, env->uid, why, sizeof(why));
+	if (r == -2)
+		say(d, "FAIL", "runtime directory: %s %s", why, remedy);
+	else if (r < 0)
+		say(d, "FAIL", "runtime directory: %s; %s", why, remedy);
+	else
+		say(d, "ok", "runtime directory %s is writable", base);
+
+	/* BASE/NAME/keeper.sock for the longest --name. */
+	need = strlen(base) + 1 + FE_NAME_MAX + 1 + strlen(sock);
+	if (need > max)
+		say(d, "FAIL", "socket path: %s/<%d-character name>/%s would be "
+		    "%zu bytes, and a unix socket path holds at most %zu; %s",
+		    base, FE_NAME_MAX, sock, need, max, remedy);
+	else
+		say(d, "ok", "socket paths fit: %s/<%d-character name>/%s is "
+		    "%zu bytes, at most %zu", base, FE_NAME_MAX, sock, need, max);
+}
+
+/* ---- --map-subids (optional) ---------------------------------------------- */
+
+static void check_subids(struct doctor *d, const struct fe_doctor_env *env)
+{
+	struct fe_idmap map = { .outer_uid = env->uid, .outer_gid = env->gid };
+	char why[1024];
+
+	if (fe_idmap_subids(&map, env->path, why, sizeof(why)) < 0) {
+		say(d, "note", "--map-subids (optional) cannot work: %s", why);
+		return;
+	}
+	if (env->uid == 0)
+		say(d, "note", "--map-subids (optional) can work: subordinate "
+		    "uids %u-%u, gids %u-%u (root writes the maps itself)",
+		    map.uid_range.start,
+		    map.uid_range.start + map.uid_range.count - 1,
+		    map.gid_range.start,
+		    map.gid_range.start + map.gid_range.count - 1);
+	else
+		say(d, "note", "--map-subids (optional) can work: subordinate "
+		    "uids %u-%u, gids %u-%u, %s and %s", map.uid_range.start,
+		    map.uid_range.start + map.uid_range.count - 1,
+		    map.gid_range.start,
+		    map.gid_range.start + map.gid_range.count - 1,
+		    map.newuidmap, map.newgidmap);
+}
+
+int fe_doctor_run(const char *procroot, const char *devroot,
+		  const struct fe_doctor_env *env, FILE *out)
+{
+	struct doctor d = { .out = out };
+
+	check_sysctls(&d, procroot, env);
+	if (env->probe)
+		check_probe(&d, procroot);
+	check_tun(&d, devroot);
+	check_slirp(&d, env->path);
+	check_helper(&d, env->exe);
+	check_runtime(&d, env);
+	check_subids(&d, env);
+	if (d.nfail)
+		fprintf(out, "hckns doctor: %d problem%s, hckns cannot run here "
+			"until %s fixed\n", d.nfail, d.nfail == 1 ? "" : "s",
+			d.nfail == 1 ? "it is" : "they are");
+	else
+		fprintf(out, "hckns doctor: hckns can run here (%d checks "
+			"passed, %d note%s)\n", d.nok, d.nnote,
+			d.nnote == 1 ? "" : "s");
+	fflush(out);
+	return d.nfail;
+}
+
+int fe_cmd_doctor(int argc, char **argv)
+{
+	struct fe_doctor_env env = {
+		.path = getenv("PATH"),
+		.xdg = getenv("XDG_RUNTIME_DIR"),
+		.tmpdir = getenv("TMPDIR"),
+		.uid = getuid(),
+		.gid = getgid(),
+		.probe = true,
+	};
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+			 strcmp(argv[1], "--help") == 0)) {
+		puts("usage: hckns doctor\n"
+		     "Check this host for what hckns needs; for each problem, say "
+		     "what is wrong and what to do.\nExit status 0 when hckns can "
+		     "run here, 1 when it cannot.");
+		return 0;
+	}
+	if (argc > 1) {
+		fe_error("usage: hckns doctor (it takes no arguments)");
+		return FE_EXIT_FAILURE;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		env.exe = exe;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return fe_doctor_run("/proc", "/dev", &env, stdout) ? 1 : 0;
+}
