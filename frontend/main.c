@@ -828,6 +828,40 @@ static enum step_phase step_phase(const struct fe_step *s)
 	return s->needs_tap ? PHASE_SLIRP_READY : PHASE_SLIRP_STARTING;
 }
 
+/*
+ * A step failed: was it because the keeper or slirp4netns died meanwhile
+ * (the tap or the API socket vanishing with it)?  Then say that, once,
+ * instead of the symptom.  Return: true when it said so.
+ */
+static bool death_explains(struct run *run)
+{
+	struct pollfd p = { .fd = run->keeper.pidfd, .events = POLLIN };
+	struct fe_keeper_msg m;
+	char desc[128];
+
+	if (run->keeper.pidfd >= 0 && poll(&p, 1, 0) == 1 && !run->joined) {
+		siginfo_t si = { 0 };
+
+		waitid(P_PIDFD, (id_t)run->keeper.pidfd, &si,
+		       WEXITED | WNOHANG | WNOWAIT);
+		fe_describe_status(si.si_code == CLD_EXITED ?
+				   W_EXITCODE(si.si_status, 0) :
+				   si.si_status & 0x7f, desc, sizeof(desc));
+		fe_error("the keeper process %s during the setup", desc);
+		return true;
+	}
+	/* slirp4netns's end comes from the keeper, maybe a moment later. */
+	p = (struct pollfd){ .fd = run->keeper.sock, .events = POLLIN };
+	if (run->keeper.sock >= 0 && poll(&p, 1, 200) == 1 &&
+	    keeper_recv(run, &m) == 0 && m.type == FE_KEEPER_SLIRP_EXITED) {
+		fe_describe_status(m.value, desc, sizeof(desc));
+		fe_error("slirp4netns %s during the setup", desc);
+		run->slirp_gone = true;
+		return true;
+	}
+	return false;
+}
+
 static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		     enum step_phase phase)
 {
@@ -867,11 +901,11 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 				 reason[0] ? reason : strerror(-r));
 			return r;
 		}
-		if (r < 0) {
+		if (r < 0 && !death_explains(run))
 			fe_error("cannot %s: %s", s->what,
 				 reason[0] ? reason : strerror(-r));
+		if (r < 0)
 			return r;
-		}
 	}
 	return 0;
 }
@@ -912,7 +946,9 @@ static int publish(struct run *run)
 
 		fe_fwd_format(&run->publish[i], text, sizeof(text));
 		if (r < 0) {
-			fe_error("cannot publish '%s': %s", run->o.publish[i], why);
+			if (!death_explains(run))
+				fe_error("cannot publish '%s': %s",
+					 run->o.publish[i], why);
 			free(have);
 			return r;
 		}
