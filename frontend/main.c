@@ -83,10 +83,15 @@ static const char usage[] =
 "Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
 "hckns failed; 126 when COMMAND cannot be executed; 127 when not found.\n"
 "\n"
-"Subcommands, for a running instance (--instance NAME|PID|DIR, --json):\n"
-"  hckns fwd add SPEC     add a port forward\n"
-"  hckns fwd list         list the port forwards\n"
+"Subcommands:\n"
+"  hckns enter NAME [--] [COMMAND]  run COMMAND in the running instance NAME\n"
+"  hckns ls [--json]      list your running instances\n"
+"  hckns stop NAME        end an instance (SIGTERM, SIGKILL 5 s later)\n"
+"  hckns fwd add SPEC     add a port forward to a running instance\n"
+"  hckns fwd list         list its port forwards\n"
 "  hckns fwd rm ID|SPEC   remove a port forward\n"
+"                         (fwd: --instance NAME|PID|DIR, --json)\n"
+"  hckns doctor           check that this host can run hckns\n"
 "See hckns(1).\n";
 
 /* Everything one run holds, so that one teardown can release it. */

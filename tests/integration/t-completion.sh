@@ -55,7 +55,7 @@ test_options_and_subcommands() {
 	expect "hckns --pu" --publish
 	expect "hckns --map" --map-subids
 	expect "hckns --no" --no-default-bridges
-	expect "hckns " enter fwd ls stop
+	expect "hckns " doctor enter fwd ls stop
 	expect "hckns fwd " add list rm
 	expect "hckns fwd l" list
 	expect "hckns fwd --" --help --instance --json --verbose
