@@ -3,6 +3,7 @@
 #include "fe.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Read a small integer sysctl; -1 when absent or unreadable. */
-static long read_sysctl(const char *procroot, const char *name)
+long fe_read_sysctl(const char *procroot, const char *name)
 {
-	char path[512], buf[32];
+	char path[PATH_MAX], buf[32], *end;
 	ssize_t n;
+	long v;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/sys/%s", procroot, name);
@@ -26,21 +27,22 @@ static long read_sysctl(const char *procroot, const char *name)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
+	v = strtol(buf, &end, 10);
+	return end == buf || v < 0 ? -1 : v;
 }
 
 const char *fe_userns_advice(const char *procroot, int err, char *buf,
 			     size_t len)
 {
-	if (read_sysctl(procroot, "user/max_user_namespaces") == 0)
+	if (fe_read_sysctl(procroot, "user/max_user_namespaces") == 0)
 		snprintf(buf, len, "user namespaces are disabled "
 			 "(user.max_user_namespaces = 0); as root, run "
 			 "'sysctl -w user.max_user_namespaces=15000'");
-	else if (read_sysctl(procroot, "kernel/unprivileged_userns_clone") == 0)
+	else if (fe_read_sysctl(procroot, "kernel/unprivileged_userns_clone") == 0)
 		snprintf(buf, len, "unprivileged user namespaces are disabled "
 			 "(kernel.unprivileged_userns_clone = 0); as root, run "
 			 "'sysctl -w kernel.unprivileged_userns_clone=1'");
-	else if (read_sysctl(procroot,
+	else if (fe_read_sysctl(procroot,
 			     "kernel/apparmor_restrict_unprivileged_userns") == 1)
 		snprintf(buf, len, "AppArmor restricts unprivileged user "
 			 "namespaces (kernel.apparmor_restrict_unprivileged_userns"
@@ -84,4 +86,25 @@ int fe_find_in_path(const char *name, const char *path, char *out, size_t len)
 		p = *end ? end + 1 : end;
 	}
 	return r;
+}
+
+int fe_find_helper(const char *exe, char *out, size_t len)
+{
+	static const char *const rel[] = {
+		"/hckns-helper",
+		"/../libexec/hckns/hckns-helper",
+	};
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", exe ? exe : "");
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++)
+			if (snprintf(out, len, "%s%s", dir, rel[i]) < (int)len &&
+			    access(out, X_OK) == 0)
+				return 0;
+	}
+	snprintf(out, len, "%s/hckns-helper", HCKNS_LIBEXECDIR);
+	return access(out, X_OK) == 0 ? 0 : -ENOENT;
 }

@@ -66,27 +66,6 @@ say(struct doctor *d, const char *tag, const char *fmt, ...)
 	fputc('\n', d->out);
 }
 
-/* A small integer sysctl under @procroot/sys; -1 when absent or unreadable. */
-static long sysctl_value(const char *procroot, const char *name)
-{
-	char path[PATH_MAX], buf[32], *end;
-	ssize_t n;
-	long v;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/sys/%s", procroot, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	v = strtol(buf, &end, 10);
-	return end == buf || v < 0 ? -1 : v;
-}
-
 int fe_doctor_slirp_version(const char *text, unsigned int v[3])
 {
 	const char *p = strstr(text, "slirp4netns version ");
@@ -235,7 +214,7 @@ static const char *aa_remedy(void)
 static void check_sysctls(struct doctor *d, const char *procroot,
 			  const struct fe_doctor_env *env)
 {
-	long v = sysctl_value(procroot, "user/max_user_namespaces");
+	long v = fe_read_sysctl(procroot, "user/max_user_namespaces");
 
 	if (v == 0)
 		say(d, "FAIL", "user namespaces: disabled (user.max_user_namespaces "
@@ -245,7 +224,7 @@ static void check_sysctls(struct doctor *d, const char *procroot,
 	else
 		say(d, "ok", "user.max_user_namespaces = %ld", v);
 
-	v = sysctl_value(procroot, "kernel/unprivileged_userns_clone");
+	v = fe_read_sysctl(procroot, "kernel/unprivileged_userns_clone");
 	if (v == 0 && env->uid != 0)
 		say(d, "FAIL", "unprivileged user namespaces: disabled "
 		    "(kernel.unprivileged_userns_clone = 0); as root, run "
@@ -258,7 +237,7 @@ static void check_sysctls(struct doctor *d, const char *procroot,
 	else
 		say(d, "ok", "kernel.unprivileged_userns_clone = %ld", v);
 
-	v = sysctl_value(procroot, "kernel/apparmor_restrict_unprivileged_userns");
+	v = fe_read_sysctl(procroot, "kernel/apparmor_restrict_unprivileged_userns");
 	if (v == 1 && env->uid == 0)
 		say(d, "ok", "kernel.apparmor_restrict_unprivileged_userns = 1, "
 		    "which does not restrict root");
@@ -477,27 +456,12 @@ static void check_slirp(struct doctor *d, const char *path)
 		    "--enable-seccomp");
 }
 
-/* As the front end finds it (main.c): next to hckns, ../libexec, LIBEXECDIR. */
+/* The same lookup as the front end (fe_find_helper()). */
 static void check_helper(struct doctor *d, const char *exe)
 {
-	static const char *const rel[] = { "/hckns-helper",
-					   "/../libexec/hckns/hckns-helper" };
-	char dir[PATH_MAX], path[PATH_MAX + 64], *slash;
+	char path[PATH_MAX + 64];
 
-	snprintf(dir, sizeof(dir), "%s", exe ? exe : "");
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
-			snprintf(path, sizeof(path), "%s%s", dir, rel[i]);
-			if (access(path, X_OK) == 0) {
-				say(d, "ok", "hckns-helper: %s", path);
-				return;
-			}
-		}
-	}
-	snprintf(path, sizeof(path), "%s/hckns-helper", HCKNS_LIBEXECDIR);
-	if (access(path, X_OK) == 0)
+	if (fe_find_helper(exe, path, sizeof(path)) == 0)
 		say(d, "ok", "hckns-helper: %s", path);
 	else
 		say(d, "FAIL", "hckns-helper: not found next to hckns or in %s; "
@@ -505,14 +469,6 @@ static void check_helper(struct doctor *d, const char *exe)
 }
 
 /* ---- the runtime directory ------------------------------------------------ */
-
-static bool usable_xdg(const char *xdg, uid_t uid)
-{
-	struct stat st;
-
-	return xdg && xdg[0] == '/' && stat(xdg, &st) == 0 &&
-	       S_ISDIR(st.st_mode) && st.st_uid == uid;
-}
 
 /*
  * Can hckns make its instances' directories in @base?  @base is created
@@ -553,7 +509,7 @@ static void check_runtime(struct doctor *d, const struct fe_doctor_env *env)
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	const char *sock = strlen(FE_KEEPER_SOCK) > strlen(FE_API_SOCK) ?
 			   FE_KEEPER_SOCK : FE_API_SOCK;
-	bool xdg = usable_xdg(env->xdg, env->uid);
+	bool xdg = fe_runtime_xdg_usable(env->xdg, env->uid);
 	const char *remedy = xdg ?
 		"set XDG_RUNTIME_DIR to a directory of yours that you can write, "
 		"or 'unset XDG_RUNTIME_DIR' (then TMPDIR is used)" :

@@ -335,6 +335,9 @@ int fe_netinfo_guest_addr(const char *rundir, char *out, size_t len);
 int fe_runtime_base(const char *xdg, const char *tmpdir, uid_t uid,
 		    char *out, size_t len);
 
+/* $XDG_RUNTIME_DIR as the XDG spec wants it: absolute, a dir of @uid's. */
+bool fe_runtime_xdg_usable(const char *xdg, uid_t uid);
+
 /**
  * fe_runtime_create() - create (mode 0700) and check the instance directory.
  * @dir: receives BASE/INSTANCE.
@@ -541,6 +544,17 @@ int fe_sweep_userns(uint64_t dev, uint64_t ino);
  */
 const char *fe_userns_advice(const char *procroot, int err, char *buf,
 			     size_t len);
+
+/* A small integer sysctl under @procroot/sys; -1 when absent or unreadable. */
+long fe_read_sysctl(const char *procroot, const char *name);
+
+/*
+ * fe_find_helper() - where hckns-helper is for the front end at @exe:
+ * next to it (the build tree), ../libexec/hckns/ relative to it (any
+ * PREFIX or DESTDIR), then the LIBEXECDIR chosen at build time; never PATH.
+ * Return: 0 with the path in @out, or -ENOENT.
+ */
+int fe_find_helper(const char *exe, char *out, size_t len);
 
 /* Find @name in @path (a PATH list).  Return: 0, or -ENOENT/-EACCES. */
 int fe_find_in_path(const char *name, const char *path, char *out, size_t len);

@@ -199,35 +199,13 @@ static int wait_fd(struct run *run, int fd, int timeout_ms)
 	}
 }
 
-/*
- * Where the helper is, never through PATH: next to the front end (the build
- * tree), then LIBEXECDIR relative to it (an installation under any PREFIX,
- * DESTDIR too), then the LIBEXECDIR chosen at build time.
- */
 static int find_helper(char *out, size_t len)
 {
-	static const char *const rel[] = {
-		"/hckns-helper",
-		"/../libexec/hckns/hckns-helper",
-	};
-	char exe[PATH_MAX], *slash;
+	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++)
-				if (snprintf(out, len, "%s%s", exe, rel[i]) < (int)len &&
-				    access(out, X_OK) == 0)
-					return 0;
-		}
-	}
-	snprintf(out, len, "%s/hckns-helper", HCKNS_LIBEXECDIR);
-	if (access(out, X_OK) == 0)
-		return 0;
-	return -ENOENT;
+	exe[n > 0 ? n : 0] = '\0';
+	return fe_find_helper(exe, out, len);
 }
 
 /*

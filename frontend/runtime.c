@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static bool usable_xdg(const char *xdg, uid_t uid)
+bool fe_runtime_xdg_usable(const char *xdg, uid_t uid)
 {
 	struct stat st;
 
@@ -29,7 +29,7 @@ int fe_runtime_base(const char *xdg, const char *tmpdir, uid_t uid,
 {
 	int n;
 
-	if (usable_xdg(xdg, uid))
+	if (fe_runtime_xdg_usable(xdg, uid))
 		n = snprintf(out, len, "%s/hckns", xdg);
 	else
 		n = snprintf(out, len, "%s/hckns-%u",
