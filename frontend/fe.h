@@ -37,6 +37,12 @@ void fe_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 pid_t fe_clone(uint64_t flags, int *pidfd);
 
+/*
+ * fe_pidfd_wait() - waitid(2) on a pidfd (@options: WNOHANG, WNOWAIT...).
+ * Return: a wait status as waitpid(2) gives it, -EAGAIN when WNOHANG found
+ * it running, or -errno.
+ */
+int fe_pidfd_wait(int pidfd, int options);
 /* Send @sig through a pidfd.  Return: 0, or -errno. */
 int fe_pidfd_signal(int pidfd, int sig);
 /* Return: 0, or -errno.  Retries EINTR and short writes. */

@@ -327,12 +327,8 @@ static void accept_conn(struct keeper *k)
 
 static void slirp_exited(struct keeper *k)
 {
-	siginfo_t si = { 0 };
-	int status;
+	int status = fe_pidfd_wait(k->slirp_pidfd, 0);
 
-	waitid(P_PIDFD, (id_t)k->slirp_pidfd, &si, WEXITED);
-	status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
-					  : si.si_status & 0x7f;
 	close(k->slirp_pidfd);
 	k->slirp_pidfd = -1;
 	broadcast(k, FE_KEEPER_SLIRP_EXITED, status);

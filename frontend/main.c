@@ -183,14 +183,10 @@ static int wait_fd(struct run *run, int fd, int timeout_ms)
 		if (p[2].revents || p[3].revents) {
 			bool helper = p[2].revents;
 			int pidfd = helper ? run->helper.pidfd : run->keeper.pidfd;
-			siginfo_t si = { 0 };
 			char desc[128];
 
-			waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG |
-			       WNOWAIT);
-			fe_describe_status(si.si_code == CLD_EXITED ?
-					   W_EXITCODE(si.si_status, 0) :
-					   si.si_status & 0x7f, desc, sizeof(desc));
+			fe_describe_status(fe_pidfd_wait(pidfd, WNOHANG | WNOWAIT),
+					   desc, sizeof(desc));
 			fe_error("%s %s during the setup", helper ?
 				 "hckns-helper" : "the keeper process", desc);
 			return -ECHILD;
@@ -823,13 +819,9 @@ static bool death_explains(struct run *run)
 	char desc[128];
 
 	if (run->keeper.pidfd >= 0 && poll(&p, 1, 0) == 1 && !run->joined) {
-		siginfo_t si = { 0 };
-
-		waitid(P_PIDFD, (id_t)run->keeper.pidfd, &si,
-		       WEXITED | WNOHANG | WNOWAIT);
-		fe_describe_status(si.si_code == CLD_EXITED ?
-				   W_EXITCODE(si.si_status, 0) :
-				   si.si_status & 0x7f, desc, sizeof(desc));
+		fe_describe_status(fe_pidfd_wait(run->keeper.pidfd,
+						 WNOHANG | WNOWAIT),
+				   desc, sizeof(desc));
 		fe_error("the keeper process %s during the setup", desc);
 		return true;
 	}
@@ -1130,15 +1122,10 @@ static int start_command(struct run *run)
 
 static int reap(int pidfd, char *desc, size_t len)
 {
-	siginfo_t si = { 0 };
-	int status;
+	int status = fe_pidfd_wait(pidfd, 0);
 
-	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
-		return -errno;
-	if (si.si_code == CLD_EXITED)
-		status = W_EXITCODE(si.si_status, 0);
-	else
-		status = si.si_status & 0x7f;
+	if (status < 0)
+		return status;
 	if (desc)
 		fe_describe_status(status, desc, len);
 	return status;

@@ -89,6 +89,19 @@ pid_t fe_clone(uint64_t flags, int *pidfd)
 	return (pid_t)r;
 }
 
+int fe_pidfd_wait(int pidfd, int options)
+{
+	siginfo_t si = { 0 };
+
+	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | options) < 0)
+		return -errno;
+	if (si.si_pid == 0)
+		return -EAGAIN;		/* WNOHANG: still running */
+	if (si.si_code == CLD_EXITED)
+		return W_EXITCODE(si.si_status, 0);
+	return si.si_status & 0x7f;
+}
+
 int fe_pidfd_signal(int pidfd, int sig)
 {
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
