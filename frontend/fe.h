@@ -472,7 +472,10 @@ enum fe_keeper_msg_type {
 				 * .started = when (CLOCK_REALTIME s) */
 	FE_KEEPER_STOP,		/* `hckns stop`; keeper, to every holder */
 	FE_KEEPER_LEAVE,	/* holder: I am leaving */
-	FE_KEEPER_LEFT,		/* keeper: .value = holders that remain */
+	FE_KEEPER_LEFT,		/* keeper: .value = holders that remain;
+				   the last holder's comes once all is gone,
+				   after a SLIRP_EXITED when slirp4netns
+				   ended before it was stopped */
 };
 
 struct fe_keeper_msg {

@@ -37,6 +37,7 @@ enum conn_role {
 	CONN_WAITING,		/* asked to join before the instance was ready */
 	CONN_HOLDER,		/* joined (or the creator) */
 	CONN_STOPPER,		/* `hckns stop`: told when all is gone (EOF) */
+	CONN_LEAVING,		/* the last holder: answered when all is gone */
 };
 
 struct conn {
@@ -298,6 +299,11 @@ static bool handle(struct keeper *k, int i)
 		/* Counted out now, so that the answer is right. */
 		k->conns[i].role = CONN_NEW;
 		k->holders--;
+		if (k->holders == 0) {
+			/* The last one hears how the teardown went. */
+			k->conns[i].role = CONN_LEAVING;
+			return true;
+		}
 		send_type(k->conns[i].fd, FE_KEEPER_LEFT, k->holders);
 		return false;
 	case FE_KEEPER_STARTED:
@@ -355,6 +361,7 @@ static void remove_forwards(struct keeper *k)
 static void __attribute__((noreturn)) teardown(struct keeper *k)
 {
 	char path[4200];
+	int slirp_status = -1;
 
 	/* No one joins an instance that is going away. */
 	close(k->listen_fd);
@@ -364,6 +371,14 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 		if (k->conns[i].role == CONN_WAITING || k->conns[i].role == CONN_NEW)
 			drop(k, i);
 	remove_forwards(k);
+	/* Ended before it was asked to: the last holder is told below. */
+	if (k->slirp_pidfd >= 0 &&
+	    poll(&(struct pollfd){ .fd = k->slirp_pidfd, .events = POLLIN },
+		 1, 0) == 1) {
+		slirp_status = fe_pidfd_wait(k->slirp_pidfd, 0);
+		close(k->slirp_pidfd);
+		k->slirp_pidfd = -1;
+	}
 	/*
 	 * Closing the exit pipe asks slirp4netns to stop; the sweep kills
 	 * whatever is left in the namespace.
@@ -380,6 +395,13 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 		waitid(P_PIDFD, (id_t)k->slirp_pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
 	fe_rm_rf(k->rundir);
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (k->conns[i].role == CONN_LEAVING) {
+			if (slirp_status >= 0)
+				send_type(k->conns[i].fd, FE_KEEPER_SLIRP_EXITED,
+					  slirp_status);
+			send_type(k->conns[i].fd, FE_KEEPER_LEFT, 0);
+		}
 	/* `hckns stop` waits for our exit: its connection's EOF. */
 	_exit(0);
 }

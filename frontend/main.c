@@ -189,6 +189,8 @@ static int wait_fd(struct run *run, int fd, int timeout_ms)
 					   desc, sizeof(desc));
 			fe_error("%s %s during the setup", helper ?
 				 "hckns-helper" : "the keeper process", desc);
+			if (!helper)
+				run->keeper_dead = true;	/* said */
 			return -ECHILD;
 		}
 		return p[0].revents ? 1 : 0;
@@ -823,6 +825,7 @@ static bool death_explains(struct run *run)
 						 WNOHANG | WNOWAIT),
 				   desc, sizeof(desc));
 		fe_error("the keeper process %s during the setup", desc);
+		run->keeper_dead = true;	/* said; teardown() reaps it */
 		return true;
 	}
 	/* slirp4netns's end comes from the keeper, maybe a moment later. */
@@ -1397,14 +1400,18 @@ static int supervise(struct run *run, int *wstatus)
 	return failed ? FE_EXIT_FAILURE : fe_exit_code(status);
 }
 
-/* Release everything, in the order of DESIGN.md. */
 /*
  * Leave the instance: tell the keeper, who answers how many holders
- * remain.  Return: that number, or -1 when the keeper did not answer.
+ * remain.  The last holder's answer comes once the keeper has torn the
+ * instance down, after a SLIRP_EXITED when slirp4netns ended before it
+ * was stopped: @slirp_status gets that status (else stays -1).  Return:
+ * the number of holders that remain, or -1 when the keeper did not answer
+ * within KEEPER_EXIT_MS (it died, or hangs: teardown() deals with it).
  */
-static int leave(struct run *run)
+static int leave(struct run *run, int *slirp_status)
 {
 	struct fe_keeper_msg m = { .type = FE_KEEPER_LEAVE };
+	double deadline = fe_now_ms() + KEEPER_EXIT_MS;
 
 	if (run->keeper.sock < 0 ||
 	    fe_keeper_send(run->keeper.sock, &m, NULL, 0) < 0)
@@ -1412,9 +1419,13 @@ static int leave(struct run *run)
 	/* Bounded: a few messages may be on their way (SLIRP_EXITED, STOP). */
 	for (int i = 0; i < 8; i++) {
 		struct pollfd p = { .fd = run->keeper.sock, .events = POLLIN };
+		double left = deadline - fe_now_ms();
 
-		if (poll(&p, 1, 2000) <= 0 || keeper_recv(run, &m) < 0)
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0 ||
+		    keeper_recv(run, &m) < 0)
 			return -1;
+		if (m.type == FE_KEEPER_SLIRP_EXITED)
+			*slirp_status = m.value;
 		if (m.type == FE_KEEPER_LEFT)
 			return m.value;
 	}
@@ -1439,7 +1450,9 @@ static void wait_foreign_keeper(struct run *run)
  */
 static void teardown(struct run *run)
 {
-	int remaining = -1;
+	int remaining = -1, slirp_status = -1;
+	bool keeper_alive = !run->keeper_dead;
+	char desc[128];
 
 	if (run->cmd_pidfd >= 0) {
 		fe_pidfd_signal(run->cmd_pidfd, SIGKILL);
@@ -1453,7 +1466,14 @@ static void teardown(struct run *run)
 		fe_trace("helper ended (%d)", st);
 	}
 	if (!run->keeper_dead)
-		remaining = leave(run);
+		remaining = leave(run, &slirp_status);
+	/* Not said before (death_explains(), supervise()): say it now. */
+	if (slirp_status >= 0 && !run->slirp_gone) {
+		fe_describe_status(slirp_status, desc, sizeof(desc));
+		fe_error("slirp4netns %s during teardown, before hckns stopped "
+			 "it; its port forwards closed with it and nothing is "
+			 "left behind", desc);
+	}
 	if (run->keeper.sock >= 0) {
 		close(run->keeper.sock);
 		run->keeper.sock = -1;
@@ -1465,8 +1485,18 @@ static void teardown(struct run *run)
 	if (remaining > 0)
 		fe_trace("%d other holder(s) keep the instance", remaining);
 	if (run->joined) {
+		struct pollfd p = { .fd = run->keeper.pidfd, .events = POLLIN };
+
 		if (remaining == 0)
 			wait_foreign_keeper(run);
+		else if (remaining == -1 && keeper_alive &&
+			 run->keeper.pidfd >= 0 && poll(&p, 1, 0) == 1) {
+			/* We were the last holder and it died on the way. */
+			fe_error("the keeper process ended during teardown; hckns "
+				 "stopped what was left in the namespace, and the "
+				 "next hckns run removes %s", run->rundir);
+			run->keeper_dead = true;
+		}
 	} else if (run->keeper.pidfd >= 0 && remaining != 0 && remaining != -1) {
 		/* Others hold it: the keeper goes on without us. */
 	} else if (run->keeper.pidfd >= 0) {
@@ -1476,9 +1506,15 @@ static void teardown(struct run *run)
 			fe_error("the keeper process did not end; killing it");
 			fe_pidfd_signal(run->keeper.pidfd, SIGKILL);
 			run->keeper_dead = true;
+			keeper_alive = false;	/* said */
 		}
-		if (reap(run->keeper.pidfd, NULL, 0) != 0)
+		if (reap(run->keeper.pidfd, desc, sizeof(desc)) != 0) {
 			run->keeper_dead = true;
+			if (keeper_alive)
+				fe_error("the keeper process %s during teardown; "
+					 "hckns finished the teardown itself and "
+					 "nothing is left behind", desc);
+		}
 		fe_trace("keeper ended");
 	} else if (run->keeper.pid > 0) {
 		run->keeper_dead = true;

@@ -175,6 +175,48 @@ test_kill_slirp4netns() {
 	kill_part 'slirp4netns started, pid' 125 slirp4netns
 }
 
+# kill_in_teardown WHAT REPORT: with a forward (whose removal is the
+# keeper's first teardown step) and slirp4netns stopped (SIGSTOP) so that
+# the removal waits, let the command exit, then SIGKILL the process the
+# trace names WHAT.  hckns exits with the command's status (it ran and
+# ended well), says in one line that REPORT died during teardown, and
+# nothing is left.
+kill_in_teardown() {
+	local what=$1 report=$2 port slirp lines
+	port=$(free_port) || skip "no free port"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	spawn run "$HCKNS" -v -p "127.0.0.1:$port:80" -- \
+		sh -c "echo x >'$TEST_TMP/ready'; i=0; while [ ! -e '$TEST_TMP/end' ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i + 1)); done; exit 3"
+	TRACE=$TEST_TMP/run.err
+	wait_for 15 test -s "$TEST_TMP/ready" ||
+		fail "the command did not start: $(cat "$TRACE")"
+	hold_userns "$(trace_pid "$TRACE" 'helper started, pid')"
+	slirp=$(trace_pid "$TRACE" 'slirp4netns started, pid')
+	kill -STOP "$slirp" || fail "cannot stop slirp4netns $slirp"
+	at_exit "kill -CONT $slirp 2>/dev/null"
+	touch "$TEST_TMP/end"
+	wait_trace "$TRACE" 'command exited with status 3' 10
+	wait_trace "$TRACE" 'helper ended' 5
+	sleep 0.2
+	kill -KILL "$(trace_pid "$TRACE" "$what")"
+	finish "$SPAWNED" 10
+	wait_instance_gone 3 "$TRACE" "$INODE"
+	assert_eq 3 "$STATUS" "exit status of hckns (the command's)"
+	lines=$(hckns_lines "$TRACE")
+	assert_eq 1 "$(printf '%s\n' "$lines" | grep -c .)" "lines from hckns: $lines"
+	assert_contains "$lines" "hckns: $report killed by signal 9 (Killed) during teardown" "the report"
+	[ -z "$(ss -Htln "sport = :$port")" ] || fail "something still listens on port $port"
+	return 0
+}
+
+test_kill_slirp4netns_in_teardown() {
+	kill_in_teardown 'slirp4netns started, pid' slirp4netns
+}
+
+test_kill_keeper_in_teardown() {
+	kill_in_teardown 'keeper started, pid' "the keeper process"
+}
+
 # No front end, no report: the keeper (channel EOF) and the parent-death
 # signals must take everything away.
 test_kill_front_end() {
