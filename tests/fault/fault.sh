@@ -11,7 +11,9 @@
 # listener on the forward's port, and an exit status and message that say
 # what happened.  A stage is held open by a slow fake hckns-helper or
 # slirp4netns (a wrapper that sleeps a jittered time, then execs the real
-# one) or by SIGSTOP of the process the front end waits for.
+# one) or by SIGSTOP of the process the front end waits for (slirp-ready:
+# the fake slirp4netns stops itself at its ready, before hckns hears of
+# it, so that the forward's add_hostfwd waits).
 # Then single faults: slirp4netns refuses to start, the runtime directory
 # vanishes, `ulimit -n 20`, a full TMPDIR, a command ignoring SIGTERM at
 # `hckns stop`.  FAULT_SEED fixes the jitter; FAULT_TIME_LIMIT bounds the
@@ -65,12 +67,35 @@ d=\$(cat '$TEST_TMP/helper.delay' 2>/dev/null)
 [ -n "\$d" ] && [ "\$d" != 0 ] && sleep "\$d"
 exec '$BIN/hckns-helper.real' "\$@"
 EOF
+# With $TEST_TMP/slirp.hold, the fake slirp4netns stops itself at its
+# ready: it execs the real one (same pid) with its ready fd on the fifo
+# $TEST_TMP/slirp.fifo, where a watcher (a subshell, 10 s at most) reads
+# the ready byte, SIGSTOPs slirp4netns, writes its pid to
+# $TEST_TMP/slirp.stopped and only then passes the byte on to hckns (fd 3),
+# as tests/integration/t-signals.sh's sigint_at_end_of_setup does.  So
+# when hckns says "slirp4netns is ready", its first request after that
+# (the forward's add_hostfwd) waits for the stopped slirp4netns.
 cat >"$FAKE/slirp4netns" <<EOF
-#!/bin/sh
+#!/bin/bash
 [ -e '$TEST_TMP/slirp.refuse' ] && { echo "fake slirp4netns: refusing to start" >&2; exit 1; }
 d=\$(cat '$TEST_TMP/slirp.delay' 2>/dev/null)
 [ -n "\$d" ] && [ "\$d" != 0 ] && sleep "\$d"
-exec '$real_slirp' "\$@"
+[ -e '$TEST_TMP/slirp.hold' ] || exec '$real_slirp' "\$@"
+me=\$\$
+(
+	exec 6<'$TEST_TMP/slirp.fifo' || exit 1
+	IFS= read -r -N 1 -t 10 c <&6 || exit 1
+	kill -STOP "\$me" || exit 1
+	echo "\$me" >'$TEST_TMP/slirp.stopped'
+	printf '%s' "\$c" >&3
+) &
+args=()
+for a in "\$@"; do
+	[ "\$a" = --ready-fd=3 ] && a=--ready-fd=5
+	args+=("\$a")
+done
+exec 3>&-
+exec '$real_slirp' "\${args[@]}" 5>'$TEST_TMP/slirp.fifo'
 EOF
 chmod 0755 "$BIN"/* "$FAKE"/*
 # The command: says it is ready, exits 0 on SIGTERM (or ignores it with
@@ -128,10 +153,10 @@ case_run() {
 	rc=$?
 	if [ $rc = 0 ]; then
 		pass=$((pass + 1))
-		grep -v 'Killed\|No such file' "$out" | tail -n 2 | sed "s/^/ok   $name: /"
+		grep -v ': line [0-9]*: *[0-9]* Killed\|No such file' "$out" | tail -n 2 | sed "s/^/ok   $name: /"
 	else
 		echo "FAIL $name"
-		grep -v 'Killed\|No such file' "$out" | head -n 25 | cut -c 1-400 | sed "s/^/     | /"
+		grep -v ': line [0-9]*: *[0-9]* Killed\|No such file' "$out" | head -n 25 | cut -c 1-400 | sed "s/^/     | /"
 		failn=$((failn + 1)); failed_names="$failed_names $name"
 	fi
 	return 0
@@ -142,7 +167,8 @@ new_run() {
 	RUN=$TEST_TMP/r$1
 	case_exit; AT_EXIT=()
 	rm -rf "$RUN" && mkdir -p "$RUN/tmp"
-	rm -f "$TEST_TMP/ready" "$TEST_TMP/stopcmd" "$TEST_TMP/got" "$TEST_TMP/slirp.refuse"
+	rm -f "$TEST_TMP/ready" "$TEST_TMP/stopcmd" "$TEST_TMP/got" "$TEST_TMP/slirp.refuse" \
+		"$TEST_TMP/slirp.hold" "$TEST_TMP/slirp.fifo" "$TEST_TMP/slirp.stopped"
 	echo 0 >"$TEST_TMP/helper.delay"
 	echo 0 >"$TEST_TMP/slirp.delay"
 	PORT=$(free_port) || fail "no free port"
@@ -220,6 +246,7 @@ one_kill() {
 	case $stage in
 	helper-starting) echo "0.$(printf '%03d' $((50 + RANDOM % 250)))" >"$TEST_TMP/helper.delay" ;;
 	slirp-starting) echo "0.$(printf '%03d' $((50 + RANDOM % 250)))" >"$TEST_TMP/slirp.delay" ;;
+	slirp-ready) mkfifo "$TEST_TMP/slirp.fifo" && touch "$TEST_TMP/slirp.hold" || fail "mkfifo" ;;
 	esac
 	start_hckns
 	case $stage in
@@ -228,14 +255,23 @@ one_kill() {
 		wait_pid helper; hold_userns "$(victim_pid helper)"; jitter 40 ;;
 	slirp-starting) wait_marker "$TRACE" 'slirp4netns started, pid' 15 || fail "no slirp4netns: $(cat "$TRACE")"
 		wait_pid helper; hold_userns "$(victim_pid helper)"; jitter 40 ;;
-	configure|slirp-ready)
-		local mark='helper: make / private: ok'
-		[ "$stage" = slirp-ready ] && mark='slirp4netns is ready'
+	configure)
 		wait_marker "$TRACE" 'helper started, pid' 15 || fail "no helper: $(cat "$TRACE")"
 		wait_pid helper; hp=$(victim_pid helper)
-		wait_marker "$TRACE" "$mark" 15 || fail "no '$mark': $(cat "$TRACE")"
+		wait_marker "$TRACE" 'helper: make / private: ok' 15 || fail "no 'make / private': $(cat "$TRACE")"
 		# Hold: the front end waits for the stopped helper's answer.
 		kill -STOP "$hp" && stopped=$hp
+		hold_userns "$hp"; jitter 30 ;;
+	slirp-ready)
+		# No helper request follows slirp4netns's ready (tap-add comes
+		# before it): hold with the forward's add_hostfwd, which waits
+		# for slirp4netns, stopped by the fake at its ready.
+		wait_marker "$TRACE" 'helper started, pid' 15 || fail "no helper: $(cat "$TRACE")"
+		wait_pid helper; hp=$(victim_pid helper)
+		wait_marker "$TRACE" 'slirp4netns is ready' 15 || fail "no 'slirp4netns is ready': $(cat "$TRACE")"
+		stopped=$(cat "$TEST_TMP/slirp.stopped" 2>/dev/null)
+		[ -n "$stopped" ] || fail "the fake slirp4netns did not stop itself: $(cat "$TRACE")"
+		at_exit "kill -CONT $stopped 2>/dev/null"
 		hold_userns "$hp"; jitter 30 ;;
 	command) wait_for 15 test -s "$TEST_TMP/ready" || fail "no command: $(cat "$TRACE")"
 		wait_pid command; hold_userns "$(victim_pid helper)"; jitter 300 ;;
@@ -285,12 +321,12 @@ kill_matrix() { # STAGE VICTIM: N runs, each in its own subshell; all run
 	for ((i = 1; i <= N; i++)); do
 		if ! ( one_kill "$1" "$2" "$i" ) >"$out" 2>&1; then
 			bad=$((bad + 1))
-			[ -n "$first" ] || first="run $i: $(grep -v 'Killed\|No such file' "$out" | head -n 20)"
+			[ -n "$first" ] || first="run $i: $(grep -v ': line [0-9]*: *[0-9]* Killed\|No such file' "$out" | head -n 20)"
 		fi
 		[ $((SECONDS - started)) -lt "$limit" ] || { first="${first:-time limit reached after $i of $N runs}"; bad=$((bad + 1)); break; }
 	done
 	echo "$N runs, $bad failed; stage seen at the kill: $(sort "$TEST_TMP/seen.$1.$2" 2>/dev/null | uniq -c | awk '{printf "%s%s x%s", s, $2, $1; s=", "}')"
-	[ -s "$TEST_TMP/said.$1.$2" ] && echo "messages: $(sed 's/[0-9][0-9]*/N/g' "$TEST_TMP/said.$1.$2" | sort | uniq -c | sed 's/^ *//' | tr '\n' ';')"
+	[ -s "$TEST_TMP/said.$1.$2" ] && echo "messages: $(sed 's/\b[0-9][0-9]*\b/N/g' "$TEST_TMP/said.$1.$2" | sort | uniq -c | sed 's/^ *//' | tr '\n' ';')"
 	[ "$bad" = 0 ] || fail "$bad of $N runs failed; the first: $first"
 }
 
