@@ -127,7 +127,7 @@ int fe_cmd_fwd(int argc, char **argv)
 	char base[PATH_MAX], why[PATH_MAX + 256], sock[PATH_MAX + 16];
 	char guest[INET_ADDRSTRLEN];
 	struct fe_instance in;
-	bool json = false;
+	bool json = false, is_add, is_list, is_rm;
 	int c;
 
 	opterr = 0;
@@ -158,11 +158,13 @@ int fe_cmd_fwd(int argc, char **argv)
 		}
 	}
 	verb = optind < argc ? argv[optind++] : NULL;
-	if (verb && (strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0))
+	is_add = verb && strcmp(verb, "add") == 0;
+	is_list = verb && strcmp(verb, "list") == 0;
+	is_rm = verb && strcmp(verb, "rm") == 0;
+	if (is_add || is_rm)
 		arg = optind < argc ? argv[optind++] : NULL;
-	if (!verb || (strcmp(verb, "add") && strcmp(verb, "list") &&
-		      strcmp(verb, "rm")) ||
-	    (strcmp(verb, "list") && !arg) || optind < argc) {
+	if (!(is_add || is_list || is_rm) || (!is_list && !arg) ||
+	    optind < argc) {
 		fe_error("usage: hckns fwd add SPEC | list | rm ID|SPEC "
 			 "[--instance NAME|PID|DIR] [--json]; see 'hckns fwd "
 			 "--help'");
@@ -186,9 +188,9 @@ int fe_cmd_fwd(int argc, char **argv)
 		fe_trace("instance %s: no %s, forwards lead to %s", in.name,
 			 FE_GUEST_ADDR_FILE, guest);
 	}
-	if (strcmp(verb, "list") == 0)
+	if (is_list)
 		return fwd_list(sock, json);
-	if (strcmp(verb, "rm") == 0)
+	if (is_rm)
 		return fwd_rm(sock, guest, arg, json);
 	{
 		char ferr[FE_FWD_ERR_MAX];

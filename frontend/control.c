@@ -64,7 +64,7 @@ static void sanitize(const char *s, char *out, size_t outlen, size_t max)
 	size_t i;
 
 	for (i = 0; s[i] && i + 1 < outlen && i < max; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+		out[i] = (char)(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
 	out[i] = '\0';
 }
 

@@ -76,6 +76,7 @@ int fe_doctor_slirp_version(const char *text, unsigned int v[3])
 		return -EINVAL;
 	p += strlen("slirp4netns version ");
 	/* "1.2.0", "0.4.0-beta.2", "1.2.0+dev": the numbers only. */
+	/* NOLINTNEXTLINE(cert-err34-c): only compared with a minimum version */
 	n = sscanf(p, "%u.%u.%u", &a, &b, &c);
 	if (n < 2 || *p < '0' || *p > '9')
 		return -EINVAL;

@@ -139,7 +139,7 @@ bool fe_fwd_match(const struct fe_fwd *a, const struct fe_fwd *b);
 /* slirp4netns reads a request with one read(2) of at most 4095 bytes. */
 #define FE_SLIRP_REQUEST_MAX 4095
 /* The largest reply accepted; anything larger is refused (-EMSGSIZE). */
-#define FE_SLIRP_REPLY_MAX (64 * 1024)
+#define FE_SLIRP_REPLY_MAX 65536	/* 64 KiB, an int */
 /* The time fe_api_add(), fe_api_list() and fe_api_remove() allow. */
 #define FE_API_TIMEOUT_MS 5000
 

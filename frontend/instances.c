@@ -192,7 +192,7 @@ int fe_flock_wait(int fd, int op, int timeout_ms)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
 	struct itimerval it = {
-		.it_value = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 },
+		.it_value = { timeout_ms / 1000, (timeout_ms % 1000) * 1000L },
 	}, none = { 0 };
 	sigset_t alrm, prev;
 	int r, e;

@@ -226,7 +226,7 @@ static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_ms
 static bool handle(struct keeper *k, int i)
 {
 	struct fe_keeper_msg m;
-	int ns[3];
+	int ns[3] = { -1, -1, -1 };
 	/* Only the creator's START carries descriptors: its namespaces. */
 	int r = fe_keeper_recv(k->conns[i].fd, &m, ns, i == 0 ? 3 : 0,
 			       MSG_DONTWAIT);
@@ -236,7 +236,7 @@ static bool handle(struct keeper *k, int i)
 	if (r < 0)
 		return false;	/* EOF or garbage: this one is gone */
 	if (r > 0 && (m.type != FE_KEEPER_START || r != 3)) {
-		for (int j = 0; j < r; j++)
+		for (int j = 0; j < r && j < 3; j++)
 			close(ns[j]);
 		return false;
 	}
@@ -319,6 +319,7 @@ static bool handle(struct keeper *k, int i)
 
 static void accept_conn(struct keeper *k)
 {
+	/* cppcheck-suppress nullPointer ; accept4(2) takes NULL, NULL (gnu.cfg: no) */
 	int fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)

@@ -1550,8 +1550,9 @@ int main(int argc, char **argv)
 	/* Subcommands; a program named so runs with 'hckns -- fwd'. */
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0) return fe_cmd_doctor(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "fwd") == 0) {
-		fe_verbose = getenv("HCKNS_VERBOSE") && *getenv("HCKNS_VERBOSE") &&
-			     strcmp(getenv("HCKNS_VERBOSE"), "0") != 0;
+		const char *v = getenv("HCKNS_VERBOSE");
+
+		fe_verbose = v && *v && strcmp(v, "0") != 0;
 		return fe_cmd_fwd(argc - 1, argv + 1);
 	}
 	/* hckns enter NAME [OPTIONS] [--] [COMMAND...]: join only. */

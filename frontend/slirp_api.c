@@ -84,7 +84,7 @@ static void sanitize(const char *s, char *out, size_t outlen)
 	size_t i;
 
 	for (i = 0; s[i] && i + 1 < outlen && i < DESC_MAX; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+		out[i] = (char)(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
 	out[i] = '\0';
 }
 
@@ -404,7 +404,7 @@ static int connect_to(int fd, const struct sockaddr_un *sa, long long deadline)
 	for (;;) {
 		int ms = left_ms(deadline);
 		struct timeval tv = { .tv_sec = ms / 1000,
-				      .tv_usec = (ms % 1000) * 1000 };
+				      .tv_usec = (ms % 1000) * 1000L };
 
 		if (ms == 0)
 			return -ETIMEDOUT;

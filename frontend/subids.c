@@ -21,6 +21,7 @@ static int parse_u32(const char *s, size_t n, uint32_t *out)
 		return -EINVAL;
 	while (i + 1 < n && s[i] == '0')
 		i++;
+	/* cppcheck-suppress knownConditionTrueFalse ; no: the loop stops at 1-9 too */
 	if (n - i > 10)
 		return -EINVAL;
 	for (; i < n; i++) {
@@ -168,7 +169,8 @@ void fe_one_line(const char *in, size_t n, char *out, size_t len)
 		} else if (c == '\r') {
 			continue;
 		} else {
-			one[0] = c >= 0x20 && c < 0x7f ? c : c == '\t' ? ' ' : '?';
+			one[0] = (char)(c >= 0x20 && c < 0x7f ? c :
+					c == '\t' ? ' ' : '?');
 			s = one;
 		}
 		sl = strlen(s);

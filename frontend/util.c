@@ -140,6 +140,7 @@ int fe_write_file(const char *path, const char *text)
 	return r;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): only as deep as a runtime directory */
 static int rm_rf_at(int dirfd)
 {
 	DIR *d = fdopendir(dirfd);

@@ -161,7 +161,7 @@ int proto_set_ifname(char dst[PROTO_IFNAMSIZ], const char *src)
 	if (n >= PROTO_IFNAMSIZ)
 		return -ENAMETOOLONG;
 	memset(dst, 0, PROTO_IFNAMSIZ);
-	memcpy(dst, src, n);
+	memcpy(dst, src, n + 1);
 	return 0;
 }
 

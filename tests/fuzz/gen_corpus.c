@@ -88,6 +88,7 @@ static struct proto_link link_of(const char *name)
 {
 	struct proto_link l;
 
+	memset(&l, 0, sizeof(l));	/* also when @name is too long */
 	proto_set_ifname(l.ifname, name);
 	return l;
 }

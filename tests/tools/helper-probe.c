@@ -97,6 +97,7 @@ static size_t build(uint16_t op, const void *payload, size_t plen,
 		    unsigned char *buf)
 {
 	struct proto_hdr hdr = {
+		/* cppcheck-suppress unknownEvaluationOrder ; .seq: the member */
 		.version = PROTO_VERSION, .op = op, .seq = ++seq,
 		.len = (uint32_t)plen,
 	};
@@ -857,7 +858,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "\n");
 		return 2;
 	}
-	if (argc == 3 && strcmp(argv[2], "initial-ns") == 0)
+	if (strcmp(argv[2], "initial-ns") == 0)
 		return run_in_initial_ns(argv[1]);
 	for (i = 0; i < sizeof(scenarios) / sizeof(*scenarios); i++)
 		if (strcmp(argv[2], scenarios[i].name) == 0)

@@ -701,6 +701,7 @@ START_TEST(test_linebuf_read)
 {
 	struct fe_linebuf lb;
 	const char *line;
+	const size_t nbig = 2 * (size_t)FE_CONTROL_LINE_MAX;
 	int p[2], r, count;
 	char *big;
 	size_t len;
@@ -728,11 +729,10 @@ START_TEST(test_linebuf_read)
 
 	/* Full, because nobody took the lines out: said so, nothing lost. */
 	ck_assert_int_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
-	big = malloc(2 * FE_CONTROL_LINE_MAX);
+	big = malloc(nbig);
 	ck_assert_ptr_nonnull(big);
-	memset(big, '\n', 2 * FE_CONTROL_LINE_MAX);
-	ck_assert_int_eq(write(p[1], big, 2 * FE_CONTROL_LINE_MAX),
-			 2 * FE_CONTROL_LINE_MAX);
+	memset(big, '\n', nbig);
+	ck_assert_uint_eq(write(p[1], big, nbig), nbig);
 	fe_linebuf_init(&lb);
 	ck_assert_int_eq(fe_linebuf_read(&lb, p[0]), FE_CONTROL_LINE_MAX + 1);
 	ck_assert_int_eq(fe_linebuf_read(&lb, p[0]), -ENOBUFS);
@@ -750,7 +750,7 @@ START_TEST(test_linebuf_read)
 		if (fe_linebuf_read(&lb, p[0]) == -EAGAIN)
 			break;
 	}
-	ck_assert_int_eq(count, 2 * FE_CONTROL_LINE_MAX);
+	ck_assert_uint_eq(count, nbig);
 	ck_assert_int_eq(fe_linebuf_read(&lb, -1), -EBADF);
 	free(big);
 	close(p[0]);

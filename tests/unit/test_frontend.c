@@ -39,7 +39,7 @@ START_TEST(test_opts_defaults)
 	struct fe_opts o;
 	char err[256];
 
-	ck_assert_int_eq(parse(&o, err, NULL, NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, (char *)NULL), 0);
 	ck_assert_uint_eq(o.mtu, 1500);
 	ck_assert(!o.verbose && !o.host_loopback && !o.help && !o.version);
 	ck_assert_ptr_null(o.argv);
@@ -52,14 +52,14 @@ START_TEST(test_opts_all)
 	char err[256];
 
 	ck_assert_int_eq(parse(&o, err, NULL, "-v", "--host-loopback",
-			       "--mtu", "65520", "--", "ip", "-br", "a", NULL), 0);
+			       "--mtu", "65520", "--", "ip", "-br", "a", (char *)NULL), 0);
 	ck_assert(o.verbose && o.host_loopback);
 	ck_assert_uint_eq(o.mtu, 65520);
 	ck_assert_str_eq(o.argv[0], "ip");
 	ck_assert_str_eq(o.argv[1], "-br");
 	ck_assert_str_eq(o.argv[2], "a");
 	ck_assert_ptr_null(o.argv[3]);
-	ck_assert_int_eq(parse(&o, err, NULL, "--mtu=9000", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "--mtu=9000", (char *)NULL), 0);
 	ck_assert_uint_eq(o.mtu, 9000);
 }
 END_TEST
@@ -70,7 +70,7 @@ START_TEST(test_opts_command_options_untouched)
 	char err[256];
 
 	/* Options after the command belong to the command. */
-	ck_assert_int_eq(parse(&o, err, NULL, "sh", "-v", "--mtu", "1", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "sh", "-v", "--mtu", "1", (char *)NULL), 0);
 	ck_assert(!o.verbose);
 	ck_assert_uint_eq(o.mtu, 1500);
 	ck_assert_str_eq(o.argv[0], "sh");
@@ -83,13 +83,13 @@ START_TEST(test_opts_help_version)
 	struct fe_opts o;
 	char err[256];
 
-	ck_assert_int_eq(parse(&o, err, NULL, "--help", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "--help", (char *)NULL), 0);
 	ck_assert(o.help);
-	ck_assert_int_eq(parse(&o, err, NULL, "-h", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "-h", (char *)NULL), 0);
 	ck_assert(o.help);
-	ck_assert_int_eq(parse(&o, err, NULL, "-V", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "-V", (char *)NULL), 0);
 	ck_assert(o.version);
-	ck_assert_int_eq(parse(&o, err, NULL, "--version", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "--version", (char *)NULL), 0);
 	ck_assert(o.version);
 }
 END_TEST
@@ -99,7 +99,7 @@ START_TEST(test_opts_script)
 	struct fe_opts o;
 	char err[256];
 
-	ck_assert_int_eq(parse(&o, err, NULL, NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, (char *)NULL), 0);
 	ck_assert_int_eq(o.status_fd, -1);
 	ck_assert_int_eq(o.control_in, -1);
 	ck_assert_int_eq(o.control_out, -1);
@@ -107,7 +107,7 @@ START_TEST(test_opts_script)
 	ck_assert_int_eq(parse(&o, err, NULL, "-p", "8080", "--publish",
 			       "udp:0.0.0.0:53:5353", "--publish=9000:90",
 			       "--status-fd", "7", "--control-fd=8", "true",
-			       NULL), 0);
+			       (char *)NULL), 0);
 	ck_assert_uint_eq(o.npublish, 3);
 	ck_assert_str_eq(o.publish[0], "8080");
 	ck_assert_str_eq(o.publish[1], "udp:0.0.0.0:53:5353");
@@ -116,7 +116,8 @@ START_TEST(test_opts_script)
 	ck_assert_int_eq(o.control_in, 8);
 	ck_assert_int_eq(o.control_out, 8);
 	ck_assert_str_eq(o.argv[0], "true");
-	ck_assert_int_eq(parse(&o, err, NULL, "--control-fd", "3,4", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, NULL, "--control-fd", "3,4",
+			       (char *)NULL), 0);
 	ck_assert_int_eq(o.control_in, 3);
 	ck_assert_int_eq(o.control_out, 4);
 }
@@ -147,11 +148,11 @@ START_TEST(test_opts_env_verbose)
 	struct fe_opts o;
 	char err[256];
 
-	ck_assert_int_eq(parse(&o, err, "1", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "1", (char *)NULL), 0);
 	ck_assert(o.verbose);
-	ck_assert_int_eq(parse(&o, err, "0", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "0", (char *)NULL), 0);
 	ck_assert(!o.verbose);
-	ck_assert_int_eq(parse(&o, err, "", NULL), 0);
+	ck_assert_int_eq(parse(&o, err, "", (char *)NULL), 0);
 	ck_assert(!o.verbose);
 }
 END_TEST
@@ -186,7 +187,7 @@ START_TEST(test_opts_bad)
 	char err[256] = "";
 
 	ck_assert_int_eq(parse(&o, err, NULL, bad_opts[_i].a, bad_opts[_i].b,
-			       NULL), -EINVAL);
+			       (char *)NULL), -EINVAL);
 	ck_assert_msg(strstr(err, bad_opts[_i].msg) != NULL,
 		      "'%s' does not contain '%s'", err, bad_opts[_i].msg);
 	ck_assert_ptr_null(strchr(err, '\n'));

@@ -333,7 +333,7 @@ END_TEST
 /* Every request op is in good_reqs[]: no op goes without a round trip. */
 START_TEST(test_roundtrip_covers_all_ops)
 {
-	for (uint16_t op = PROTO_REQ_HELLO; op < PROTO_REQ__END; op++) {
+	for (unsigned int op = PROTO_REQ_HELLO; op < PROTO_REQ__END; op++) {
 		size_t i;
 
 		for (i = 0; i < N_ELEMENTS(good_reqs); i++)
