@@ -15,7 +15,7 @@ WERROR      ?= -Werror
 WARN        := -Wall -Wextra $(WERROR) -Wswitch-enum -Werror=format-security \
                -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS      ?= -O2 -g
-ALL_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude $(CFLAGS) \
+ALL_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILDDIR)/gen $(CFLAGS) \
                -DHCKNS_VERSION='"$(VERSION)"' \
                -DHCKNS_LIBEXECDIR='"$(LIBEXECDIR)/hckns"'
 ifeq ($(SANITIZE),1)
@@ -57,7 +57,19 @@ $(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h) 
 # The helper links only the protocol code, libnl-route-3, libcap-ng and
 # libseccomp.
 $(HELPER): $(call obj,$(HELPER_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(NL_LIBS) $(CAPNG_LIBS) $(SECCOMP_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(NL_LIBS) $(CAPNG_LIBS)
+
+# The helper's seccomp filter: helper/filter-gen.c states it with libseccomp
+# and prints the compiled BPF as a C array, at build time only.
+FILTER_GEN  := $(BUILDDIR)/filter-gen
+FILTER_H    := $(BUILDDIR)/gen/helper-filter.h
+$(FILTER_GEN): helper/filter-gen.c helper/filter.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SECCOMP_CFLAGS) $< -o $@ $(LDFLAGS) $(SECCOMP_LIBS)
+$(FILTER_H): $(FILTER_GEN)
+	@mkdir -p $(dir $@)
+	$(FILTER_GEN) >$@.tmp && mv $@.tmp $@
+$(call obj,$(HELPER_SRC)): $(FILTER_H) helper/filter.h
 
 $(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)

@@ -13,9 +13,10 @@
  * of its own user namespace (effective, permitted and bounding set; nothing
  * inheritable or ambient), sets no_new_privs and makes itself non-dumpable,
  * then checks that the kernel agrees before it reads a single request.  It
- * holds one netlink route socket (of its own network namespace) and fd 3.
- * Once that socket is open it loads a seccomp allow-list
- * (confine_syscalls()): a system call that serving does not need kills it.
+ * holds one netlink route socket (of its own network namespace, fd 4) and
+ * fd 3.  Once that socket is open it loads a seccomp allow-list
+ * (confine_syscalls(); the rules are in filter-gen.c, compiled into BPF at
+ * build time): a system call that serving does not need kills it.
  *
  * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
  * fixed-size, fully validated arguments: bring a link up, add a bridge,
@@ -39,6 +40,7 @@
  * EOF on fd 3 ends it with status 0.
  */
 #include "hckns/proto.h"
+#include "filter.h"
 
 #include <arpa/inet.h>
 #include <cap-ng.h>
@@ -47,7 +49,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -62,7 +63,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
 #include <linux/if_tun.h>
+#include <linux/seccomp.h>
 
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -71,8 +74,6 @@
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 
-/* The socket to the front end (frontend/helper_client.c puts it there). */
-#define SOCK_FD 3
 /* Room for descriptors nobody may send, so that we can close them all. */
 #define MAX_FDS 8
 
@@ -915,24 +916,6 @@ static bool in_initial_userns(void)
 /* ---- the system call filter ---------------------------------------------- */
 
 /*
- * Builds with sanitizers (SANITIZE=1 defines HCKNS_SANITIZE; gcc and clang
- * say so themselves too) run the sanitizer runtime inside the helper: at
- * exit LeakSanitizer stops the world (a clone()d tracer thread that
- * ptrace()s the others, with the process made dumpable for that moment) and
- * reads /proc/self/maps; a report writes its own lines.  Those builds admit
- * what that runtime needs as well (seccomp_allow_sanitizer()); an installed,
- * unsanitized helper never does.
- */
-#if defined(__SANITIZE_ADDRESS__) && !defined(HCKNS_SANITIZE)
-#define HCKNS_SANITIZE 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) && !defined(HCKNS_SANITIZE)
-#define HCKNS_SANITIZE 1
-#endif
-#endif
-
-/*
  * valgrind (`make valgrind` runs the helper under memcheck) does not
  * implement seccomp(2) in the versions Debian ships (3.19: "unhandled
  * syscall 317"), and a filter loaded there would judge valgrind's own calls
@@ -952,170 +935,26 @@ static bool in_initial_userns(void)
 #define UNDER_VALGRIND() false
 #endif
 
-/* Stop, naming the call, when libseccomp refuses a rule (@r < 0). */
-static void seccomp_check(int r, const char *what)
-{
-	if (r < 0)
-		die(what, strerror(-r));
-}
+#include "helper-filter.h"	/* generated: build/gen/ */
 
-/* Argument @n equals @v; argument @n masked with @mask equals @v. */
-#define ARG_EQ(n, v)							\
-	((struct scmp_arg_cmp){ .arg = (n), .op = SCMP_CMP_EQ,		\
-				.datum_a = (scmp_datum_t)(v), .datum_b = 0 })
-#define ARG_MASKED_EQ(n, mask, v)					\
-	((struct scmp_arg_cmp){ .arg = (n), .op = SCMP_CMP_MASKED_EQ,	\
-				.datum_a = (scmp_datum_t)(mask),		\
-				.datum_b = (scmp_datum_t)(v) })
-
-/* Admit system call @name, when the @n argument comparisons that follow hold. */
-#define ALLOW(ctx, name, ...)						\
-	seccomp_check(seccomp_rule_add((ctx), SCMP_ACT_ALLOW,		\
-				       SCMP_SYS(name), __VA_ARGS__),	\
-		      "seccomp rule for " #name)
-
-#ifdef HCKNS_SANITIZE
 /*
- * What the ASan/UBSan/LSan runtime calls on its own, in sanitizer builds
- * only: LeakSanitizer's check at exit (a tracer thread: clone with CLONE_VM,
- * prctl for the dumpable flag and the parent-death signal, getppid, ptrace,
- * wait4, sched_yield, futex; sigaltstack and signal masks; open(2) and
- * getdents(2), not their *at and 64 forms, for /proc/self/maps and
- * /proc/self/task), and the "==PID==" of every report
- * line.  Starting the external symbolizer (fork and exec) fails with EPERM
- * rather than kill the helper in the middle of a report: the report then
- * shows module+offset addresses, which are symbolized offline.
- */
-static void seccomp_allow_sanitizer(scmp_filter_ctx ctx)
-{
-	static const int calls[] = {
-		SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
-		SCMP_SYS(prctl), SCMP_SYS(ptrace), SCMP_SYS(wait4),
-		SCMP_SYS(sched_yield), SCMP_SYS(futex), SCMP_SYS(sigaltstack),
-		SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
-		SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(open),
-		SCMP_SYS(openat), SCMP_SYS(read), SCMP_SYS(pread64),
-		SCMP_SYS(getdents), SCMP_SYS(getdents64),
-		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-		SCMP_SYS(readlink), SCMP_SYS(mmap), SCMP_SYS(exit),
-		SCMP_SYS(tgkill), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64),
-		SCMP_SYS(clock_gettime), SCMP_SYS(nanosleep),
-	};
-	static const int spawn[] = {
-		SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork),
-		SCMP_SYS(vfork), SCMP_SYS(pipe), SCMP_SYS(pipe2),
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
-		seccomp_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0),
-			      "seccomp rule for the sanitizer");
-	for (size_t i = 0; i < ARRAY_SIZE(spawn); i++)
-		seccomp_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-					       spawn[i], 0),
-			      "seccomp rule for the sanitizer");
-	/* The tracer thread shares our memory; a fork()-like clone fails. */
-	ALLOW(ctx, clone, 1, ARG_MASKED_EQ(0, CLONE_VM, CLONE_VM));
-	seccomp_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone),
-				       1, ARG_MASKED_EQ(0, CLONE_VM, 0)),
-		      "seccomp rule for the sanitizer");
-	seccomp_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-				       SCMP_SYS(clone3), 0),
-		      "seccomp rule for the sanitizer");
-}
-#endif
-
-/**
  * confine_syscalls() - from here on, only the calls serving needs.
- * @nl_fd: the netlink route socket's descriptor.
  *
- * A seccomp allow-list, loaded after every set-up step (capabilities,
- * no_new_privs, the netlink socket) and before the first request is read.
- * Any other system call, and any of these with other arguments where the
- * rule names them, kills the whole helper (SIGSYS): a helper made to do
- * something its table does not do dies instead.  The list is what
- * `strace -f` shows the serving loop, every operation (valid, refused,
- * failing) and the exit paths calling with glibc and libnl; each rule says
- * which code needs it.  Arguments are compared where the value is a number
- * the code fixes (descriptors, flags); pointers (paths, buffers) cannot be.
+ * helper_filter[] is the allow-list of helper/filter-gen.c, compiled by
+ * libseccomp at build time: any other system call, and any of those with
+ * other arguments where a rule names them, kills the whole helper.
  */
-static void confine_syscalls(int nl_fd)
+static void confine_syscalls(void)
 {
-	scmp_filter_ctx ctx;
+	struct sock_fprog prog = {
+		.len = (unsigned short)ARRAY_SIZE(helper_filter),
+		.filter = (struct sock_filter *)helper_filter,
+	};
 
 	if (UNDER_VALGRIND())
 		return;
-	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
-		die("seccomp", "cannot make a filter");
-	/* A call of another ABI (i386 int 0x80, x32) dies as well. */
-	seccomp_check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-				       SCMP_ACT_KILL_PROCESS), "seccomp bad-arch action");
-
-	/* serve(): one request from the front end, with MSG_CMSG_CLOEXEC. */
-	ALLOW(ctx, recvmsg, 2, ARG_EQ(0, SOCK_FD),
-	      ARG_EQ(2, MSG_CMSG_CLOEXEC));
-	/* answer(): send() is sendto() with MSG_NOSIGNAL, on SOCK_FD only. */
-	ALLOW(ctx, sendto, 2, ARG_EQ(0, SOCK_FD),
-	      ARG_EQ(3, MSG_NOSIGNAL));
-	/*
-	 * peer_gone(): poll() of SOCK_FD alone, timeout 0 (glibc calls
-	 * poll(2) on x86_64 and ppoll(2) where there is no poll(2)).
-	 */
-	ALLOW(ctx, poll, 2, ARG_EQ(1, 1), ARG_EQ(2, 0));
-	ALLOW(ctx, ppoll, 1, ARG_EQ(1, 1));
-	/* libnl: requests out and answers in, on the netlink socket only. */
-	ALLOW(ctx, sendmsg, 1, ARG_EQ(0, nl_fd));
-	ALLOW(ctx, recvmsg, 1, ARG_EQ(0, nl_fd));
-
-	/* mount-private: mount("/", MS_REC | MS_PRIVATE), no other flags. */
-	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_REC | MS_PRIVATE));
-	/* resolv-set: the tmpfs on /etc, then the read-only overlay on it. */
-	ALLOW(ctx, mount, 1,
-	      ARG_EQ(3, MS_NOSUID | MS_NODEV | MS_NOEXEC));
-	ALLOW(ctx, mount, 1,
-	      ARG_EQ(3, MS_RDONLY | MS_NOSUID | MS_NODEV));
-	/* resolv-set, when it fails half-way: detach its tmpfs again. */
-	ALLOW(ctx, umount2, 1, ARG_EQ(1, MNT_DETACH));
-	/*
-	 * open() and openat() are openat(2) in glibc.  resolv-set: /etc as
-	 * an O_PATH directory (twice), then resolv.conf created in the tmpfs.
-	 * brnf-disable: the three sysctls, write-only.  No other flags: no
-	 * read of any file, no O_RDWR.
-	 */
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_PATH | O_DIRECTORY |
-					 O_NOFOLLOW | O_CLOEXEC));
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_WRONLY | O_CREAT |
-					 O_EXCL | O_NOFOLLOW | O_CLOEXEC));
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_WRONLY | O_NOFOLLOW |
-					 O_CLOEXEC));
-	/*
-	 * tap-add: the fixed clone device, read-write, and its two ioctls
-	 * (the tap by name, then persistent); no other ioctl.
-	 */
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_RDWR | O_CLOEXEC));
-	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETIFF));
-	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETPERSIST));
-	/* resolv.conf's line, a sysctl's "0", die()'s line on stderr. */
-	ALLOW(ctx, write, 0);
-	/* The descriptors above; descriptors that came with a message. */
-	ALLOW(ctx, close, 0);
-
-	/*
-	 * malloc() and free() (libnl allocates every object and message):
-	 * brk, or mmap for large blocks, never executable memory.
-	 */
-	ALLOW(ctx, brk, 0);
-	ALLOW(ctx, mmap, 1, ARG_MASKED_EQ(2, PROT_EXEC, 0));
-	ALLOW(ctx, mremap, 0);
-	ALLOW(ctx, munmap, 0);
-	/* exit() after EOF or a violation. */
-	ALLOW(ctx, exit_group, 0);
-
-#ifdef HCKNS_SANITIZE
-	seccomp_allow_sanitizer(ctx);
-#endif
-	seccomp_check(seccomp_load(ctx), "seccomp load");
-	seccomp_release(ctx);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		die("seccomp filter", strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -1151,6 +990,9 @@ int main(int argc, char **argv)
 				    &nl_kernel_errno);
 	if (r < 0)
 		die("netlink socket", nl_geterror(r));
-	confine_syscalls(nl_socket_get_fd(nl));
+	if (nl_socket_get_fd(nl) != NL_FD)
+		die("netlink socket", "not on the descriptor the system call "
+		    "filter names (filter.h)");
+	confine_syscalls();
 	serve();
 }
