@@ -175,6 +175,54 @@ test_kill_slirp4netns() {
 	kill_part 'slirp4netns started, pid' 125 slirp4netns
 }
 
+# fd_targets PID: the targets of PID's descriptors, one a line.
+fd_targets() {
+	local f
+	for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null
+}
+
+# Descriptor hygiene (SECURITY.md): the command inherits the caller's
+# descriptors, as any command launcher does, and none of hckns's own; the
+# keeper, the helper and slirp4netns hold none of the caller's beyond 0-2,
+# and slirp4netns shares nothing with the front end (its one link to hckns
+# is the keeper's exit pipe).
+test_descriptors_of_each_process() {
+	local x pid what target fe_objs
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_command
+	exec {x}>"$TEST_TMP/caller-fd"
+	spawn run "$HCKNS" -v -- sh "$TEST_TMP/cmd.sh" "$TEST_TMP"
+	exec {x}>&-
+	TRACE=$TEST_TMP/run.err
+	wait_for 15 test -s "$TEST_TMP/ready" ||
+		fail "the command did not start: $(cat "$TRACE")"
+	pid=$(trace_pid "$TRACE" 'command started, pid')
+	[ "$(readlink "/proc/$pid/fd/$x")" = "$TEST_TMP/caller-fd" ] ||
+		fail "the command lacks the caller's descriptor $x: $(fd_targets "$pid" | tr '\n' ' ')"
+	# The front end's own: what it holds and this shell (its caller) does not.
+	fe_objs=$(fd_targets "$SPAWNED" | grep -E '^(socket|pipe|anon_inode|user|net|mnt):|/lock$' |
+		grep -vxF -f <(fd_targets "$BASHPID"; echo /nonexistent))
+	[ -n "$fe_objs" ] || fail "no descriptors of the front end to compare with"
+	while read -r target; do
+		fd_targets "$pid" | grep -qxF "$target" &&
+			fail "the command holds the front end's $target"
+	done <<<"$fe_objs"
+	for what in 'keeper started, pid' 'helper started, pid' 'slirp4netns started, pid'; do
+		pid=$(trace_pid "$TRACE" "$what")
+		alive "$pid" || fail "'$what $pid' does not run"
+		fd_targets "$pid" | grep -qxF "$TEST_TMP/caller-fd" &&
+			fail "'$what $pid' holds the caller's descriptor: $(fd_targets "$pid" | tr '\n' ' ')"
+	done
+	pid=$(trace_pid "$TRACE" 'slirp4netns started, pid')
+	while read -r target; do
+		fd_targets "$pid" | grep -qxF "$target" &&
+			fail "slirp4netns holds the front end's $target"
+	done <<<"$fe_objs"
+	touch "$TEST_TMP/end" 2>/dev/null
+	kill -TERM "$(trace_pid "$TRACE" 'command started, pid')"
+	finish "$SPAWNED" 10
+}
+
 # kill_in_teardown WHAT REPORT: with a forward (whose removal is the
 # keeper's first teardown step) and slirp4netns stopped (SIGSTOP) so that
 # the removal waits, let the command exit, then SIGKILL the process the
