@@ -193,6 +193,7 @@ static int addr_len(uint8_t family)
  * the world.
  */
 
+/* NOLINTNEXTLINE(readability-non-const-parameter): the op table's type */
 static int helper_op_hello(const union proto_payload *u, char *why,
 			   size_t whylen)
 {
@@ -870,7 +871,7 @@ static void verify_privileges(void)
 	if (capng_get_caps_process() < 0)
 		die("capabilities", "cannot read them back");
 	for (unsigned int c = 0; c < 64; c++) {
-		int want = (keep >> c) & 1;
+		int want = (int)((keep >> c) & 1);
 		int bnd = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
 
 		/* EINVAL: past the kernel's last capability (ours are below). */
@@ -907,6 +908,7 @@ static bool in_initial_userns(void)
 
 	if (!f)
 		return initial;
+	/* NOLINTNEXTLINE(cert-err34-c): the kernel's numbers, each < 2^32 */
 	if (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
 		initial = inside == 0 && outside == 0 && count == 4294967295ul;
 	fclose(f);
