@@ -590,6 +590,25 @@ static int helper_call(struct run *run, uint16_t op, const void *p, size_t len,
 	return r;
 }
 
+/*
+ * Did the helper die by a signal (it ends by itself with a message and a
+ * status)?  Then @desc says how.  Waits a little: its socket closes just
+ * before its pidfd turns readable.
+ */
+static bool helper_killed(struct run *run, char *desc, size_t len)
+{
+	struct pollfd p = { .fd = run->helper.pidfd, .events = POLLIN };
+	int st;
+
+	if (run->helper.pidfd < 0 || poll(&p, 1, 1000) != 1)
+		return false;
+	st = fe_pidfd_wait(run->helper.pidfd, WNOHANG | WNOWAIT);
+	if (st < 0 || !WIFSIGNALED(st))
+		return false;
+	fe_describe_status(st, desc, len);
+	return true;
+}
+
 static int start_helper(struct run *run)
 {
 	struct fe_idmap map = { .outer_uid = getuid(), .outer_gid = getgid() };
@@ -643,6 +662,11 @@ static int start_helper(struct run *run)
 	}
 	r = helper_call(run, PROTO_REQ_HELLO, NULL, 0, "hello", reason,
 			sizeof(reason));
+	if (r < 0 && helper_killed(run, why, sizeof(why))) {
+		/* Killed by someone: not a userns restriction. */
+		fe_error("hckns-helper %s during the setup", why);
+		return r;
+	}
 	if (r < 0) {
 		/*
 		 * It says why on its stderr; it fails there when the user

@@ -266,5 +266,34 @@ died_during_setup() { # TRACE-NAME REPORT
 	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
 }
 
+# The helper killed before it answers hello: the message names the kill,
+# not a user namespace restriction (which is what a helper failing by
+# itself there usually means).
+test_helper_killed_before_hello() {
+	local real
+	real="$(dirname "$HCKNS")/hckns-helper"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	mkdir -p "$TEST_TMP/bin"
+	cp "$HCKNS" "$TEST_TMP/bin/hckns"
+	cat >"$TEST_TMP/bin/hckns-helper" <<EOF
+#!/bin/sh
+echo \$\$ >'$TEST_TMP/helper.pid'
+i=0
+while [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
+exec '$real' "\$@"
+EOF
+	chmod 0755 "$TEST_TMP/bin/hckns-helper"
+	spawn run "$TEST_TMP/bin/hckns" -v -- true
+	wait_for 10 test -s "$TEST_TMP/helper.pid" ||
+		fail "the helper did not start: $(cat "$TEST_TMP/run.err")"
+	hold_userns "$(cat "$TEST_TMP/helper.pid")"
+	kill -KILL "$(cat "$TEST_TMP/helper.pid")"
+	finish "$SPAWNED" 5
+	assert_eq 125 "$STATUS" "exit status of hckns"
+	assert_eq "hckns: hckns-helper killed by signal 9 (Killed) during the setup" \
+		"$(hckns_lines "$TEST_TMP/run.err")" "the message"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
+
 test_helper_dies_during_setup() { died_during_setup 'helper started, pid' hckns-helper; }
 test_keeper_dies_during_setup() { died_during_setup 'keeper started, pid' "the keeper process"; }
