@@ -168,6 +168,9 @@ new_run() {
 	RUN=$TEST_TMP/r$1
 	case_exit; AT_EXIT=()
 	rm -rf "$RUN" && mkdir -p "$RUN/tmp"
+	# The last run's trace too: spawn truncates it only in the child, so
+	# a wait for a trace line could see the last run's line (and its pids).
+	rm -f "$TEST_TMP/run.err" "$TEST_TMP/run.out"
 	rm -f "$TEST_TMP/ready" "$TEST_TMP/stopcmd" "$TEST_TMP/got" "$TEST_TMP/slirp.refuse" \
 		"$TEST_TMP/slirp.hold" "$TEST_TMP/slirp.fifo" "$TEST_TMP/slirp.stopped"
 	echo 0 >"$TEST_TMP/helper.delay"
@@ -224,12 +227,14 @@ victim_report() {
 # The stage the trace shows at the moment of the kill.
 stage_seen() {
 	local l
-	l=$(grep '^hckns: \[' "$TRACE" | grep -E 'keeper started|helper started|helper: hello|slirp4netns started|helper: make / private|slirp4netns is ready|network ready|command started|command exited' | tail -n 1)
+	l=$(grep '^hckns: \[' "$TRACE" | grep -E 'keeper started|helper started|helper: hello|slirp4netns started|helper: make / private|helper: link-up tap_host: ok|slirp4netns is ready|network ready|command started|command exited' | tail -n 1)
 	case $l in
 	*'command exited'*) echo teardown ;;
 	*'command started'*) echo command ;;
 	*'network ready'*) echo ready ;;
 	*'slirp4netns is ready'*) echo slirp-ready ;;
+	# The last configuration step done: hckns waits for slirp4netns's ready.
+	*'link-up tap_host: ok'*) echo configured-not-ready ;;
 	*'make / private'*) echo configure ;;
 	*'slirp4netns started'*) echo slirp-starting ;;
 	*'helper: hello'*) echo helper-up ;;
