@@ -11,9 +11,13 @@
 # listener on the forward's port, and an exit status and message that say
 # what happened.  A stage is held open by a slow fake hckns-helper or
 # slirp4netns (a wrapper that sleeps a jittered time, then execs the real
-# one) or by SIGSTOP of the process the front end waits for (slirp-ready:
-# the fake slirp4netns stops itself at its ready, before hckns hears of
-# it, so that the forward's add_hostfwd waits).
+# one), by a helper that holds back its answer to a request (configure:
+# a preloaded shim, see hold.c below), or by SIGSTOP of the process the
+# front end waits for (slirp-ready: the fake slirp4netns stops itself at
+# its ready, before hckns hears of it, so that the forward's add_hostfwd
+# waits).  pre-helper is not held (nothing is awaited between the
+# keeper's start and the helper's): its kills come right after the
+# keeper's trace line and land where they land.
 # Then single faults: slirp4netns refuses to start, a netlink operation
 # fails (the kernel refuses an address), the runtime directory vanishes,
 # `ulimit -n 20`, a full TMPDIR, a command ignoring SIGTERM at `hckns
@@ -62,12 +66,69 @@ mkdir -p "$BIN" "$FAKE"
 cp "$HCKNS" "$BIN/hckns"
 cp "$real_helper" "$BIN/hckns-helper.real"
 real_slirp=$(command -v slirp4netns) || { echo "fault: no slirp4netns in PATH"; echo "fault: 0 passed, 1 failed"; exit 1; }
+# With $TEST_TMP/helper.hold (a request number K), the fake helper runs the
+# real one with hold.so preloaded: when request K has come on the helper's
+# socket (fd 3), it writes 'w' into $TEST_TMP/hold.map and spins (no
+# system call: the helper's seccomp filter is loaded by then) until the
+# test writes 'g' there, or for some seconds at most.  So the front end
+# waits for the answer to request K, in the middle of the configuration:
+# SIGSTOP of the helper after a trace line comes too late, the whole
+# configuration takes a few milliseconds since tap-add.
 cat >"$BIN/hckns-helper" <<EOF
 #!/bin/sh
 d=\$(cat '$TEST_TMP/helper.delay' 2>/dev/null)
 [ -n "\$d" ] && [ "\$d" != 0 ] && sleep "\$d"
+k=\$(cat '$TEST_TMP/helper.hold' 2>/dev/null)
+[ -n "\$k" ] && exec env LD_PRELOAD='$TEST_TMP/hold.so' FAULT_HOLD_AT="\$k" \
+	FAULT_HOLD_FILE='$TEST_TMP/hold.map' '$BIN/hckns-helper.real' "\$@"
 exec '$BIN/hckns-helper.real' "\$@"
 EOF
+cat >"$TEST_TMP/hold.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static volatile char *map;
+static long hold_at, calls;
+
+__attribute__((constructor)) static void hold_init(void)
+{
+	const char *f = getenv("FAULT_HOLD_FILE"), *k = getenv("FAULT_HOLD_AT");
+	void *p;
+	int fd;
+
+	real_recvmsg = (ssize_t (*)(int, struct msghdr *, int))dlsym(RTLD_NEXT, "recvmsg");
+	if (!f || !k || (fd = open(f, O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	p = mmap(NULL, 1, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p != MAP_FAILED) {
+		map = p;
+		hold_at = atol(k);
+	}
+}
+
+/* The helper's requests come on fd 3 (libnl's replies on other fds). */
+ssize_t recvmsg(int fd, struct msghdr *mh, int flags)
+{
+	ssize_t n = real_recvmsg(fd, mh, flags);
+	unsigned long i;
+
+	if (map && fd == 3 && n > 0 && ++calls == hold_at) {
+		map[0] = 'w';
+		for (i = 0; map[0] != 'g' && i < 20000000000UL; i++)
+			__asm__ volatile("" ::: "memory");
+	}
+	return n;
+}
+EOF
+HOLD_OK=
+cc -shared -fPIC -O1 -o "$TEST_TMP/hold.so" "$TEST_TMP/hold.c" -ldl 2>"$TEST_TMP/hold.cc.err" && HOLD_OK=1
 # With $TEST_TMP/slirp.hold, the fake slirp4netns stops itself at its
 # ready: it execs the real one (same pid) with its ready fd on the fifo
 # $TEST_TMP/slirp.fifo, where a watcher (a subshell, 10 s at most) reads
@@ -173,6 +234,7 @@ new_run() {
 	rm -f "$TEST_TMP/run.err" "$TEST_TMP/run.out"
 	rm -f "$TEST_TMP/ready" "$TEST_TMP/stopcmd" "$TEST_TMP/got" "$TEST_TMP/slirp.refuse" \
 		"$TEST_TMP/slirp.hold" "$TEST_TMP/slirp.fifo" "$TEST_TMP/slirp.stopped"
+	rm -f "$TEST_TMP/helper.hold" "$TEST_TMP/hold.map"
 	echo 0 >"$TEST_TMP/helper.delay"
 	echo 0 >"$TEST_TMP/slirp.delay"
 	PORT=$(free_port) || fail "no free port"
@@ -246,13 +308,19 @@ stage_seen() {
 
 # one_kill STAGE VICTIM I: one run, killing VICTIM in STAGE.
 one_kill() {
-	local stage=$1 victim=$2 pid stopped='' lines seen hp
+	local stage=$1 victim=$2 pid stopped='' release='' lines seen hp
 	new_run "$3"
 	INODE=
 	case $stage in
 	helper-starting) echo "0.$(printf '%03d' $((50 + RANDOM % 250)))" >"$TEST_TMP/helper.delay" ;;
 	slirp-starting) echo "0.$(printf '%03d' $((50 + RANDOM % 250)))" >"$TEST_TMP/slirp.delay" ;;
 	slirp-ready) mkfifo "$TEST_TMP/slirp.fifo" && touch "$TEST_TMP/slirp.hold" || fail "mkfifo" ;;
+	configure)
+		[ -n "$HOLD_OK" ] || fail "cannot build the hold shim: $(cat "$TEST_TMP/hold.cc.err")"
+		# Requests 1-3: hello, tap-add, make / private; 21: link-up
+		# tap_host, the last of the default topology.  Hold at 4..21.
+		printf r >"$TEST_TMP/hold.map"
+		echo $((4 + RANDOM % 18)) >"$TEST_TMP/helper.hold" ;;
 	esac
 	start_hckns
 	case $stage in
@@ -264,9 +332,11 @@ one_kill() {
 	configure)
 		wait_marker "$TRACE" 'helper started, pid' 15 || fail "no helper: $(cat "$TRACE")"
 		wait_pid helper; hp=$(victim_pid helper)
-		wait_marker "$TRACE" 'helper: make / private: ok' 15 || fail "no 'make / private': $(cat "$TRACE")"
-		# Hold: the front end waits for the stopped helper's answer.
-		kill -STOP "$hp" && stopped=$hp
+		at_exit "printf g 1<>'$TEST_TMP/hold.map'"
+		# Hold: the front end waits for the answer the helper holds back.
+		wait_for 15 grep -q w "$TEST_TMP/hold.map" ||
+			fail "the helper did not hold request $(cat "$TEST_TMP/helper.hold"): $(cat "$TRACE")"
+		release="printf g 1<>'$TEST_TMP/hold.map'"
 		hold_userns "$hp"; jitter 30 ;;
 	slirp-ready)
 		# No helper request follows slirp4netns's ready (tap-add comes
@@ -295,6 +365,7 @@ one_kill() {
 	[ -n "$pid" ] || { [ -n "$stopped" ] && kill -CONT "$stopped"; fail "no pid for $victim in stage $stage: $(cat "$TRACE")"; }
 	kill -KILL "$pid" 2>/dev/null
 	[ -n "$stopped" ] && { sleep 0.02; kill -CONT "$stopped" 2>/dev/null; }
+	[ -n "$release" ] && { sleep 0.02; eval "$release"; }
 	finish "$FE" 10
 	echo "$seen" >>"$TEST_TMP/seen.$stage.$victim"
 	assert_clean
