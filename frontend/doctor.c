@@ -382,10 +382,10 @@ static void check_tun(struct doctor *d, const char *devroot)
 static void check_slirp(struct doctor *d, const char *path)
 {
 	static const char *const needed[] = { "--ready-fd", "--exit-fd",
-		"--api-socket", "--disable-host-loopback", "--cidr" };
-	static const char *const hardening[] = { "--enable-sandbox",
-						 "--enable-seccomp" };
-	char slirp[FE_TOOL_PATH_MAX], *text, missing[128] = "", has[64] = "";
+		"--api-socket", "--disable-host-loopback", "--cidr",
+		"--enable-seccomp", "--enable-sandbox" };
+	char slirp[FE_TOOL_PATH_MAX], *text, missing[160] = "";
+	char why[PATH_MAX + 128];
 	char *argv[3];
 	unsigned int v[3];
 	int r;
@@ -435,10 +435,6 @@ static void check_slirp(struct doctor *d, const char *path)
 			snprintf(missing + strlen(missing),
 				 sizeof(missing) - strlen(missing), " %s",
 				 needed[i]);
-	for (size_t i = 0; i < sizeof(hardening) / sizeof(*hardening); i++)
-		if (strstr(text, hardening[i]))
-			snprintf(has + strlen(has), sizeof(has) - strlen(has),
-				 " %s", hardening[i]);
 	free(text);
 	if (r < 0 || missing[0]) {
 		say(d, "FAIL", "slirp4netns (%s) %u.%u.%u: %s%s; install a "
@@ -450,11 +446,12 @@ static void check_slirp(struct doctor *d, const char *path)
 	}
 	say(d, "ok", "slirp4netns %u.%u.%u (%s) has the options hckns uses",
 	    v[0], v[1], v[2], slirp);
-	if (has[0])
-		say(d, "note", "slirp4netns supports%s", has);
+	if (fe_slirp_sandbox_works(why, sizeof(why)))
+		say(d, "ok", "slirp4netns will run in its sandbox, under its "
+		    "seccomp filter");
 	else
-		say(d, "note", "slirp4netns supports neither --enable-sandbox nor "
-		    "--enable-seccomp");
+		say(d, "note", "slirp4netns will run under its seccomp filter but "
+		    "without its sandbox: %s", why);
 }
 
 /* The same lookup as the front end (fe_find_helper()). */

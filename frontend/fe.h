@@ -516,6 +516,22 @@ void __attribute__((noreturn))
 fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 	       int sock, int ready_w, int listen_fd);
 
+/**
+ * fe_slirp_sandbox_works() - can slirp4netns --enable-sandbox work here, and
+ * keep forwarding DNS?
+ *
+ * Its sandbox is a mount namespace where only the host's /etc and /run are
+ * left (slirp4netns(1)), and libslirp reads the name server from
+ * /etc/resolv.conf there: the file must be under /etc or /run (a
+ * systemd-resolved link into /run is fine, WSL's link to
+ * /mnt/wsl/resolv.conf is not: DNS would stop, silently).  As root,
+ * slirp4netns makes that namespace and drops its capabilities itself, which
+ * needs CAP_SYS_ADMIN and CAP_SETPCAP in the bounding set (without them it
+ * exits at start).  Runs no program.
+ * Return: true, or false with the reason in @why.
+ */
+bool fe_slirp_sandbox_works(char *why, size_t len);
+
 /* Start slirp4netns for @target's namespaces (keeper.c). */
 pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 		     const char *slirp, pid_t target, int ready_fd,

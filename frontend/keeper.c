@@ -85,56 +85,13 @@ int fe_sweep_userns(uint64_t dev, uint64_t ino)
 	return killed;
 }
 
-/* "/a/./b/../c//d" becomes "/a/c/d", in place, by the text alone. */
-static void normalize_path(char *p)
-{
-	char *in = p, *out = p;
-
-	while (*in) {
-		char *end;
-		size_t n;
-
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		end = strchrnul(in, '/');
-		n = (size_t)(end - in);
-		if (n == 2 && in[0] == '.' && in[1] == '.') {
-			while (out > p && *--out != '/')
-				;
-		} else if (n != 1 || in[0] != '.') {
-			*out++ = '/';
-			memmove(out, in, n);
-			out += n;
-		}
-		in = end;
-	}
-	if (out == p)
-		*out++ = '/';
-	*out = '\0';
-}
-
 static bool in_etc_or_run(const char *p)
 {
 	return strncmp(p, "/etc/", 5) == 0 || strncmp(p, "/run/", 5) == 0;
 }
 
-/*
- * Can slirp4netns --enable-sandbox work here, and keep forwarding DNS?
- * Its sandbox is a mount namespace where only the host's /etc and /run are
- * left (slirp4netns(1)), and libslirp reads the name server from
- * /etc/resolv.conf there.  So every link on the way from /etc/resolv.conf
- * to its file, and the file, must be under /etc or /run: a
- * systemd-resolved link into /run is fine, WSL's link to
- * /mnt/wsl/resolv.conf is not (DNS would stop, silently).  As root,
- * slirp4netns also makes that namespace and drops its capabilities itself,
- * which needs CAP_SYS_ADMIN and CAP_SETPCAP (a root whose bounding set
- * lacks them: it exits at start).  Otherwise, says why not in WHY.
- */
-static bool slirp_sandbox_works(char *why, size_t len)
+bool fe_slirp_sandbox_works(char *why, size_t len)
 {
-	char path[PATH_MAX] = "/etc/resolv.conf", link[PATH_MAX];
 	char *real;
 
 	if (geteuid() == 0 && (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) != 1 ||
@@ -143,40 +100,17 @@ static bool slirp_sandbox_works(char *why, size_t len)
 			 "CAP_SETPCAP, which its sandbox needs");
 		return false;
 	}
-	/* Bounded: a loop of links ends here, as it does for the kernel. */
-	for (int hop = 0; hop < 40; hop++) {
-		ssize_t n;
-
-		normalize_path(path);
-		if (!in_etc_or_run(path))
-			goto outside;
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			break;	/* the file, or nothing: the same in the sandbox */
-		link[n] = '\0';
-		if (link[0] == '/') {
-			memcpy(path, link, (size_t)n + 1);
-		} else {
-			char *slash = strrchr(path, '/');
-
-			if ((size_t)(slash + 1 - path) + (size_t)n >= sizeof(path))
-				goto outside;
-			memcpy(slash + 1, link, (size_t)n + 1);
-		}
-	}
-	/* A directory link on the way leads out too. */
+	/* No file (a dangling link): the same in the sandbox, no DNS. */
 	real = realpath("/etc/resolv.conf", NULL);
 	if (real && !in_etc_or_run(real)) {
-		snprintf(path, sizeof(path), "%s", real);
+		snprintf(why, len, "/etc/resolv.conf leads to %s, outside /etc "
+			 "and /run, which its sandbox would hide (DNS would stop)",
+			 real);
 		free(real);
-		goto outside;
+		return false;
 	}
 	free(real);
 	return true;
-outside:
-	snprintf(why, len, "/etc/resolv.conf leads to %s, outside /etc and "
-		 "/run, which its sandbox would hide (DNS would stop)", path);
-	return false;
 }
 
 pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
@@ -217,7 +151,7 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 	 * unshare and the like, and a sandbox (SECURITY.md).
 	 */
 	argv[argc++] = "--enable-seccomp";
-	if (slirp_sandbox_works(why, sizeof(why)))
+	if (fe_slirp_sandbox_works(why, sizeof(why)))
 		argv[argc++] = "--enable-sandbox";
 	else
 		fe_trace("slirp4netns: no --enable-sandbox: %s", why);

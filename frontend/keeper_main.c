@@ -381,13 +381,13 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 		k->slirp_pidfd = -1;
 	}
 	/*
-	 * Closing the exit pipe asks slirp4netns to stop; the sweep kills
-	 * whatever is left in the namespace.
+	 * Closing the exit pipe asks slirp4netns to stop (1 s, then SIGKILL);
+	 * then the sweep kills whatever is left in the namespace.  In that
+	 * order: run by a user, its sandbox puts slirp4netns in the instance's
+	 * user namespace, and it should end by itself, not by the sweep.
 	 */
 	if (k->exit_w >= 0)
 		close(k->exit_w);
-	if (k->have_ns)
-		fe_sweep_userns(k->userns_dev, k->userns_ino);
 	if (k->slirp_pidfd >= 0) {
 		struct pollfd p = { .fd = k->slirp_pidfd, .events = POLLIN };
 
@@ -395,6 +395,8 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 			fe_pidfd_signal(k->slirp_pidfd, SIGKILL);
 		waitid(P_PIDFD, (id_t)k->slirp_pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
+	if (k->have_ns)
+		fe_sweep_userns(k->userns_dev, k->userns_ino);
 	fe_rm_rf(k->rundir);
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (k->conns[i].role == CONN_LEAVING) {
