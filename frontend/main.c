@@ -737,6 +737,32 @@ static void slirp_failed(struct run *run, const char *what)
 		 status, status[0] ? ")" : "", line[0] ? ": " : "", line);
 }
 
+/*
+ * The keeper did not take or answer a message during the setup (@r < 0, or
+ * 0: no answer in time): say how it ended when it has, else what failed.
+ * Return: -EPIPE.
+ */
+static int keeper_lost(struct run *run, int r)
+{
+	struct pollfd p = { .fd = run->keeper.pidfd, .events = POLLIN };
+	char desc[128];
+
+	/* Its socket closes just before its pidfd turns readable. */
+	if (run->keeper.pidfd >= 0 && poll(&p, 1, 1000) == 1) {
+		fe_describe_status(fe_pidfd_wait(run->keeper.pidfd,
+						 WNOHANG | WNOWAIT),
+				   desc, sizeof(desc));
+		fe_error("the keeper process %s during the setup", desc);
+		run->keeper_dead = true;	/* said; teardown() reaps it */
+	} else if (r < 0) {
+		fe_error("the keeper process is gone: %s", strerror(-r));
+	} else {
+		fe_error("the keeper process did not answer within %d s",
+			 KEEPER_EXIT_MS / 1000);
+	}
+	return -EPIPE;
+}
+
 static int start_slirp(struct run *run)
 {
 	struct fe_keeper_msg m = {
@@ -748,17 +774,16 @@ static int start_slirp(struct run *run)
 	int r;
 
 	r = fe_keeper_send(run->keeper.sock, &m, run->ns, 3);
-	if (r < 0) {
-		fe_error("the keeper process is gone: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return keeper_lost(run, r);
 	r = wait_fd(run, run->keeper.sock, KEEPER_EXIT_MS);
-	if (r <= 0 || keeper_recv(run, &m) < 0) {
-		if (r == -EINTR || r == -ECHILD)
-			return r;
-		fe_error("the keeper process did not answer");
-		return -EPIPE;
-	}
+	if (r == -EINTR || r == -ECHILD)
+		return r;
+	if (r <= 0)
+		return keeper_lost(run, r);
+	r = keeper_recv(run, &m);
+	if (r < 0)
+		return keeper_lost(run, r);
 	if (m.type == FE_KEEPER_FAILED) {
 		fe_error("cannot start slirp4netns (%s): %s", run->slirp_path,
 			 strerror(m.value));
@@ -1041,10 +1066,8 @@ static int setup(struct run *run)
 	/* Joiners waiting for the instance may come in now. */
 	r = fe_keeper_send(run->keeper.sock, &(struct fe_keeper_msg){
 				   .type = FE_KEEPER_READY }, NULL, 0);
-	if (r < 0) {
-		fe_error("the keeper process is gone: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return keeper_lost(run, r);
 	fe_trace("network ready");
 	return 0;
 }
@@ -1475,7 +1498,8 @@ static void wait_foreign_keeper(struct run *run)
 static void teardown(struct run *run)
 {
 	int remaining = -1, slirp_status = -1;
-	bool keeper_alive = !run->keeper_dead;
+	/* A death before the command started was the setup's to say. */
+	bool keeper_alive = !run->keeper_dead && run->cmd_pid > 0;
 	char desc[128];
 
 	if (run->cmd_pidfd >= 0) {
@@ -1492,7 +1516,7 @@ static void teardown(struct run *run)
 	if (!run->keeper_dead)
 		remaining = leave(run, &slirp_status);
 	/* Not said before (death_explains(), supervise()): say it now. */
-	if (slirp_status >= 0 && !run->slirp_gone) {
+	if (slirp_status >= 0 && !run->slirp_gone && run->cmd_pid > 0) {
 		fe_describe_status(slirp_status, desc, sizeof(desc));
 		fe_error("slirp4netns %s during teardown, before hckns stopped "
 			 "it; its port forwards closed with it and nothing is "

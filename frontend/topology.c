@@ -506,6 +506,10 @@ int fe_topology_build(const struct fe_opts *o, struct fe_topology *t,
 	if (r < 0)
 		return r;
 	v4_text(up->addr, t->guest_addr);
+	/* The kernel gives no IPv6 address to a link below IPv6's minimum. */
+	if (o->ipv6 && o->mtu < 1280)
+		return refuse(&b, "--ipv6 needs --mtu 1280 or more (IPv6's "
+			      "minimum link MTU), not %u", o->mtu);
 	t->ipv6 = o->ipv6;
 	t->mtu = o->mtu;
 	t->txqueuelen = o->txqueuelen;

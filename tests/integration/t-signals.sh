@@ -266,11 +266,12 @@ died_during_setup() { # TRACE-NAME REPORT
 	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
 }
 
-# The helper killed before it answers hello: the message names the kill,
-# not a user namespace restriction (which is what a helper failing by
-# itself there usually means).
-test_helper_killed_before_hello() {
-	local real
+# A process killed while the helper starts (a fake helper that waits for
+# the kill, then execs the real one): the one line names the kill, not a user namespace
+# restriction (what a helper failing by itself there usually means) nor a
+# broken pipe; 125, nothing left.
+killed_before_hello() { # helper|keeper REPORT
+	local real victim
 	real="$(dirname "$HCKNS")/hckns-helper"
 	cd "$TEST_TMP" || fail "cd $TEST_TMP"
 	mkdir -p "$TEST_TMP/bin"
@@ -279,7 +280,7 @@ test_helper_killed_before_hello() {
 #!/bin/sh
 echo \$\$ >'$TEST_TMP/helper.pid'
 i=0
-while [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
+while [ ! -e '$TEST_TMP/go' ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
 exec '$real' "\$@"
 EOF
 	chmod 0755 "$TEST_TMP/bin/hckns-helper"
@@ -287,13 +288,19 @@ EOF
 	wait_for 10 test -s "$TEST_TMP/helper.pid" ||
 		fail "the helper did not start: $(cat "$TEST_TMP/run.err")"
 	hold_userns "$(cat "$TEST_TMP/helper.pid")"
-	kill -KILL "$(cat "$TEST_TMP/helper.pid")"
+	victim=$(cat "$TEST_TMP/helper.pid")
+	[ "$1" = keeper ] && victim=$(trace_pid "$TEST_TMP/run.err" 'keeper started, pid')
+	kill -KILL "$victim"
+	touch "$TEST_TMP/go"
 	finish "$SPAWNED" 5
 	assert_eq 125 "$STATUS" "exit status of hckns"
-	assert_eq "hckns: hckns-helper killed by signal 9 (Killed) during the setup" \
+	assert_eq "hckns: $2 killed by signal 9 (Killed) during the setup" \
 		"$(hckns_lines "$TEST_TMP/run.err")" "the message"
 	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
 }
+
+test_helper_killed_before_hello() { killed_before_hello helper hckns-helper; }
+test_keeper_killed_before_hello() { killed_before_hello keeper "the keeper process"; }
 
 test_helper_dies_during_setup() { died_during_setup 'helper started, pid' hckns-helper; }
 test_keeper_dies_during_setup() { died_during_setup 'keeper started, pid' "the keeper process"; }

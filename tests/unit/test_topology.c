@@ -463,6 +463,7 @@ START_TEST(test_ipv6)
 
 	BUILD_OK(&t, "--ipv6");
 	ck_assert(t.ipv6);
+	BUILD_OK(&t, "--ipv6", "--mtu", "1280");
 	n = steps_of(&t, s);
 	ck_assert_str_eq(addr_on(s, n, "br_world", AF_INET6), "fd00::100/64");
 	ck_assert_str_eq(addr_on(s, n, "br_world", AF_INET), "10.0.2.100/24");
@@ -621,6 +622,11 @@ struct refusal {
 #define NAME_40 "0123456789012345678901234567890123456789"
 
 static const struct refusal refusals[] = {
+	/* IPv6 below its minimum link MTU: the kernel would refuse the address. */
+	{ { "--ipv6", "--mtu", "1279" },
+	  "--ipv6 needs --mtu 1280 or more (IPv6's minimum link MTU), not 1279" },
+	{ { "--ipv6", "--mtu", "576" },
+	  "--ipv6 needs --mtu 1280 or more (IPv6's minimum link MTU), not 576" },
 	/* bridge names */
 	{ { "--bridge", "tap_host" },
 	  "invalid --bridge 'tap_host': tap_host is the tap slirp4netns serves; "
