@@ -889,6 +889,20 @@ static bool death_explains(struct run *run)
 	return false;
 }
 
+/*
+ * The helper's reason names the request again ("addr-add br0: File
+ * exists"), which the message has already said: what comes after it.
+ */
+static const char *own_words(uint16_t op, const char *reason)
+{
+	const char *name = proto_op_name(op), *colon = strstr(reason, ": ");
+	size_t n = strlen(name);
+
+	if (colon && strncmp(reason, name, n) == 0 && reason[n] == ' ')
+		return colon + 2;
+	return reason;
+}
+
 static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		     enum step_phase phase)
 {
@@ -930,7 +944,8 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		}
 		if (r < 0 && !death_explains(run))
 			fe_error("cannot %s: %s", s->what,
-				 reason[0] ? reason : strerror(-r));
+				 reason[0] ? own_words(s->op, reason) :
+				 strerror(-r));
 		if (r < 0)
 			return r;
 	}
