@@ -90,9 +90,18 @@ $(SECCOMP_SHIM): tests/tools/seccomp-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
 
+# An LD_PRELOAD shim that makes the helper's bridge-add of one link name
+# (HCKNS_TEST_REFUSE_LINK) fail as a refusal of the kernel would, with no
+# system call (t-errors.sh, tests/fault/fault.sh).  Not sanitized either;
+# libnl's headers only, it finds libnl's functions at run time.
+NETLINK_REFUSE_SHIM := $(BUILDDIR)/netlink-refuse-shim.so
+$(NETLINK_REFUSE_SHIM): tests/tools/netlink-refuse-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
+
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
-check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) check-fuzz-corpus check-install
+check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) check-fuzz-corpus check-install
 	$(UNIT)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
@@ -111,7 +120,7 @@ check-fuzz-corpus: $(FUZZ_REPLAY)
 	set -e; for h in $(FUZZ_HARNESSES); do \
 		$(BUILDDIR)/fuzz-replay-$$h tests/fuzz/corpus/$$h; done
 
-check-integration: all $(PROBE) $(SECCOMP_SHIM)
+check-integration: all $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -152,7 +161,7 @@ fuzz:
 # tests/load/; issue 5), as this user and, as root, also as hckns-test.
 # Minutes long, so not part of `make check`.  FAULT_N (20), FAULT_SEED,
 # FAULT_TIME_LIMIT; LOAD_SEQ, LOAD_PAR, LOAD_JOIN, LOAD_FWD.
-fault: all
+fault: all $(NETLINK_REFUSE_SHIM)
 	HCKNS=$(abspath $(HCKNS)) tests/fault/run.sh fault
 
 load: all

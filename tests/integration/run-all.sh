@@ -26,6 +26,10 @@ cp "$HCKNS" "$helper" ${probe:+"$probe"} "$stage/bin/"
 if [ -n "$probe" ] && [ -e "$(dirname "$probe")/seccomp-shim.so" ]; then
 	cp "$(dirname "$probe")/seccomp-shim.so" "$stage/bin/"
 fi
+# t-errors.sh's refused request finds its LD_PRELOAD shim beside hckns.
+if [ -e "$(dirname "$HCKNS")/netlink-refuse-shim.so" ]; then
+	cp "$(dirname "$HCKNS")/netlink-refuse-shim.so" "$stage/bin/"
+fi
 staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.

@@ -92,6 +92,44 @@ EOF
 	assert_no_instance_dir "$TEST_TMP/rt"
 }
 
+# A request the kernel refuses.  No input of a user reaches a refusal any
+# more (the front end refuses first what the kernel would), so
+# tests/tools/netlink-refuse-shim.c, preloaded into the helper (hckns passes
+# its environment on to it), makes libnl's rtnl_link_add() for br_test
+# return -NLE_EXIST ("Object exists") as a refusal would, with no system
+# call.  One line naming the request and libnl's reason (the helper's
+# "bridge-add br_test: " said once), 125, no command, nothing left; with
+# -v, the trace shows the helper's answer and the line is still hckns's
+# only one.
+test_kernel_refuses_a_request() {
+	local e shim pre err touch_ran
+	shim=$(dirname "$HCKNS")/netlink-refuse-shim.so
+	[ -r "$shim" ] || skip "no netlink-refuse-shim.so at $shim: build it with make check-integration"
+	mapfile -t e < <(private_env)
+	pre=(LD_PRELOAD="$shim" HCKNS_TEST_REFUSE_LINK=br_test)
+	# shellcheck disable=SC2016 # the command's own $1: the file it makes
+	touch_ran=': >"$1"'
+	expect_error refused 125 "${e[@]}" "${pre[@]}" \
+		"$HCKNS" -- sh -c "$touch_ran" sh "$TEST_TMP/ran" "$MARK"
+	assert_eq "hckns: cannot bridge-add br_test: Object exists" "$MSG" "the message"
+	[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without its network"
+	assert_no_instance_dir "$TEST_TMP/rt"
+
+	run refused-v 20 "${e[@]}" "${pre[@]}" \
+		"$HCKNS" -v -- sh -c "$touch_ran" sh "$TEST_TMP/ran" "$MARK"
+	err=$TEST_TMP/refused-v.err
+	assert_eq 125 "$STATUS" "exit status with -v ($(hckns_lines "$err"))"
+	assert_eq "" "$(cat "$TEST_TMP/refused-v.out")" "stdout with -v"
+	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: .*Object exists' "$err" ||
+		fail "the trace does not show the helper's refusal of bridge-add br_test: $(grep '^hckns: \[' "$err" | tail -n 6)"
+	assert_eq "hckns: cannot bridge-add br_test: Object exists" "$(hckns_lines "$err")" \
+		"what hckns said with -v, trace lines left out"
+	[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without its network (-v)"
+	assert_instance_gone "$err"
+	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind (-v)"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
 test_runtime_dir_not_writable() {
 	# A path under a regular file cannot be created, not even by root.
 	: >"$TEST_TMP/file"
