@@ -17,9 +17,12 @@
 # its ready, before hckns hears of it, so that the forward's add_hostfwd
 # waits).  pre-helper is not held (nothing is awaited between the
 # keeper's start and the helper's): its kills come right after the
-# keeper's trace line and land where they land.
+# keeper's trace line and land where they land.  teardown has no helper
+# to kill: the front end has closed the helper's socket and reaped it
+# before it leaves the keeper, which removes the forwards (the held step).
 # Then single faults: slirp4netns refuses to start, a netlink operation
-# fails (the kernel refuses an address), the runtime directory vanishes,
+# fails (the helper's bridge-add br_test, refused by a preloaded shim as
+# the kernel would), the runtime directory vanishes,
 # `ulimit -n 20`, a full TMPDIR, a command ignoring SIGTERM at `hckns
 # stop`.  FAULT_SEED fixes the jitter; FAULT_TIME_LIMIT bounds the whole
 # run (seconds, default 900); FAULT_FILTER runs only cases whose
@@ -415,10 +418,15 @@ kill_matrix() { # STAGE VICTIM: N runs, each in its own subshell; all run
 	[ "$bad" = 0 ] || fail "$bad of $N runs failed; the first: $first"
 }
 
+# No helper in teardown: once the command has exited, the front end closes
+# the helper's socket and reaps the helper ("helper ended") before it
+# leaves the keeper, which removes the forwards (what the stage holds, with
+# slirp4netns stopped).  So a kill there finds the helper gone, or its pid
+# taken by some other process, and tests nothing.
 for spec in "pre-helper:fe keeper" "helper-starting:fe keeper helper" \
 	    "slirp-starting:fe keeper helper slirp" "configure:fe keeper helper slirp" \
 	    "slirp-ready:fe keeper helper slirp" "command:fe keeper helper slirp command" \
-	    "teardown:fe keeper helper slirp"; do
+	    "teardown:fe keeper slirp"; do
 	stage=${spec%%:*}
 	for victim in ${spec#*:}; do
 		case_run "kill-$victim-$stage" kill_matrix "$stage" "$victim"
@@ -457,42 +465,47 @@ slirp_refuses() {
 }
 case_run slirp-refuses slirp_refuses
 
-# A netlink operation the kernel refuses, with options hckns accepts:
-# --ipv6 with --mtu 576.  The kernel gives no IPv6 to a link whose MTU is
-# below 1280 (IPV6_MIN_MTU), so the uplink's fd00::100/64 is refused with
-# EINVAL.  hckns exits 125 with one line naming the operation and the
-# kernel's reason, runs no command, leaves nothing; once with -v (the trace
-# shows the helper's request refused, and names what to look for), once
-# without (stderr is that one line).
+# A netlink operation the kernel refuses.  No options reach a refusal any
+# more (the front end refuses first what the kernel would: --ipv6 with an
+# MTU below 1280, say), so tests/tools/netlink-refuse-shim.c, preloaded into
+# the helper through hckns's environment, makes libnl's rtnl_link_add() for
+# br_test return -NLE_EXIST ("Object exists") as a refusal would, with no
+# system call.  hckns exits 125 with one line naming the operation and the
+# reason, runs no command, leaves nothing; once with -v (the trace shows
+# the helper's request refused), once without (stderr is that one line).
+REFUSE_SHIM=$(dirname "$HCKNS")/netlink-refuse-shim.so
 netlink_fails() {
 	local lines
+	[ -r "$REFUSE_SHIM" ] || fail "no netlink-refuse-shim.so at $REFUSE_SHIM: build it with make fault"
 	new_run netlink
 	cd "$TEST_TMP" || fail cd
-	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" "$BIN/hckns" -v --ipv6 --mtu 576 \
+	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" LD_PRELOAD="$REFUSE_SHIM" \
+		HCKNS_TEST_REFUSE_LINK=br_test "$BIN/hckns" -v \
 		-p "127.0.0.1:$PORT:80" -- sh -c "touch '$TEST_TMP/ready'"
 	FE=$SPAWNED TRACE=$TEST_TMP/run.err
 	finish "$FE" 15
 	assert_clean
 	assert_eq 125 "$STATUS" "status when the kernel refuses a netlink operation"
-	grep -q '^hckns: \[[ 0-9.]* ms\] helper: addr-add br_world fd00::100/64: Invalid argument' "$TRACE" ||
-		fail "the trace does not show the kernel refusing addr-add fd00::100/64: $(grep '^hckns: \[' "$TRACE" | tail -n 6)"
+	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: .*Object exists' "$TRACE" ||
+		fail "the trace does not show the helper's bridge-add br_test refused: $(grep '^hckns: \[' "$TRACE" | tail -n 6)"
 	[ ! -e "$TEST_TMP/ready" ] || fail "the command ran without its network"
 	lines=$(hckns_lines "$TRACE")
 	assert_eq 1 "$(printf '%s\n' "$lines" | grep -c .)" "lines hckns said (-v): $lines"
-	assert_contains "$lines" "addr-add" "the message (the operation)"
-	assert_contains "$lines" "Invalid argument" "the message (the kernel's reason)"
+	assert_contains "$lines" "bridge-add br_test" "the message (the operation)"
+	assert_contains "$lines" "Object exists" "the message (the reason)"
 	echo "-v: status $STATUS: $lines"
 
 	new_run netlink-quiet
 	cd "$TEST_TMP" || fail cd
-	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" "$BIN/hckns" --ipv6 --mtu 576 \
+	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" LD_PRELOAD="$REFUSE_SHIM" \
+		HCKNS_TEST_REFUSE_LINK=br_test "$BIN/hckns" \
 		-p "127.0.0.1:$PORT:80" -- sh -c "touch '$TEST_TMP/ready'"
 	FE=$SPAWNED
 	finish "$FE" 15
 	assert_eq 125 "$STATUS" "status when the kernel refuses a netlink operation (no -v)"
-	assert_one_line "$TEST_TMP/run.err" "hckns --ipv6 --mtu 576"
-	assert_contains "$(cat "$TEST_TMP/run.err")" "addr-add" "the message (the operation)"
-	assert_contains "$(cat "$TEST_TMP/run.err")" "Invalid argument" "the message (the kernel's reason)"
+	assert_one_line "$TEST_TMP/run.err" "hckns with bridge-add br_test refused"
+	assert_contains "$(cat "$TEST_TMP/run.err")" "bridge-add br_test" "the message (the operation)"
+	assert_contains "$(cat "$TEST_TMP/run.err")" "Object exists" "the message (the reason)"
 	[ ! -e "$TEST_TMP/ready" ] || fail "the command ran without its network"
 	wait_for 5 eval '[ -z "$(procs_naming "$TEST_TMP/")" ]' || fail "processes left: $(procs_naming "$TEST_TMP/")"
 	wait_for 2 eval '[ -z "$(find "$RUN/tmp" -mindepth 2 ! -name ".*.lock")" ]' ||

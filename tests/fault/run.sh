@@ -20,6 +20,10 @@ stage=$(mktemp -d /tmp/hckns-stage.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/tests"
 cp "$HCKNS" "$helper" "$stage/bin/"
+# fault.sh's netlink-fails finds its LD_PRELOAD shim beside hckns.
+if [ -e "$(dirname "$HCKNS")/netlink-refuse-shim.so" ]; then
+	cp "$(dirname "$HCKNS")/netlink-refuse-shim.so" "$stage/bin/"
+fi
 cp -r "$here/integration" "$here/$suite" "$stage/tests/"
 chmod -R a+rX "$stage"
 
