@@ -90,14 +90,13 @@ $(SECCOMP_SHIM): tests/tools/seccomp-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
 
-# An LD_PRELOAD shim that makes the helper's bridge-add of one link name
-# (HCKNS_TEST_REFUSE_LINK) fail as a refusal of the kernel would, with no
-# system call (t-errors.sh, tests/fault/fault.sh).  Not sanitized either;
-# libnl's headers only, it finds libnl's functions at run time.
+# An LD_PRELOAD shim that spoils one link name (HCKNS_TEST_REFUSE_LINK) in
+# the netlink messages the helper sends, so that the kernel refuses the
+# request (t-errors.sh, tests/fault/fault.sh).  Not sanitized either.
 NETLINK_REFUSE_SHIM := $(BUILDDIR)/netlink-refuse-shim.so
 $(NETLINK_REFUSE_SHIM): tests/tools/netlink-refuse-shim.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
 
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).

@@ -468,9 +468,9 @@ case_run slirp-refuses slirp_refuses
 # A netlink operation the kernel refuses.  No options reach a refusal any
 # more (the front end refuses first what the kernel would: --ipv6 with an
 # MTU below 1280, say), so tests/tools/netlink-refuse-shim.c, preloaded into
-# the helper through hckns's environment, makes libnl's rtnl_link_add() for
-# br_test return -NLE_EXIST ("Object exists") as a refusal would, with no
-# system call.  hckns exits 125 with one line naming the operation and the
+# the helper through hckns's environment, turns br_test into br_te/t in the
+# netlink message the helper sends, and the kernel refuses that name
+# (EINVAL).  hckns exits 125 with one line naming the operation and the
 # reason, runs no command, leaves nothing; once with -v (the trace shows
 # the helper's request refused), once without (stderr is that one line).
 REFUSE_SHIM=$(dirname "$HCKNS")/netlink-refuse-shim.so
@@ -486,13 +486,13 @@ netlink_fails() {
 	finish "$FE" 15
 	assert_clean
 	assert_eq 125 "$STATUS" "status when the kernel refuses a netlink operation"
-	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: .*Object exists' "$TRACE" ||
+	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: Invalid argument' "$TRACE" ||
 		fail "the trace does not show the helper's bridge-add br_test refused: $(grep '^hckns: \[' "$TRACE" | tail -n 6)"
 	[ ! -e "$TEST_TMP/ready" ] || fail "the command ran without its network"
 	lines=$(hckns_lines "$TRACE")
 	assert_eq 1 "$(printf '%s\n' "$lines" | grep -c .)" "lines hckns said (-v): $lines"
 	assert_contains "$lines" "bridge-add br_test" "the message (the operation)"
-	assert_contains "$lines" "Object exists" "the message (the reason)"
+	assert_contains "$lines" "Invalid argument" "the message (the reason)"
 	echo "-v: status $STATUS: $lines"
 
 	new_run netlink-quiet
@@ -505,7 +505,7 @@ netlink_fails() {
 	assert_eq 125 "$STATUS" "status when the kernel refuses a netlink operation (no -v)"
 	assert_one_line "$TEST_TMP/run.err" "hckns with bridge-add br_test refused"
 	assert_contains "$(cat "$TEST_TMP/run.err")" "bridge-add br_test" "the message (the operation)"
-	assert_contains "$(cat "$TEST_TMP/run.err")" "Object exists" "the message (the reason)"
+	assert_contains "$(cat "$TEST_TMP/run.err")" "Invalid argument" "the message (the reason)"
 	[ ! -e "$TEST_TMP/ready" ] || fail "the command ran without its network"
 	wait_for 5 eval '[ -z "$(procs_naming "$TEST_TMP/")" ]' || fail "processes left: $(procs_naming "$TEST_TMP/")"
 	wait_for 2 eval '[ -z "$(find "$RUN/tmp" -mindepth 2 ! -name ".*.lock")" ]' ||

@@ -95,9 +95,9 @@ EOF
 # A request the kernel refuses.  No input of a user reaches a refusal any
 # more (the front end refuses first what the kernel would), so
 # tests/tools/netlink-refuse-shim.c, preloaded into the helper (hckns passes
-# its environment on to it), makes libnl's rtnl_link_add() for br_test
-# return -NLE_EXIST ("Object exists") as a refusal would, with no system
-# call.  One line naming the request and libnl's reason (the helper's
+# its environment on to it), turns br_test into br_te/t in the netlink
+# message the helper sends, and the kernel refuses that name (EINVAL).
+# One line naming the request and the reason (the helper's
 # "bridge-add br_test: " said once), 125, no command, nothing left; with
 # -v, the trace shows the helper's answer and the line is still hckns's
 # only one.
@@ -111,7 +111,7 @@ test_kernel_refuses_a_request() {
 	touch_ran=': >"$1"'
 	expect_error refused 125 "${e[@]}" "${pre[@]}" \
 		"$HCKNS" -- sh -c "$touch_ran" sh "$TEST_TMP/ran" "$MARK"
-	assert_eq "hckns: cannot bridge-add br_test: Object exists" "$MSG" "the message"
+	assert_eq "hckns: cannot bridge-add br_test: Invalid argument" "$MSG" "the message"
 	[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without its network"
 	assert_no_instance_dir "$TEST_TMP/rt"
 
@@ -120,9 +120,9 @@ test_kernel_refuses_a_request() {
 	err=$TEST_TMP/refused-v.err
 	assert_eq 125 "$STATUS" "exit status with -v ($(hckns_lines "$err"))"
 	assert_eq "" "$(cat "$TEST_TMP/refused-v.out")" "stdout with -v"
-	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: .*Object exists' "$err" ||
+	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: Invalid argument' "$err" ||
 		fail "the trace does not show the helper's refusal of bridge-add br_test: $(grep '^hckns: \[' "$err" | tail -n 6)"
-	assert_eq "hckns: cannot bridge-add br_test: Object exists" "$(hckns_lines "$err")" \
+	assert_eq "hckns: cannot bridge-add br_test: Invalid argument" "$(hckns_lines "$err")" \
 		"what hckns said with -v, trace lines left out"
 	[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without its network (-v)"
 	assert_instance_gone "$err"

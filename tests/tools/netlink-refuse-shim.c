@@ -1,53 +1,76 @@
 // SPDX-License-Identifier: MIT
 /*
- * netlink-refuse-shim - a netlink operation of hckns-helper fails, as if
- * the kernel had refused it.
+ * netlink-refuse-shim - the kernel refuses one netlink request of
+ * hckns-helper.
  *
  * LD_PRELOAD=netlink-refuse-shim.so with HCKNS_TEST_REFUSE_LINK=NAME wraps
- * libnl's rtnl_link_add(), which the helper calls for bridge-add only: for
- * the link NAME it returns -NLE_EXIST ("Object exists", as when a link of
- * that name is there already) without sending anything; every other call
- * goes on to libnl's.  The front end validates its options so well that no
- * input of a user reaches a refusal of the kernel, yet it must still say one
- * in one line, run no command and leave nothing behind:
- * tests/integration/t-errors.sh (test_kernel_refuses_a_request) and
- * tests/fault/fault.sh (netlink-fails) check that it does.
+ * sendmsg(2): in a netlink message that carries the interface name NAME
+ * (IFLA_IFNAME of bridge-add's RTM_NEWLINK, say), the first byte of NAME's
+ * last-but-one character becomes '/' before the message goes to the kernel,
+ * which then refuses it as it refuses any such name (dev_valid_name():
+ * EINVAL).  So the refusal is the kernel's own, on a request the helper
+ * built and sent: the front end validates its options so well that no input
+ * of a user reaches one, yet it must still say one in one line, run no
+ * command and leave nothing behind: tests/integration/t-errors.sh
+ * (test_kernel_refuses_a_request) and tests/fault/fault.sh (netlink-fails)
+ * check that it does.
  *
- * The wrapper runs in the serving helper, under its seccomp filter, so it
- * makes no system call: getenv() and dlsym() are done once, in the
- * constructor, before the helper's main().  hckns passes its environment on,
- * so the shim is loaded into the front end, the keeper, slirp4netns and the
- * command too; there nothing calls rtnl_link_add() (dlsym() finds no libnl
- * and the constructor only notes that).
+ * It wraps libc's sendmsg(), not a libnl function, so it works whether the
+ * helper links libnl statically or not.  The wrapper runs in the serving
+ * helper, under its seccomp filter, so it makes no system call of its own:
+ * getenv() and dlsym() are done once, in the constructor, before the
+ * helper's main().  hckns passes its environment on, so the shim is loaded
+ * into the front end, the keeper, slirp4netns and the command too; none of
+ * them sends a netlink message with that name.
  */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#include <netlink/errno.h>
-#include <netlink/route/link.h>
+#include <linux/netlink.h>
 
-typedef int (*link_add_fn)(struct nl_sock *, struct rtnl_link *, int);
-typedef char *(*link_name_fn)(struct rtnl_link *);
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 
-static link_add_fn real_link_add;
-static link_name_fn link_name;
+static sendmsg_fn real_sendmsg;
 static const char *refused;
+static size_t refused_len;
 
 __attribute__((constructor)) static void refuse_init(void)
 {
 	refused = getenv("HCKNS_TEST_REFUSE_LINK");
-	if (refused && !*refused)
+	refused_len = refused ? strlen(refused) : 0;
+	if (refused_len < 2)
 		refused = NULL;
-	real_link_add = (link_add_fn)dlsym(RTLD_NEXT, "rtnl_link_add");
-	link_name = (link_name_fn)dlsym(RTLD_DEFAULT, "rtnl_link_get_name");
+	real_sendmsg = (sendmsg_fn)dlsym(RTLD_NEXT, "sendmsg");
 }
 
-int rtnl_link_add(struct nl_sock *sk, struct rtnl_link *link, int flags)
+/* NAME with its NUL, inside a netlink message: make it one the kernel refuses. */
+static void spoil(const struct msghdr *msg)
 {
-	const char *name = link && link_name ? link_name(link) : NULL;
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		char *base = msg->msg_iov[i].iov_base;
+		size_t len = msg->msg_iov[i].iov_len;
+		char *hit;
 
-	if (refused && name && strcmp(name, refused) == 0)
-		return -NLE_EXIST;
-	return real_link_add ? real_link_add(sk, link, flags) : -NLE_FAILURE;
+		if (len < sizeof(struct nlmsghdr))
+			continue;
+		hit = memmem(base, len, refused, refused_len + 1);
+		if (hit)
+			hit[refused_len - 2] = '/';
+	}
+}
+
+/*
+ * glibc's own parameter names: clang-tidy reports any other in
+ * <sys/socket.h>, out of the reach of a NOLINT here.
+ */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c) */
+ssize_t sendmsg(int __fd, const struct msghdr *__message, int __flags)
+{
+	if (refused && __message && __message->msg_name &&
+	    ((const struct sockaddr *)__message->msg_name)->sa_family ==
+		    AF_NETLINK)
+		spoil(__message);
+	return real_sendmsg ? real_sendmsg(__fd, __message, __flags) : -1;
 }
