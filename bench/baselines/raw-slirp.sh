@@ -2,7 +2,8 @@
 # Baseline "raw slirp4netns, configured": the floor's namespaces with
 # slirp4netns --configure (tap0 10.0.2.100/24, MTU N, lo up, default route
 # via 10.0.2.2) and its API socket; no bridge.  The reference for
-# throughput: what slirp4netns alone gives, configured as hckns is.
+# throughput: what slirp4netns alone gives, configured as hckns is (its
+# sandbox and seccomp filter included, which hckns turns on).
 #
 #   raw-slirp.sh --api-socket PATH [--status-fd N] [--mtu N] [--host-loopback]
 #                [CMD [ARG...]]
@@ -33,6 +34,7 @@ read -r -u "${NS[0]}" _ || exit 125
 ns_in=${NS[1]}
 exec 7>"/proc/self/fd/$ns_in" {ns_in}>&-
 slirp4netns --configure --ready-fd=3 --mtu "$mtu" $loopback \
+	--enable-seccomp --enable-sandbox \
 	--api-socket "$api" "$NS_PID" tap0 3>&7 >/dev/null 2>&1 &
 slirp=$!
 exec 7>&- 8>&-
