@@ -126,3 +126,24 @@ dhcp_lease() {
 	# shellcheck disable=SC2034 # for the caller's assertions
 	read -r LEASE_IP LEASE_ROUTER LEASE_DNS LEASE_REST <"$TEST_TMP/lease"
 }
+
+# An outer mount namespace stands for the host in some tests: there /etc
+# is replaced by $TEST_TMP/fakeetc, whose resolv.conf the test controls.
+# fakeetc holds the real /etc's symbolic links as they are (relative ones
+# then resolve the same) and, for everything else, a symbolic link into a
+# bind mount of the real /etc at $TEST_TMP/realetc.  make_fake_etc makes
+# both directories (and $TEST_TMP/rt), fakeetc without resolv.conf.
+make_fake_etc() {
+	local e name
+	mkdir -p "$TEST_TMP/fakeetc" "$TEST_TMP/realetc" "$TEST_TMP/rt"
+	for e in /etc/* /etc/.[!.]*; do
+		name=${e#/etc/}
+		[ -e "$e" ] || [ -L "$e" ] || continue
+		[ "$name" = resolv.conf ] && continue
+		if [ -L "$e" ]; then
+			ln -s "$(readlink "$e")" "$TEST_TMP/fakeetc/$name"
+		else
+			ln -s "$TEST_TMP/realetc/$name" "$TEST_TMP/fakeetc/$name"
+		fi
+	done
+}

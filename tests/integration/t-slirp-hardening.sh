@@ -148,20 +148,11 @@ test_dhcp_lease() {
 # sandbox in the instance's user namespace.  Sets ANSWER and NXANSWER
 # (what nslookup printed), QUERIES (the responder's log) and TRACE.
 dns_run() {
-	local name=$1 kind=$2 e base rc
+	local name=$1 kind=$2 rc
 	command -v ruby >/dev/null || skip "ruby is not installed (Debian: apt install ruby)"
 	[ -r "$RESPONDER" ] || fail "$RESPONDER is missing"
-	mkdir -p "$TEST_TMP/fakeetc" "$TEST_TMP/realetc" "$TEST_TMP/rt" "$TEST_TMP/wsl"
-	for e in /etc/* /etc/.[!.]*; do
-		base=${e#/etc/}
-		[ -e "$e" ] || [ -L "$e" ] || continue
-		[ "$base" = resolv.conf ] && continue
-		if [ -L "$e" ]; then
-			ln -s "$(readlink "$e")" "$TEST_TMP/fakeetc/$base"
-		else
-			ln -s "$TEST_TMP/realetc/$base" "$TEST_TMP/fakeetc/$base"
-		fi
-	done
+	make_fake_etc
+	mkdir -p "$TEST_TMP/wsl"
 	case $kind in
 	file) echo "nameserver 127.0.0.53" >"$TEST_TMP/fakeetc/resolv.conf" ;;
 	run-link) ln -s /run/systemd/resolve/stub-resolv.conf "$TEST_TMP/fakeetc/resolv.conf" ;;

@@ -194,22 +194,6 @@ newline"
 # the same) and, for everything else, a symbolic link into a bind mount of
 # the real /etc, so that libraries and programs find what they need.
 
-# make_fake_etc: $TEST_TMP/fakeetc and $TEST_TMP/realetc, without
-# resolv.conf.
-make_fake_etc() {
-	local e name
-	mkdir -p "$TEST_TMP/fakeetc" "$TEST_TMP/realetc" "$TEST_TMP/rt"
-	for e in /etc/* /etc/.[!.]*; do
-		name=${e#/etc/}
-		[ -e "$e" ] || [ -L "$e" ] || continue
-		[ "$name" = resolv.conf ] && continue
-		if [ -L "$e" ]; then
-			ln -s "$(readlink "$e")" "$TEST_TMP/fakeetc/$name"
-		else
-			ln -s "$TEST_TMP/realetc/$name" "$TEST_TMP/fakeetc/$name"
-		fi
-	done
-}
 
 # in_fake_host NAME SCRIPT: start, in the background, hckns in an outer
 # namespace whose /etc is fakeetc, running SCRIPT (sh, $T is $TEST_TMP).
