@@ -578,6 +578,20 @@ static int claim_instance(struct run *run)
 }
 
 /* One helper request, traced. */
+/*
+ * The helper's reason names the request again ("addr-add br0: File
+ * exists"), which the message has already said: what comes after it.
+ */
+static const char *own_words(uint16_t op, const char *reason)
+{
+	const char *name = proto_op_name(op), *colon = strstr(reason, ": ");
+	size_t n = strlen(name);
+
+	if (colon && strncmp(reason, name, n) == 0 && reason[n] == ' ')
+		return colon + 2;
+	return reason;
+}
+
 static int helper_call(struct run *run, uint16_t op, const void *p, size_t len,
 		       const char *what, char *reason, size_t rlen)
 {
@@ -586,7 +600,8 @@ static int helper_call(struct run *run, uint16_t op, const void *p, size_t len,
 	if (r == 0)
 		fe_trace("helper: %s: ok", what);
 	else
-		fe_trace("helper: %s: %s (%s)", what, strerror(-r), reason);
+		fe_trace("helper: %s: %s", what,
+			 reason[0] ? own_words(op, reason) : strerror(-r));
 	return r;
 }
 
@@ -887,20 +902,6 @@ static bool death_explains(struct run *run)
 		return true;
 	}
 	return false;
-}
-
-/*
- * The helper's reason names the request again ("addr-add br0: File
- * exists"), which the message has already said: what comes after it.
- */
-static const char *own_words(uint16_t op, const char *reason)
-{
-	const char *name = proto_op_name(op), *colon = strstr(reason, ": ");
-	size_t n = strlen(name);
-
-	if (colon && strncmp(reason, name, n) == 0 && reason[n] == ' ')
-		return colon + 2;
-	return reason;
 }
 
 static int run_steps(struct run *run, const struct fe_step *steps, int n,
