@@ -16,6 +16,8 @@
 # instances in $BASE.
 RT=$TEST_TMP/rt
 mkdir -p "$RT"
+# shellcheck disable=SC2034 # read by expect_error (lib-procs.sh)
+EXPECT_RT=$RT
 H=(env -u XDG_RUNTIME_DIR "TMPDIR=$RT" "$HCKNS")
 # shellcheck disable=SC2034 # read by the tests
 BASE=$RT/hckns-$(id -u)
@@ -216,23 +218,6 @@ fwd_err() {
 	assert_eq "" "$OUT" "stdout of 'hckns fwd $*'"
 	assert_one_line "$TEST_TMP/fwd.err" "hckns fwd $*"
 	assert_eq "$want" "$ERR" "the message of 'hckns fwd $*'"
-}
-
-# expect_error NAME STATUS COMMAND...: COMMAND (hckns, exec'd by env)
-# exits with STATUS, writes nothing on stdout and one line "hckns: ..." on
-# stderr, and leaves no process with $MARK among its arguments and no
-# instance directory in the test's runtime base.  Sets MSG to the line.
-expect_error() {
-	local name=$1 want=$2
-	shift 2
-	cd "$TEST_TMP" || fail "cd $TEST_TMP"
-	run "$name" 20 "$@"
-	MSG=$(cat "$TEST_TMP/$name.err")
-	assert_eq "$want" "$STATUS" "exit status ($MSG)"
-	assert_eq "" "$(cat "$TEST_TMP/$name.out")" "stdout"
-	assert_one_line "$TEST_TMP/$name.err" "$name"
-	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
-	assert_no_instance_dir "$RT"
 }
 
 # The trace of file $1 without times and pids, one step a line.

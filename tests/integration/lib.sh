@@ -147,3 +147,16 @@ make_fake_etc() {
 		fi
 	done
 }
+
+# inside NAME SCRIPT [OPTION...]: `hckns OPTION... -- sh -c SCRIPT` in
+# $TEST_TMP, in the foreground; fail unless it exits 0.  Output in
+# $TEST_TMP/NAME.{out,err}.
+inside() {
+	local name=$1 script=$2 rc
+	shift 2
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	timeout -k 5 30 "$HCKNS" "$@" -- sh -c "$script" \
+		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" </dev/null
+	rc=$?
+	[ "$rc" = 0 ] || fail "hckns $* -- sh -c '$script' exited $rc: $(cat "$TEST_TMP/$name.err")"
+}

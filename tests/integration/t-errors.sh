@@ -10,22 +10,6 @@
 # its keeper, a fork of it, has it too; none may be left.
 MARK="hckns-test-mark-$$"
 
-# expect_error NAME STATUS COMMAND...: COMMAND (hckns, maybe wrapped in
-# env, unshare, setpriv: exec'd, never forked) exits with STATUS, writes
-# nothing on stdout and exactly one line "hckns: ..." on stderr, and leaves
-# no process that has $MARK among its arguments.  Sets MSG to the line.
-expect_error() {
-	local name=$1 want=$2
-	shift 2
-	cd "$TEST_TMP" || fail "cd $TEST_TMP"
-	run "$name" 20 "$@"
-	MSG=$(cat "$TEST_TMP/$name.err")
-	assert_eq "$want" "$STATUS" "exit status ($MSG)"
-	assert_eq "" "$(cat "$TEST_TMP/$name.out")" "stdout"
-	assert_one_line "$TEST_TMP/$name.err" "$name"
-	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
-}
-
 # hckns with a runtime base of its own: TMPDIR=$TEST_TMP/rt, no
 # XDG_RUNTIME_DIR; check it with assert_no_instance_dir "$TEST_TMP/rt".
 private_env() {

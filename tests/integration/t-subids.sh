@@ -33,34 +33,10 @@ need_range() {
 	fi
 }
 
-# inside NAME SCRIPT [OPTION...]: `hckns OPTION... -- sh -c SCRIPT` in the
-# foreground; fail unless it exits 0.  Output in $TEST_TMP/NAME.{out,err}.
-inside() {
-	local name=$1 script=$2 rc
-	shift 2
-	cd "$TEST_TMP" || fail "cd $TEST_TMP"
-	timeout -k 5 30 "$HCKNS" "$@" -- sh -c "$script" \
-		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" </dev/null
-	rc=$?
-	[ "$rc" = 0 ] || fail "hckns $* -- sh -c '$script' exited $rc: $(cat "$TEST_TMP/$name.err")"
-}
-
-# expect_error NAME COMMAND...: COMMAND (hckns, maybe behind env, unshare,
-# setpriv: exec'd) exits 125, writes nothing on stdout and one line
-# "hckns: ..." on stderr, and leaves no runtime directory under its
-# private TMPDIR nor any process with $MARK.  Sets MSG to the line.
-expect_error() {
-	local name=$1
-	shift
-	cd "$TEST_TMP" || fail "cd $TEST_TMP"
-	run "$name" 20 "$@"
-	MSG=$(cat "$TEST_TMP/$name.err")
-	assert_eq 125 "$STATUS" "exit status ($MSG)"
-	assert_eq "" "$(cat "$TEST_TMP/$name.out")" "stdout"
-	assert_one_line "$TEST_TMP/$name.err" "$name"
-	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
-	assert_no_instance_dir "$TEST_TMP/rt"
-}
+# expect_error (lib-procs.sh) also checks that no runtime directory is
+# left in the private TMPDIR of rt_env.
+# shellcheck disable=SC2034 # read by expect_error
+EXPECT_RT=${TEST_TMP:-}/rt
 
 # A runtime base of its own, so that nothing left can hide among others.
 rt_env() { printf '%s\n' env -u XDG_RUNTIME_DIR "TMPDIR=$(private_tmpdir rt)"; }
@@ -142,11 +118,11 @@ test_subids_tools_missing() {
 	need_range
 	mapfile -t e < <(rt_env)
 	dir=$(bin_with nouidmap)
-	expect_error nouid "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
+	expect_error nouid 125 "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
 	assert_eq "hckns: newuidmap not found: install the uidmap package (apt install uidmap)" \
 		"$MSG" "the message"
 	dir=$(bin_with nogidmap newuidmap)
-	expect_error nogid "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
+	expect_error nogid 125 "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
 	assert_eq "hckns: newgidmap not found: install the uidmap package (apt install uidmap)" \
 		"$MSG" "the message"
 }
@@ -163,7 +139,7 @@ echo "newuidmap: uid range [1-65537) -> [100000-165536) not allowed" >&2
 exit 1
 EOF
 	chmod 0755 "$dir/newuidmap"
-	expect_error refuse "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
+	expect_error refuse 125 "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
 	assert_eq "hckns: newuidmap refused to map the subordinate uids $UID_START-$((UID_START + UID_COUNT - 1)) (exited with status 1): newuidmap: uid range [1-65537) -> [100000-165536) not allowed" \
 		"$MSG" "the message"
 }
@@ -178,7 +154,7 @@ test_subids_tool_bounded_wait() {
 	printf '#!/bin/sh\necho stuck >&2\nexec sleep 60\n' >"$dir/newuidmap"
 	chmod 0755 "$dir/newuidmap"
 	start=$(date +%s)
-	expect_error hang "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
+	expect_error hang 125 "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
 	took=$(( $(date +%s) - start ))
 	assert_eq "hckns: $dir/newuidmap did not finish within 5 s and was killed: stuck" \
 		"$MSG" "the message"
@@ -195,7 +171,7 @@ EOF
 	chmod 0755 "$dir/newuidmap"
 	at_exit "[ -s '$TEST_TMP/child.pid' ] && kill \$(cat '$TEST_TMP/child.pid')"
 	start=$(date +%s)
-	expect_error child "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
+	expect_error child 125 "${e[@]}" PATH="$dir" "$HCKNS" --map-subids -- /bin/true "$MARK"
 	took=$(( $(date +%s) - start ))
 	assert_contains "$MSG" "(exited with status 1): gone, my child stays" "the message"
 	[ "$took" -lt 4 ] || fail "hckns waited $took s for a child of the tool"
@@ -209,7 +185,7 @@ test_subids_no_range() {
 	[ -z "$(first_range /etc/subuid)" ] ||
 		skip "$ME has a subordinate uid range; root tests this message"
 	mapfile -t e < <(rt_env)
-	expect_error norange "${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK"
+	expect_error norange 125 "${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK"
 	assert_eq "hckns: no subordinate uid range for $ME in /etc/subuid: as root, run 'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $ME'" \
 		"$MSG" "the message"
 }
@@ -260,12 +236,12 @@ test_root_without_range() {
 	mapfile -t e < <(rt_env)
 	mapfile -t w < <(with_subids 'alice:100000:65536\n' 'root:100000:65536\n' \
 		"${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")
-	expect_error norange "${w[@]}"
+	expect_error norange 125 "${w[@]}"
 	assert_eq "hckns: no subordinate uid range for root in /etc/subuid: as root, run 'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 root'" \
 		"$MSG" "the message"
 	mapfile -t w < <(with_subids 'root:100000:65536\n' '' \
 		"${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")
-	expect_error nogrange "${w[@]}"
+	expect_error nogrange 125 "${w[@]}"
 	assert_eq "hckns: no subordinate gid range for root in /etc/subgid: as root, run 'usermod --add-subgids 100000-165535 root'" \
 		"$MSG" "the message"
 }
@@ -276,7 +252,7 @@ test_root_range_over_own_id() {
 	mapfile -t e < <(rt_env)
 	mapfile -t w < <(with_subids 'root:0:65536\n' 'root:100000:65536\n' \
 		"${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")
-	expect_error overlap "${w[@]}"
+	expect_error overlap 125 "${w[@]}"
 	assert_eq "hckns: the subordinate uid range of root in /etc/subuid, 0-65535, cannot be mapped: it contains your own uid 0, which is mapped to 0; as root, give root another range in /etc/subuid" \
 		"$MSG" "the message"
 }
@@ -293,7 +269,7 @@ test_root_user_without_range() {
 	mapfile -t e < <(rt_env)
 	mapfile -t w < <(with_subids '' '' setpriv --reuid="$user" --regid="$user" \
 		--clear-groups "${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")
-	expect_error usernorange "${w[@]}"
+	expect_error usernorange 125 "${w[@]}"
 	assert_eq "hckns: no subordinate uid range for $user in /etc/subuid: as root, run 'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $user'" \
 		"$MSG" "the message"
 }

@@ -4,19 +4,6 @@
 # The scripts run inside are single-quoted on purpose: they expand there.
 # shellcheck disable=SC2016
 
-# inside NAME SCRIPT [OPTION...]: run `hckns OPTION... -- sh -c SCRIPT` in
-# $TEST_TMP, stdout in $TEST_TMP/NAME.out, stderr in $TEST_TMP/NAME.err;
-# fail unless it exits 0.
-inside() {
-	local name=$1 script=$2 rc
-	shift 2
-	cd "$TEST_TMP" || fail "cd $TEST_TMP"
-	timeout -k 5 30 "$HCKNS" "$@" -- sh -c "$script" \
-		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" </dev/null
-	rc=$?
-	[ "$rc" = 0 ] || fail "hckns $* -- sh -c '$script' exited $rc: $(cat "$TEST_TMP/$name.err")"
-}
-
 # The links of `ip -j -d link` saved in FILE, one "name kind mtu master
 # flags" line per link.
 links_summary() { # FILE
@@ -193,7 +180,6 @@ newline"
 # the real /etc's symbolic links as they are (relative ones then resolve
 # the same) and, for everything else, a symbolic link into a bind mount of
 # the real /etc, so that libraries and programs find what they need.
-
 
 # in_fake_host NAME SCRIPT: start, in the background, hckns in an outer
 # namespace whose /etc is fakeetc, running SCRIPT (sh, $T is $TEST_TMP).
