@@ -158,7 +158,7 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 	argv[argc++] = pid;
 	argv[argc++] = FE_TAP_NAME;
 	argv[argc] = NULL;
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; fe_verbose && i < argc; i++)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line),
 			 "%s%s", i ? " " : "", argv[i]);
 	fe_trace("slirp4netns command: %s", line);
