@@ -35,9 +35,9 @@ cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.
 mkdir -p "$stage/contrib"
 cp -r "$here/../../contrib/bash-completion" "$stage/contrib/"
-# t-ruby.sh runs tests/ruby, which uses examples/ruby.
+# t-ruby.sh runs tests/ruby, which uses the gem's library in ruby/.
 cp -r "$here/../ruby" "$stage/tests/ruby"
-mkdir -p "$stage/examples" && cp -r "$here/../../examples/ruby" "$stage/examples/ruby"
+cp -r "$here/../../ruby" "$stage/ruby"
 chmod -R a+rX "$stage"
 
 if ! id "$test_user" >/dev/null 2>&1; then

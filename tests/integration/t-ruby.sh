@@ -24,6 +24,22 @@ test_forward_added_at_run_time() { ruby_test test_forward_added_at_run_time; }
 test_publish_at_start() { ruby_test test_publish_at_start; }
 test_control_one_descriptor() { ruby_test test_control_one_descriptor; }
 test_driver_killed() { ruby_test test_driver_killed; }
+test_run_block() { ruby_test test_run_block; }
+test_request_error() { ruby_test test_request_error; }
+test_start_error() { ruby_test test_start_error; }
+test_pipeline_many_requests() { ruby_test test_pipeline_many_requests; }
+
+# ruby/ is a gem that `gem build` makes, holding the library the tests use.
+test_gem_builds() {
+	local src=$(dirname "${BASH_SOURCE[0]}")/../../ruby
+	command -v gem >/dev/null || skip "gem is not installed (Debian: apt install ruby)"
+	cp -r "$src" "$TEST_TMP/gem" || fail "copy $src"
+	(cd "$TEST_TMP/gem" && gem build hckns.gemspec) >"$TEST_TMP/gem.out" 2>&1 ||
+		fail "gem build: $(cat "$TEST_TMP/gem.out")"
+	tar -xOf "$TEST_TMP"/gem/hckns-*.gem data.tar.gz | tar -tz >"$TEST_TMP/files" ||
+		fail "the gem cannot be read"
+	assert_eq "$(cat "$TEST_TMP/files")" "lib/hckns.rb" "the gem's files"
+}
 
 # Every minitest test has its line above.
 test_every_ruby_test_runs() {

@@ -22,8 +22,10 @@ require 'tmpdir'
 require 'fileutils'
 require 'rbconfig'
 
-EXAMPLES = File.expand_path('../../examples/ruby', __dir__)
-require File.join(EXAMPLES, 'hckns_client')
+# The gem's library (ruby/lib), as AutoHCK requires it.
+RUBY_LIB = ENV.fetch('HCKNS_RUBY_LIB') { File.expand_path('../../ruby/lib', __dir__) }
+$LOAD_PATH.unshift(RUBY_LIB)
+require 'hckns'
 
 HCKNS = ENV.fetch('HCKNS') { File.expand_path('../../build/hckns', __dir__) }
 GUEST_PORT = 8000
@@ -65,8 +67,8 @@ class TestHckns < Minitest::Test
   end
 
   def client(*command, **kw)
-    HcknsClient.new(*command, hckns: HCKNS, env: @env,
-                              spawn_options: { err: File.join(@tmp, 'hckns.err') }, **kw)
+    Hckns::Instance.new(*command, hckns: HCKNS, env: @env,
+                                  spawn_options: { err: File.join(@tmp, 'hckns.err') }, **kw)
   end
 
   def hckns_stderr
@@ -169,22 +171,22 @@ class TestHckns < Minitest::Test
     id = hckns.add_forward(port, guest_port: GUEST_PORT)
     assert_equal 1, id
     assert_equal @marker, ask(port), "the server's answer through 127.0.0.1:#{port}"
-    assert_equal [entry(1, port, GUEST_PORT)], hckns.list_forwards
-    error = assert_raises(HcknsClient::Error) { hckns.add_forward(port) }
+    assert_equal [entry(1, port, GUEST_PORT)], hckns.forwards
+    error = assert_raises(Hckns::RequestError) { hckns.add_forward(port) }
     assert_match(/in use or not permitted/, error.message)
 
     hckns.remove_forward(id)
-    assert_equal [], hckns.list_forwards
+    assert_equal [], hckns.forwards
     assert_refused(port)
-    error = assert_raises(HcknsClient::Error) { hckns.remove_forward(id) }
+    error = assert_raises(Hckns::RequestError) { hckns.remove_forward(id) }
     assert_match(/no forward with id 1/, error.message)
 
     hckns.stop
-    status = hckns.wait
-    assert_instance_of Process::Status, status
-    assert_equal 143, status.exitstatus, "hckns's exit status (#{hckns_stderr})"
-    assert_equal({ 'event' => 'exited', 'exit_status' => 143, 'how' => 'killed', 'signal' => 15,
-                   'signal_name' => 'TERM' }, hckns.exited)
+    result = hckns.wait
+    assert_instance_of Hckns::Exit, result
+    assert_equal 143, result.status.exitstatus, "hckns's exit status (#{hckns_stderr})"
+    assert_equal [143, 'killed', 15, 'TERM', nil],
+                 [result.exit_status, result.how, result.signal, result.signal_name, result.error]
     assert_equal 'started', hckns.started['event']
     assert_equal '', hckns_stderr
     assert_nothing_left(ready, userns, [port])
@@ -202,13 +204,12 @@ class TestHckns < Minitest::Test
     # Listening the moment ready is read: connecting succeeds at once.
     TCPSocket.open('127.0.0.1', port, &:close)
     assert_equal @marker, ask(port)
-    assert_equal [entry(1, port, GUEST_PORT)], hckns.list_forwards
+    assert_equal [entry(1, port, GUEST_PORT)], hckns.forwards
 
     hckns.remove_forward(1)
     assert_refused(port)
     hckns.stop
-    status = hckns.wait
-    assert_equal 143, status.exitstatus, "hckns's exit status (#{hckns_stderr})"
+    assert_equal 143, hckns.wait.exit_status, "hckns's exit status (#{hckns_stderr})"
     assert_nothing_left(ready, userns, [port])
   end
 
@@ -258,9 +259,9 @@ class TestHckns < Minitest::Test
     got = File.join(@tmp, 'got')
     driver = <<~'RUBY'
       require 'json'
-      require 'hckns_client'
+      require 'hckns'
       port, got, marker = ARGV
-      hckns = HcknsClient.new('sh', '-c', <<~SH, 'sh', got, marker, hckns: ENV.fetch('HCKNS'))
+      hckns = Hckns::Instance.new('sh', '-c', <<~SH, 'sh', got, marker, hckns: ENV.fetch('HCKNS'))
         trap 'echo TERM >"$1"; exit 0' TERM
         busybox nc -ll -p 8000 -e echo "$2" </dev/null &
         i=0
@@ -274,7 +275,7 @@ class TestHckns < Minitest::Test
       sleep 60
     RUBY
     out_r, out_w = IO.pipe
-    driver_pid = spawn(@env.merge('HCKNS' => HCKNS), RbConfig.ruby, '-I', EXAMPLES, '-e', driver,
+    driver_pid = spawn(@env.merge('HCKNS' => HCKNS), RbConfig.ruby, '-I', RUBY_LIB, '-e', driver,
                        port.to_s, got, @marker, out: out_w, err: File.join(@tmp, 'hckns.err'))
     @pids << driver_pid
     out_w.close
@@ -299,5 +300,66 @@ class TestHckns < Minitest::Test
     assert_equal "TERM\n", File.read(got), 'what the command got'
     assert_equal "hckns: the reader of --status-fd went away (the script that started hckns is gone): " \
                  "stopping the command\n", hckns_stderr
+  end
+
+  # ---- the gem's own API ------------------------------------------------
+
+  # Hckns.run: ready before the block, a forward inside it, the command
+  # stopped when the block returns, its Exit returned; nothing left.
+  def test_run_block
+    port = free_port
+    ready = userns = nil
+    result = Hckns.run(*server_command, hckns: HCKNS, env: @env,
+                                        spawn_options: { err: File.join(@tmp, 'hckns.err') }) do |h|
+      ready = h.ready
+      userns = hold_userns(ready['namespaces']['user'])
+      assert_equal 1, h.add_forward(port, guest_port: GUEST_PORT)
+      assert_equal @marker, ask(port)
+      assert_equal [entry(1, port, GUEST_PORT)], h.forwards
+    end
+    assert_equal [143, 'killed', 'TERM'], [result.exit_status, result.how, result.signal_name]
+    refute result.success?
+    assert_nothing_left(ready, userns, [port])
+  end
+
+  # A request hckns refuses raises RequestError with hckns's words; the
+  # instance goes on.
+  def test_request_error
+    hckns = client('sleep', '30').start
+    @pids << hckns.pid
+    hckns.wait_ready
+    error = assert_raises(Hckns::RequestError) { hckns.remove_forward(7) }
+    assert_equal 'remove_hostfwd', error.request
+    assert_match(/no forward with id 7/, error.desc)
+    assert_equal [], hckns.forwards
+    hckns.stop
+    assert_equal 143, hckns.wait.exit_status
+  end
+
+  # hckns fails before its network is ready: wait_ready raises StartError,
+  # which carries how hckns ended (125).
+  def test_start_error
+    hckns = client('true', options: ['--mtu', '1']).start
+    @pids << hckns.pid
+    error = assert_raises(Hckns::StartError) { hckns.wait_ready(timeout: 30) }
+    assert_equal 125, error.exit.exit_status
+    assert_equal 125, error.exit.status.exitstatus
+    assert_match(/mtu/i, hckns_stderr)
+  end
+
+  # Many requests at once: pipeline writes them as hckns reads them and
+  # reads every answer meanwhile; each gets its answer, in order, tags
+  # echoed.
+  def test_pipeline_many_requests
+    hckns = client('sleep', '30').start
+    @pids << hckns.pid
+    hckns.wait_ready
+    requests = Array.new(500) { |i| { execute: 'list_hostfwd', tag: i } }
+    answers = hckns.pipeline(requests, timeout: 40)
+    assert_equal 500, answers.size
+    assert_equal (0...500).to_a, answers.map { |a| a['tag'] }
+    assert(answers.all? { |a| a['return'] == { 'entries' => [] } })
+    hckns.stop
+    assert_equal 143, hckns.wait.exit_status
   end
 end
