@@ -16,14 +16,16 @@
 #include <unistd.h>
 
 static const char fwd_usage[] =
-"Usage: hckns fwd add SPEC [--instance NAME|PID|DIR] [--json]\n"
-"       hckns fwd list     [--instance NAME|PID|DIR] [--json]\n"
-"       hckns fwd rm ID|SPEC [--instance NAME|PID|DIR] [--json]\n"
+"Usage: hckns fwd add SPEC   [--instance NAME|PID|DIR] [--json]\n"
+"       hckns fwd list|ls     [--instance NAME|PID|DIR] [--json]\n"
+"       hckns fwd rm PORT|ID|SPEC [--instance NAME|PID|DIR] [--json]\n"
 "\n"
-"SPEC is " FE_FWD_SYNTAX ": HOST_ADDR defaults to\n"
-"127.0.0.1 (0.0.0.0 opens the port to the network), GUEST_PORT to HOST_PORT;\n"
-"forwards lead to 10.0.2.100 (br_world).  Without --instance, the only\n"
-"running instance of yours.\n";
+"SPEC is " FE_FWD_SYNTAX ":\n"
+"HOST_ADDR defaults to 127.0.0.1 (0.0.0.0 opens the port to the network),\n"
+"GUEST_ADDR to the uplink's address (10.0.2.100, br_world's), GUEST_PORT to\n"
+"HOST_PORT; e.g. 15901:10.0.2.15:5900 reaches a guest's VNC server.\n"
+"'rm N' removes the forward on host port N, or else the forward with id N.\n"
+"Without --instance, the only running instance of yours.\n";
 
 static void print_fwd(const char *prefix, const struct fe_fwd *f, bool json)
 {
@@ -71,46 +73,70 @@ static int fwd_list(const char *sock, bool json)
 	return 0;
 }
 
-/* ID, or a spec matched against the forwards (same protocol, host socket). */
+/*
+ * Which forward `hckns fwd rm WHAT` means: WHAT is a spec matched against
+ * the forwards (same protocol, host address and port), or a number: the
+ * forward on that host port when there is one (users think in ports), else
+ * the forward with that id.  Return: its id, or -1 with the message said.
+ */
+static int fwd_pick(const char *sock, const char *guest, const char *what)
+{
+	char why[FE_FWD_ERR_MAX];
+	struct fe_fwd want, *list = NULL;
+	unsigned int num = 0;
+	bool is_num = fe_parse_uint(what, 1, INT_MAX, &num) == 0 &&
+		      !strchr(what, ':');
+	size_t n = 0, found = 0;
+	int id = -1;
+
+	if (!is_num && fe_fwd_parse(what, guest, &want, why, sizeof(why)) < 0) {
+		fe_error("%s; or give a forward's host port or id (see 'hckns "
+			 "fwd list')", why);
+		return -1;
+	}
+	if (fe_api_list(sock, &list, &n, why, sizeof(why)) < 0) {
+		fe_error("cannot list forwards: %s", why);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (is_num ? list[i].host_port == num
+			   : fe_fwd_match(&list[i], &want)) {
+			found++;
+			id = list[i].id;
+		}
+	if (found > 1)
+		fe_error("%zu forwards listen on host port %s: give the one to "
+			 "remove as PROTO:HOST_ADDR:PORT or by its id (see 'hckns "
+			 "fwd list')", found, what);
+	for (size_t i = 0; is_num && found == 0 && i < n; i++) {
+		if (list[i].id == (int)num) {
+			found = 1;
+			id = (int)num;
+		}
+	}
+	free(list);
+	if (found == 0)
+		fe_error("no forward %s '%s' (see 'hckns fwd list')",
+			 is_num ? "has the host port or id" : "matches", what);
+	return found == 1 ? id : -1;
+}
+
 static int fwd_rm(const char *sock, const char *guest, const char *what,
 		  bool json)
 {
 	char why[FE_FWD_ERR_MAX];
-	struct fe_fwd want, *list = NULL;
-	unsigned int id = 0;
-	size_t n = 0;
-	int found = -1;
+	int id = fwd_pick(sock, guest, what);
 
-	if (fe_parse_uint(what, 1, INT_MAX, &id) < 0 || strchr(what, ':')) {
-		if (fe_fwd_parse(what, guest, &want, why,
-				 sizeof(why)) < 0) {
-			fe_error("%s; or give a forward's ID (see 'hckns fwd "
-				 "list')", why);
-			return FE_EXIT_FAILURE;
-		}
-		if (fe_api_list(sock, &list, &n, why, sizeof(why)) < 0) {
-			fe_error("cannot list forwards: %s", why);
-			return FE_EXIT_FAILURE;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (fe_fwd_match(&list[i], &want))
-				found = list[i].id;
-		free(list);
-		if (found < 0) {
-			fe_error("no forward matches '%s' (see 'hckns fwd list')",
-				 what);
-			return FE_EXIT_FAILURE;
-		}
-		id = (unsigned int)found;
-	}
+	if (id < 0)
+		return FE_EXIT_FAILURE;
 	if (fe_api_remove(sock, (int)id, why, sizeof(why)) < 0) {
-		fe_error("cannot remove forward %u: %s", id, why);
+		fe_error("cannot remove forward %d: %s", id, why);
 		return FE_EXIT_FAILURE;
 	}
 	if (json)
-		printf("{\"removed\":%u}\n", id);
+		printf("{\"removed\":%d}\n", id);
 	else
-		printf("removed forward %u\n", id);
+		printf("removed forward %d\n", id);
 	return 0;
 }
 
@@ -159,13 +185,13 @@ int fe_cmd_fwd(int argc, char **argv)
 	}
 	verb = optind < argc ? argv[optind++] : NULL;
 	is_add = verb && strcmp(verb, "add") == 0;
-	is_list = verb && strcmp(verb, "list") == 0;
+	is_list = verb && (strcmp(verb, "list") == 0 || strcmp(verb, "ls") == 0);
 	is_rm = verb && strcmp(verb, "rm") == 0;
 	if (is_add || is_rm)
 		arg = optind < argc ? argv[optind++] : NULL;
 	if (!(is_add || is_list || is_rm) || (!is_list && !arg) ||
 	    optind < argc) {
-		fe_error("usage: hckns fwd add SPEC | list | rm ID|SPEC "
+		fe_error("usage: hckns fwd add SPEC | list | rm PORT|ID|SPEC "
 			 "[--instance NAME|PID|DIR] [--json]; see 'hckns fwd "
 			 "--help'");
 		return FE_EXIT_FAILURE;

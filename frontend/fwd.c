@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Port forward specs: [tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT].
+ * Port forward specs: [tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT].
  *
  * A spec comes from the command line (-p, `hckns fwd add`), so a refusal
  * says what was wrong and what is expected, in one line that quotes the
@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* The most ':'-separated fields a spec can have, plus one to notice more. */
-#define MAX_FIELDS 5
+#define MAX_FIELDS 6
 /*
  * How much of a spec, and of one of its fields, a reason quotes before
  * "...": with every byte escaped (4 bytes each), a reason stays within
@@ -207,12 +207,31 @@ static bool looks_ipv6(const char *spec)
 	return colons >= 3 && strstr(spec, "::") != NULL;
 }
 
+/* Field @p, the @which ("host", "guest") address, into @out. */
+static int copy_addr(const struct field *p, const char *which,
+		     char out[INET_ADDRSTRLEN], char *why, size_t whylen)
+{
+	char q[QUOTE_ROOM(QUOTE_FIELD)];
+
+	if (p->len >= INET_ADDRSTRLEN || !field_has(p, '.')) {
+		quote(p->s, p->len, QUOTE_FIELD, q, sizeof(q));
+		snprintf(why, whylen, "%s address '%s' is not an IPv4 address "
+			 "such as %s", which, q,
+			 strcmp(which, "host") == 0 ? "127.0.0.1" : "10.0.2.15");
+		return -EINVAL;
+	}
+	memcpy(out, p->s, p->len);
+	out[p->len] = '\0';
+	return 0;
+}
+
 /* Parse @spec; on failure, the reason without a prefix in @why. */
 static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 		 char *why, size_t whylen)
 {
-	struct field fl[MAX_FIELDS], *p, *addr = NULL, *hp, *gp;
+	struct field fl[MAX_FIELDS], *p, *addr = NULL, *gaddr = NULL, *hp, *gp;
 	char host_addr[INET_ADDRSTRLEN] = FE_FWD_HOST_ADDR;
+	char guest[INET_ADDRSTRLEN];
 	char q[QUOTE_ROOM(QUOTE_FIELD)];
 	int proto = IPPROTO_TCP;
 	size_t n = 0, rest;
@@ -256,8 +275,8 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 		snprintf(why, whylen, "no host port");
 		return -EINVAL;
 	}
-	/* cppcheck-suppress knownConditionTrueFalse ; no: "1:2:3:4" gets here */
-	if (rest > 3) {
+	/* cppcheck-suppress knownConditionTrueFalse ; no: "1:2:3:4:5" gets here */
+	if (rest > 4) {
 		snprintf(why, whylen, "too many ':'-separated fields");
 		return -EINVAL;
 	}
@@ -268,6 +287,11 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 			return -EINVAL;
 		}
 	}
+	/*
+	 * An address has a dot, a port has none:
+	 *   PORT | ADDR:PORT | PORT:PORT | ADDR:PORT:PORT | PORT:ADDR:PORT |
+	 *   ADDR:PORT:ADDR:PORT
+	 */
 	switch (rest) {
 	case 1:
 		if (field_has(p, '.')) {
@@ -279,7 +303,6 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 		hp = gp = p;
 		break;
 	case 2:
-		/* "A:B": A is an address iff it has a dot. */
 		if (field_has(p, '.')) {
 			addr = p;
 			hp = gp = p + 1;
@@ -288,21 +311,29 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 			gp = p + 1;
 		}
 		break;
+	case 3:
+		if (field_has(p, '.')) {
+			addr = p;
+			hp = p + 1;
+		} else {
+			hp = p;
+			gaddr = p + 1;
+		}
+		gp = p + 2;
+		break;
 	default:
 		addr = p;
 		hp = p + 1;
-		gp = p + 2;
+		gaddr = p + 2;
+		gp = p + 3;
 		break;
 	}
-	if (addr) {
-		if (addr->len >= sizeof(host_addr)) {
-			quote(addr->s, addr->len, QUOTE_FIELD, q, sizeof(q));
-			snprintf(why, whylen, "host address '%s' is not an "
-				 "IPv4 address such as 127.0.0.1", q);
+	if (addr && copy_addr(addr, "host", host_addr, why, whylen) < 0)
+		return -EINVAL;
+	if (gaddr) {
+		if (copy_addr(gaddr, "guest", guest, why, whylen) < 0)
 			return -EINVAL;
-		}
-		memcpy(host_addr, addr->s, addr->len);
-		host_addr[addr->len] = '\0';
+		guest_addr = guest;
 	}
 	if (check_port(hp, "host", &hport, why, whylen) < 0)
 		return -EINVAL;
@@ -341,18 +372,6 @@ int fe_fwd_format(const struct fe_fwd *f, char *buf, size_t len)
 		return -EINVAL;
 	r = snprintf(buf, len, "%s:%s:%u:%s:%u", proto, f->host_addr,
 		     f->host_port, f->guest_addr, f->guest_port);
-	return r < 0 || (size_t)r >= len ? -ENOSPC : r;
-}
-
-int fe_fwd_format_spec(const struct fe_fwd *f, char *buf, size_t len)
-{
-	const char *proto = fe_fwd_proto_name(f->proto);
-	int r;
-
-	if (!proto)
-		return -EINVAL;
-	r = snprintf(buf, len, "%s:%s:%u:%u", proto, f->host_addr,
-		     f->host_port, f->guest_port);
 	return r < 0 || (size_t)r >= len ? -ENOSPC : r;
 }
 

@@ -27,7 +27,7 @@
 /* ---- fwd.c ------------------------------------------------------------- */
 
 /* What fe_fwd_parse() accepts, for messages and --help. */
-#define FE_FWD_SYNTAX "[tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT]"
+#define FE_FWD_SYNTAX "[tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT]"
 /*
  * Where a forward listens unless told otherwise.  Not slirp4netns's
  * 0.0.0.0: a forward opens a port of the namespace to whoever can reach the
@@ -117,14 +117,6 @@ const char *fe_fwd_proto_name(int proto);
  * small (FE_FWD_STR_MAX always suffices), -EINVAL for an unknown protocol.
  */
 int fe_fwd_format(const struct fe_fwd *f, char *buf, size_t len);
-
-/**
- * fe_fwd_format_spec() - the forward as a spec fe_fwd_parse() reads back:
- * "tcp:127.0.0.1:8080:80" (the guest address is not part of a spec).
- *
- * Return: as fe_fwd_format().
- */
-int fe_fwd_format_spec(const struct fe_fwd *f, char *buf, size_t len);
 
 /**
  * fe_fwd_match() - whether two forwards take the same host socket: same

@@ -54,8 +54,8 @@ static const char usage[] =
 "\n"
 "Options:\n"
 "  -p, --publish SPEC  forward a host port into the namespace, repeatable;\n"
-"                   SPEC is [tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT],\n"
-"                   HOST_ADDR defaults to 127.0.0.1, the guest is 10.0.2.100\n"
+"                   SPEC is [tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT]\n"
+"                   (HOST_ADDR 127.0.0.1, GUEST_ADDR 10.0.2.100 by default)\n"
 "  --status-fd FD   write JSON status lines (ready, started, exited) to FD\n"
 "  --control-fd FD[,OUT]  read JSON requests from FD, answer on OUT (or FD)\n"
 "  --host-loopback  let 10.0.2.2 reach this host's 127.0.0.1 (off by default)\n"
@@ -373,6 +373,13 @@ static int preflight(struct run *run)
 			fe_error("%s", why);
 			return -EINVAL;
 		}
+		for (size_t j = 0; j < i; j++)
+			if (fe_fwd_match(&run->publish[j], &run->publish[i])) {
+				fe_error("-p %s duplicates -p %s (the same host "
+					 "port): give each forward once",
+					 run->o.publish[i], run->o.publish[j]);
+				return -EINVAL;
+			}
 	}
 	r = check_script_fds(run);
 	if (r < 0)

@@ -28,10 +28,12 @@ MARK="hckns-test-mark-$$"
 
 # ---- the command inside: TCP servers, then wait for a stop file ---------
 
-# serve.sh DIR [PORT=MARKER | udp:PORT]...: started as the command of an
-# instance.  For each PORT=MARKER, a TCP server inside the namespace
-# (busybox nc -ll: one child per connection) that answers MARKER and
-# closes; for each udp:PORT, udpecho.pl on PORT.  Then writes its
+# serve.sh DIR [PORT=MARKER | ADDR:PORT=MARKER | udp:PORT]...: started as
+# the command of an instance.  For each PORT=MARKER, a TCP server inside
+# the namespace (busybox nc -ll: one child per connection) that answers
+# MARKER and closes; ADDR:PORT=MARKER gives br_world the address ADDR/24
+# too (as a guest there would have) and listens on that address only; for
+# each udp:PORT, udpecho.pl on PORT.  Then writes its
 # pid to DIR/pid, waits (30 s at most) until DIR/stop exists and exits with
 # the number in DIR/stop (0 when empty).  What it leaves in the background
 # goes at teardown with the rest of the instance.
@@ -41,6 +43,10 @@ shift
 for pm in "$@"; do
 	case $pm in
 	udp:*) perl "${0%/*}/udpecho.pl" "${pm#udp:}" </dev/null 2>>"$d/udp.log" & ;;
+	*.*:*=*) # ADDR:PORT=MARKER: a second address on br_world, for a guest
+		a=${pm%%:*} p=${pm#*:}
+		ip addr add "$a/24" dev br_world 2>>"$d/ip.log"
+		perl "${0%/*}/tcpserve.pl" "$a" "${p%%=*}" "${p#*=}" </dev/null 2>>"$d/tcp.log" & ;;
 	*) busybox nc -ll -p "${pm%%=*}" -e echo "${pm#*=}" </dev/null & ;;
 	esac
 done
@@ -49,6 +55,23 @@ i=0
 while [ ! -e "$d/stop" ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 read -r code <"$d/stop" 2>/dev/null
 exit "${code:-0}"
+EOF
+
+# tcpserve.pl ADDR PORT MARKER: a TCP server inside the namespace on
+# ADDR:PORT only (busybox nc cannot choose its address): answers MARKER to
+# each connection and closes it; 50 connections or 30 s at most.
+cat >"$TEST_TMP/tcpserve.pl" <<'EOF'
+use strict;
+use IO::Socket::INET;
+my $s = IO::Socket::INET->new(Listen => 5, LocalAddr => $ARGV[0],
+			      LocalPort => $ARGV[1], ReuseAddr => 1)
+	or die "tcpserve: cannot listen on $ARGV[0]:$ARGV[1]: $!\n";
+alarm 30;
+for (1 .. 50) {
+	my $c = $s->accept or last;
+	print $c "$ARGV[2]\n";
+	close $c;
+}
 EOF
 
 # udpecho.pl PORT: a UDP echo server inside the namespace: answers every

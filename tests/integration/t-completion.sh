@@ -56,8 +56,9 @@ test_options_and_subcommands() {
 	expect "hckns --map" --map-subids
 	expect "hckns --no" --no-default-bridges
 	expect "hckns " doctor enter fwd ls stop
-	expect "hckns fwd " add list rm
-	expect "hckns fwd l" list
+	expect "hckns fwd " add list ls rm
+	expect "hckns fwd l" list ls
+	expect "hckns fwd add " tcp: udp:
 	expect "hckns fwd --" --help --instance --json --verbose
 	expect "hckns fwd list --json " ""
 	expect "hckns ls --" --help --json

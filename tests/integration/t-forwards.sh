@@ -9,7 +9,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib-fwd.sh disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/lib-fwd.sh"
 
-SYNTAX='expected [tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT]'
+SYNTAX='expected [tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT]'
 
 # ---- -p at start --------------------------------------------------------
 
@@ -44,6 +44,50 @@ test_publish_guest_port_and_host_address() {
 	expect_answer "$p3" "$m-3"
 	stop_served "$SPAWNED" "$DIR" "$TRACE" "$INODE"
 	assert_nothing_listens "$p1" "$p2" "$p3"
+}
+
+# A guest address of its own (HOST_PORT:GUEST_ADDR:GUEST_PORT and
+# HOST_ADDR:HOST_PORT:GUEST_ADDR:GUEST_PORT), in -p and in `hckns fwd add`:
+# each leads to a server that listens on that address only (a guest's, not
+# the uplink's 10.0.2.100).  `fwd ls` lists them; `fwd rm PORT` removes by
+# host port, `fwd rm ID` still by id.
+test_forward_to_a_guest_address() {
+	local p1 p2 m=guest-$$-$RANDOM
+	read -r p1 p2 <<<"$(free_ports 2)"
+	[ -n "$p2" ] || fail "no free ports"
+	start_served run -p "$p1:10.0.2.15:8001" -- "10.0.2.15:8001=$m-1" "10.0.2.16:8002=$m-2"
+	expect_answer "$p1" "$m-1"
+	fwd_ok add "127.0.0.1:$p2:10.0.2.16:8002"
+	assert_eq "added forward 2: tcp 127.0.0.1:$p2 -> 10.0.2.16:8002" "$OUT" "hckns fwd add"
+	expect_answer "$p2" "$m-2"
+	fwd_ok ls
+	assert_eq "ID   PROTO HOST -> GUEST
+1    tcp   127.0.0.1:$p1 -> 10.0.2.15:8001
+2    tcp   127.0.0.1:$p2 -> 10.0.2.16:8002" "$OUT" "hckns fwd ls"
+	fwd_ok rm "$p2"
+	assert_eq "removed forward 2" "$OUT" "hckns fwd rm $p2 (a host port)"
+	assert_nothing_listens "$p2"
+	fwd_ok rm 1
+	assert_eq "removed forward 1" "$OUT" "hckns fwd rm 1 (no host port 1: the id)"
+	assert_nothing_listens "$p1"
+	fwd_err "hckns: no forward has the host port or id '$p1' (see 'hckns fwd list')" rm "$p1"
+	fwd_err "hckns: invalid forward '$p1:10.0.2.999:80': guest address '10.0.2.999' is not an IPv4 address such as 10.0.2.100; $SYNTAX" \
+		add "$p1:10.0.2.999:80"
+	stop_served "$SPAWNED" "$DIR" "$TRACE" "$INODE"
+	assert_nothing_listens "$p1" "$p2"
+}
+
+# The same host socket twice in -p is refused before anything starts,
+# naming both.
+test_publish_duplicate() {
+	local p
+	p=$(free_ports 1) || fail "no free port"
+	expect_error dup 125 "${H[@]}" -p "$p" -p "127.0.0.1:$p:80" -- true "$MARK"
+	assert_eq "hckns: -p 127.0.0.1:$p:80 duplicates -p $p (the same host port): give each forward once" \
+		"$MSG" "the message"
+	# Another protocol or host address is another socket.
+	run ok 20 "${H[@]}" -p "$p" -p "udp:0.0.0.0:$p" -- true "$MARK"
+	assert_eq 0 "$STATUS" "exit status with -p $p -p udp:0.0.0.0:$p ($(cat "$TEST_TMP/ok.err"))"
 }
 
 # An explicit 0.0.0.0 opens the port on every address (the one test with
@@ -171,7 +215,7 @@ test_fwd_add_list_rm() {
 		add "$p1"
 	fwd_err "hckns: invalid forward 'tcp:x': host port 'x' is not a decimal number; $SYNTAX" \
 		add tcp:x
-	fwd_err "hckns: cannot remove forward 42: there is no forward with id 42" rm 42
+	fwd_err "hckns: no forward has the host port or id '42' (see 'hckns fwd list')" rm 42
 
 	fwd_ok rm 1
 	assert_eq "removed forward 1" "$OUT" "hckns fwd rm 1"
@@ -225,7 +269,7 @@ test_fwd_json() {
 	fwd_ok list --json
 	fwd_json_is '. == {entries:[]}' "hckns fwd list --json, empty"
 	# Errors stay one line on stderr, also with --json.
-	fwd_err "hckns: cannot remove forward 7: there is no forward with id 7" rm 7 --json
+	fwd_err "hckns: no forward has the host port or id '7' (see 'hckns fwd list')" rm 7 --json
 	stop_served "$SPAWNED" "$DIR" "$TRACE" "$INODE"
 }
 

@@ -24,7 +24,7 @@
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 #define GUEST "10.0.2.100"
-#define EXPECTED "; expected [tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT]"
+#define EXPECTED "; expected [tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT]"
 
 /* A reason is one line of printable ASCII. */
 static void assert_one_line(const char *s)
@@ -53,25 +53,31 @@ static const struct {
 	int proto;
 	const char *host_addr;
 	uint16_t host_port, guest_port;
+	const char *guest_addr;
 } good_specs[] = {
-	{ "8080", IPPROTO_TCP, "127.0.0.1", 8080, 8080 },
-	{ "8080:80", IPPROTO_TCP, "127.0.0.1", 8080, 80 },
-	{ "tcp:8080", IPPROTO_TCP, "127.0.0.1", 8080, 8080 },
-	{ "tcp:8080:80", IPPROTO_TCP, "127.0.0.1", 8080, 80 },
-	{ "udp:5353", IPPROTO_UDP, "127.0.0.1", 5353, 5353 },
-	{ "udp:5353:53", IPPROTO_UDP, "127.0.0.1", 5353, 53 },
-	{ "0.0.0.0:5900", IPPROTO_TCP, "0.0.0.0", 5900, 5900 },
-	{ "192.168.1.10:8080:80", IPPROTO_TCP, "192.168.1.10", 8080, 80 },
-	{ "tcp:127.0.0.1:8080:80", IPPROTO_TCP, "127.0.0.1", 8080, 80 },
-	{ "tcp:10.0.0.1:8080", IPPROTO_TCP, "10.0.0.1", 8080, 8080 },
-	{ "udp:0.0.0.0:69:69", IPPROTO_UDP, "0.0.0.0", 69, 69 },
-	{ "udp:127.0.0.2:1", IPPROTO_UDP, "127.0.0.2", 1, 1 },
-	{ "1", IPPROTO_TCP, "127.0.0.1", 1, 1 },
-	{ "65535", IPPROTO_TCP, "127.0.0.1", 65535, 65535 },
-	{ "65535:1", IPPROTO_TCP, "127.0.0.1", 65535, 1 },
-	{ "1:65535", IPPROTO_TCP, "127.0.0.1", 1, 65535 },
-	{ "00080", IPPROTO_TCP, "127.0.0.1", 80, 80 },	/* decimal, always */
-	{ "255.255.255.255:7:8", IPPROTO_TCP, "255.255.255.255", 7, 8 },
+	{ "8080", IPPROTO_TCP, "127.0.0.1", 8080, 8080, GUEST },
+	{ "8080:80", IPPROTO_TCP, "127.0.0.1", 8080, 80, GUEST },
+	{ "tcp:8080", IPPROTO_TCP, "127.0.0.1", 8080, 8080, GUEST },
+	{ "tcp:8080:80", IPPROTO_TCP, "127.0.0.1", 8080, 80, GUEST },
+	{ "udp:5353", IPPROTO_UDP, "127.0.0.1", 5353, 5353, GUEST },
+	{ "udp:5353:53", IPPROTO_UDP, "127.0.0.1", 5353, 53, GUEST },
+	{ "0.0.0.0:5900", IPPROTO_TCP, "0.0.0.0", 5900, 5900, GUEST },
+	{ "192.168.1.10:8080:80", IPPROTO_TCP, "192.168.1.10", 8080, 80, GUEST },
+	{ "tcp:127.0.0.1:8080:80", IPPROTO_TCP, "127.0.0.1", 8080, 80, GUEST },
+	{ "tcp:10.0.0.1:8080", IPPROTO_TCP, "10.0.0.1", 8080, 8080, GUEST },
+	{ "udp:0.0.0.0:69:69", IPPROTO_UDP, "0.0.0.0", 69, 69, GUEST },
+	{ "udp:127.0.0.2:1", IPPROTO_UDP, "127.0.0.2", 1, 1, GUEST },
+	{ "1", IPPROTO_TCP, "127.0.0.1", 1, 1, GUEST },
+	{ "65535", IPPROTO_TCP, "127.0.0.1", 65535, 65535, GUEST },
+	{ "65535:1", IPPROTO_TCP, "127.0.0.1", 65535, 1, GUEST },
+	{ "1:65535", IPPROTO_TCP, "127.0.0.1", 1, 65535, GUEST },
+	{ "00080", IPPROTO_TCP, "127.0.0.1", 80, 80, GUEST },	/* decimal, always */
+	{ "255.255.255.255:7:8", IPPROTO_TCP, "255.255.255.255", 7, 8, GUEST },
+	/* A guest address of its own: PORT:ADDR:PORT, ADDR:PORT:ADDR:PORT. */
+	{ "15901:10.0.2.15:5900", IPPROTO_TCP, "127.0.0.1", 15901, 5900, "10.0.2.15" },
+	{ "127.0.0.1:15901:10.0.2.15:5900", IPPROTO_TCP, "127.0.0.1", 15901, 5900, "10.0.2.15" },
+	{ "udp:0.0.0.0:6000:10.0.2.16:600", IPPROTO_UDP, "0.0.0.0", 6000, 600, "10.0.2.16" },
+	{ "tcp:8080:192.168.100.5:80", IPPROTO_TCP, "127.0.0.1", 8080, 80, "192.168.100.5" },
 };
 
 START_TEST(test_parse_good)
@@ -88,7 +94,7 @@ START_TEST(test_parse_good)
 	ck_assert_int_eq(f.proto, good_specs[_i].proto);
 	ck_assert_str_eq(f.host_addr, good_specs[_i].host_addr);
 	ck_assert_uint_eq(f.host_port, good_specs[_i].host_port);
-	ck_assert_str_eq(f.guest_addr, GUEST);
+	ck_assert_str_eq(f.guest_addr, good_specs[_i].guest_addr);
 	ck_assert_uint_eq(f.guest_port, good_specs[_i].guest_port);
 }
 END_TEST
@@ -188,8 +194,15 @@ static const struct {
 	{ "1.2.3.4 :80", "host address '1.2.3.4 ' is not an IPv4 address" },
 	{ "111.222.111.222.1:80", "host address '111.222.111.222.1' is not an "
 				  "IPv4 address" },
-	{ "1.2.3.4:80:81:82", "too many ':'-separated fields" },
-	{ "tcp:1.2.3.4:80:81:82", "too many ':'-separated fields" },
+	{ "1.2.3.4:80:81:82", "guest address '81' is not an IPv4 address "
+			      "such as 10.0.2.15" },
+	{ "tcp:1.2.3.4:80:81:82", "guest address '81' is not an IPv4 address" },
+	{ "1.2.3.4:80:10.0.2.15:82:83", "too many ':'-separated fields" },
+	{ "8080:10.0.2.15", "guest port '10.0.2.15' is not a decimal number" },
+	{ "8080:10.0.2.15:", "a field is empty" },
+	{ "8080:10.0.2.:80", "guest address" },
+	{ "1.2.3.4:80:10.0.2.999:80", "guest address" },
+	{ "1:2:10.0.2.15:4", "host address '1' is not an IPv4 address" },
 	{ "1:2:3:4:5:6:7", "too many ':'-separated fields" },
 	{ "[::1]:80", "IPv6 is not supported (slirp4netns forwards IPv4 only)" },
 	{ "::1:80", "IPv6 is not supported" },
@@ -241,7 +254,7 @@ START_TEST(test_parse_message)
 			 -EINVAL);
 	ck_assert_str_eq(err, "invalid forward 'tcp:99999': host port 99999 is "
 			 "out of range (1..65535); expected "
-			 "[tcp:|udp:][HOST_ADDR:]HOST_PORT[:GUEST_PORT]");
+			 "[tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT]");
 	ck_assert_int_eq(fe_fwd_parse(NULL, GUEST, &f, err, sizeof(err)),
 			 -EINVAL);
 	ck_assert_str_eq(err, "invalid forward '': it is empty" EXPECTED);
@@ -370,13 +383,9 @@ START_TEST(test_format)
 			 0);
 	ck_assert_int_eq(fe_fwd_format(&f, buf, sizeof(buf)), 32);
 	ck_assert_str_eq(buf, "tcp:127.0.0.1:8080:10.0.2.100:80");
-	ck_assert_int_eq(fe_fwd_format_spec(&f, buf, sizeof(buf)), 21);
-	ck_assert_str_eq(buf, "tcp:127.0.0.1:8080:80");
 	/* Exactly enough room, and one byte less. */
 	ck_assert_int_eq(fe_fwd_format(&f, buf, 33), 32);
 	ck_assert_int_eq(fe_fwd_format(&f, buf, 32), -ENOSPC);
-	ck_assert_int_eq(fe_fwd_format_spec(&f, buf, 22), 21);
-	ck_assert_int_eq(fe_fwd_format_spec(&f, buf, 21), -ENOSPC);
 
 	/* The longest forward fits in FE_FWD_STR_MAX. */
 	ck_assert_int_eq(fe_fwd_set(&f, IPPROTO_UDP, "255.255.255.255", 65535,
@@ -389,7 +398,7 @@ START_TEST(test_format)
 	for (size_t i = 0; i < N_ELEMENTS(good_specs); i++) {
 		ck_assert_int_eq(fe_fwd_parse(good_specs[i].spec, GUEST, &f,
 					      err, sizeof(err)), 0);
-		ck_assert_int_gt(fe_fwd_format_spec(&f, buf, sizeof(buf)), 0);
+		ck_assert_int_gt(fe_fwd_format(&f, buf, sizeof(buf)), 0);
 		ck_assert_int_eq(fe_fwd_parse(buf, GUEST, &g, err, sizeof(err)),
 				 0);
 		ck_assert_mem_eq(&f, &g, sizeof(f));
@@ -397,7 +406,6 @@ START_TEST(test_format)
 
 	f.proto = 0;
 	ck_assert_int_eq(fe_fwd_format(&f, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(fe_fwd_format_spec(&f, buf, sizeof(buf)), -EINVAL);
 }
 END_TEST
 
