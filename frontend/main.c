@@ -53,9 +53,11 @@ static const char usage[] =
 "Everything is removed when COMMAND ends.  No root, setuid or PAM needed.\n"
 "\n"
 "Options:\n"
+"  --name NAME      a shared instance: start it, or join it when it runs\n"
 "  -p, --publish SPEC  forward a host port into the namespace, repeatable;\n"
-"                   SPEC is [tcp:|udp:][HOST_ADDR:]HOST_PORT[:[GUEST_ADDR:]GUEST_PORT]\n"
-"                   (HOST_ADDR 127.0.0.1, GUEST_ADDR 10.0.2.100 by default)\n"
+"                   SPEC is [tcp:|udp:][HOST_ADDR:]HOST_PORT\n"
+"                   [:[GUEST_ADDR:]GUEST_PORT] (HOST_ADDR 127.0.0.1,\n"
+"                   GUEST_ADDR 10.0.2.100, GUEST_PORT HOST_PORT by default)\n"
 "  --status-fd FD   write JSON status lines (ready, started, exited) to FD\n"
 "  --control-fd FD[,OUT]  read JSON requests from FD, answer on OUT (or FD)\n"
 "  --host-loopback  let 10.0.2.2 reach this host's 127.0.0.1 (off by default)\n"
@@ -80,6 +82,10 @@ static const char usage[] =
 "                   route via fd00::2\n"
 "  --txqueuelen N   tap_host's transmit queue length, 1..1000000\n"
 "\n"
+"COMMAND's environment tells it where it is: HCKNS_INSTANCE (the name),\n"
+"HCKNS_RUNTIME_DIR, HCKNS_API_SOCKET (slirp4netns's API) and AUTOHCK_SLIRP\n"
+"(the same socket, for AutoHCK).  Repeated single-valued options must agree.\n"
+"\n"
 "Exit status: COMMAND's; 128+N when it was killed by signal N; 125 when\n"
 "hckns failed; 126 when COMMAND cannot be executed; 127 when not found.\n"
 "\n"
@@ -88,11 +94,29 @@ static const char usage[] =
 "  hckns ls [--json]      list your running instances\n"
 "  hckns stop NAME        end an instance (SIGTERM, SIGKILL 5 s later)\n"
 "  hckns fwd add SPEC     add a port forward to a running instance\n"
-"  hckns fwd list         list its port forwards\n"
-"  hckns fwd rm ID|SPEC   remove a port forward\n"
+"  hckns fwd list|ls      list its port forwards\n"
+"  hckns fwd rm PORT|ID|SPEC  remove a port forward\n"
 "                         (fwd: --instance NAME|PID|DIR, --json)\n"
 "  hckns doctor           check that this host can run hckns\n"
+"  hckns help, hckns version  as --help, --version\n"
+"A program with one of these names runs with 'hckns -- NAME'.\n"
+"\n"
+"Examples:\n"
+"  hckns -- bin/auto_hck -t ...          a whole run in a private network\n"
+"  hckns --name lab -p 5900 -- qemu ...  a shared instance with a forward\n"
+"  hckns enter lab                       a shell in it, from another terminal\n"
+"  hckns fwd add --instance lab 15901:10.0.2.15:5900  a guest's VNC\n"
 "See hckns(1).\n";
+
+static const char enter_usage[] =
+"Usage: hckns enter NAME [OPTIONS] [--] [COMMAND [ARG...]]\n"
+"\n"
+"Run COMMAND (default: your shell) in the running instance NAME (its\n"
+"--name; for one started without --name, the number 'hckns ls' shows as\n"
+"its name), in your working directory.\n"
+"It only joins: an instance that does not run is an error.  OPTIONS are\n"
+"hckns's (-p, --status-fd, --control-fd, -v); network options must be\n"
+"the instance's own or absent.  See hckns(1).\n";
 
 /* Everything one run holds, so that one teardown can release it. */
 struct run {
@@ -1123,6 +1147,11 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	if (getppid() != parent)
 		_exit(FE_EXIT_FAILURE);
 	fe_reset_signals();
+	/* Where it is: for `hckns fwd` inside, and for AutoHCK's QemuHCK. */
+	setenv("HCKNS_INSTANCE", strrchr(run->rundir, '/') + 1, 1);
+	setenv("HCKNS_RUNTIME_DIR", run->rundir, 1);
+	setenv("HCKNS_API_SOCKET", run->api_sock, 1);
+	setenv("AUTOHCK_SLIRP", run->api_sock, 1);
 	execvp(argv[0], argv);
 	f = (struct exec_failure){ 0, errno };
 fail:
@@ -1626,9 +1655,23 @@ int main(int argc, char **argv)
 		fe_verbose = v && *v && strcmp(v, "0") != 0;
 		return fe_cmd_fwd(argc - 1, argv + 1);
 	}
+	if (argc > 1 && (strcmp(argv[1], "help") == 0 ||
+			 strcmp(argv[1], "version") == 0)) {
+		if (argv[1][0] == 'h')
+			fputs(usage, stdout);
+		else
+			printf("hckns %s\n", HCKNS_VERSION);
+		return 0;
+	}
 	/* hckns enter NAME [OPTIONS] [--] [COMMAND...]: join only. */
 	if (argc > 1 && strcmp(argv[1], "enter") == 0) {
 		const char *name = argc > 2 ? argv[2] : NULL;
+
+		if (name && (strcmp(name, "-h") == 0 ||
+			     strcmp(name, "--help") == 0)) {
+			fputs(enter_usage, stdout);
+			return 0;
+		}
 
 		if (!name || name[0] == '-' || name[0] == '.' || strchr(name, '/')) {
 			fe_error("usage: hckns enter NAME [OPTIONS] [--] "

@@ -23,6 +23,7 @@ enum {
 	OPT_DNS,
 	OPT_IPV6,
 	OPT_TXQUEUELEN,
+	OPT__END,
 };
 
 static const struct option long_opts[] = {
@@ -123,9 +124,43 @@ static bool env_true(const char *v)
 	       strcmp(v, "false") != 0;
 }
 
+/*
+ * An option that takes one value may be given once, or again with the same
+ * value (a wrapper that repeats the caller's options); two different
+ * values are an error, never "the last one wins" unnoticed.
+ */
+static bool once(const char **seen, int c, const char *name, const char *val,
+		 char *err, size_t errlen)
+{
+	if (seen[c] && strcmp(seen[c], val) != 0) {
+		snprintf(err, errlen, "%s given twice ('%.40s' and '%.40s'): give "
+			 "it once", name, seen[c], val);
+		return false;
+	}
+	seen[c] = val;
+	return true;
+}
+
+/* The single-valued options, by getopt code. */
+static const char *single_name(int c)
+{
+	switch (c) {
+	case OPT_MTU: return "--mtu";
+	case OPT_STATUS_FD: return "--status-fd";
+	case OPT_CONTROL_FD: return "--control-fd";
+	case OPT_NAME: return "--name";
+	case OPT_UPLINK: return "--uplink";
+	case OPT_CIDR: return "--cidr";
+	case OPT_DNS: return "--dns";
+	case OPT_TXQUEUELEN: return "--txqueuelen";
+	default: return NULL;
+	}
+}
+
 int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		  struct fe_opts *o, char *err, size_t errlen)
 {
+	const char *seen[OPT__END] = { NULL };
 	int c;
 
 	*o = (struct fe_opts){ .mtu = FE_MTU_DEFAULT, .status_fd = -1,
@@ -136,6 +171,9 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 	optind = 0;	/* full re-initialisation: parse may run twice */
 	/* '+': stop at the first non-option, it starts the command. */
 	while ((c = getopt_long(argc, argv, "+:hVvp:", long_opts, NULL)) != -1) {
+		if (c > 0 && c < OPT__END && single_name(c) &&
+		    !once(seen, c, single_name(c), optarg, err, errlen))
+			return -EINVAL;
 		switch (c) {
 		case 'h':
 			o->help = true;
@@ -208,14 +246,6 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 			o->no_default_bridges = true;
 			break;
 		case OPT_UPLINK:
-			/* One bridge holds tap_host and the default route. */
-			if (o->uplink && strcmp(o->uplink, optarg) != 0) {
-				snprintf(err, errlen, "--uplink given twice ('%.20s' "
-					 "and '%.20s'): one bridge holds tap_host "
-					 "and the default route", o->uplink,
-					 optarg);
-				return -EINVAL;
-			}
 			o->uplink = optarg;
 			break;
 		case OPT_CIDR:

@@ -41,6 +41,45 @@ test_bad_mtu() {
 	assert_no_instance_dir "$TEST_TMP/rt"
 }
 
+# A single-valued option given twice with two values is an error naming
+# both (the same value twice is harmless); nothing is built.
+test_option_given_twice() {
+	local e
+	mapfile -t e < <(private_env)
+	expect_error twice 125 "${e[@]}" "$HCKNS" --mtu 1500 --mtu 9000 -- true "$MARK"
+	assert_eq "hckns: --mtu given twice ('1500' and '9000'): give it once" "$MSG" "the message"
+	expect_error twice 125 "${e[@]}" "$HCKNS" --name a --name b -- true "$MARK"
+	assert_eq "hckns: --name given twice ('a' and 'b'): give it once" "$MSG" "the message"
+	run same 20 "${e[@]}" "$HCKNS" --mtu 9000 --mtu 9000 -- true "$MARK"
+	assert_eq 0 "$STATUS" "--mtu 9000 twice ($(cat "$TEST_TMP/same.err"))"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+# `hckns help`, `hckns version`, `hckns enter --help` answer at once,
+# exit 0, build nothing; --help names every option hckns accepts.
+test_help_words() {
+	local e opt
+	mapfile -t e < <(private_env)
+	run help 10 "${e[@]}" "$HCKNS" help
+	assert_eq 0 "$STATUS" "hckns help"
+	run dashhelp 10 "${e[@]}" "$HCKNS" --help
+	assert_eq "$(cat "$TEST_TMP/dashhelp.out")" "$(cat "$TEST_TMP/help.out")" "hckns help and --help"
+	run version 10 "${e[@]}" "$HCKNS" version
+	assert_eq 0 "$STATUS" "hckns version"
+	assert_eq "$("$HCKNS" --version)" "$(cat "$TEST_TMP/version.out")" "hckns version and --version"
+	run enterhelp 10 "${e[@]}" "$HCKNS" enter --help
+	assert_eq 0 "$STATUS" "hckns enter --help"
+	assert_contains "$(cat "$TEST_TMP/enterhelp.out")" "Usage: hckns enter NAME" "hckns enter --help"
+	[ ! -e "$TEST_TMP/rt/hckns-$(id -u)" ] || assert_no_instance_dir "$TEST_TMP/rt"
+	for opt in --name --publish --status-fd --control-fd --host-loopback --mtu \
+		   --map-subids --bridge --no-default-bridges --uplink --cidr --dns \
+		   --ipv6 --txqueuelen --verbose --help --version; do
+		assert_contains "$(cat "$TEST_TMP/help.out")" "$opt" "--help"
+	done
+	[ -z "$(awk 'length > 79' "$TEST_TMP/help.out")" ] ||
+		fail "--help has lines over 79 columns: $(awk 'length > 79' "$TEST_TMP/help.out")"
+}
+
 test_slirp4netns_missing() {
 	local e
 	mapfile -t e < <(private_env)

@@ -295,3 +295,26 @@ test_low_descriptor_limit() {
 	assert_eq 3 "$STATUS" "exit status under ulimit -n 20 ($(cat "$TEST_TMP/low.err"))"
 	assert_eq "" "$(cat "$TEST_TMP/low.err")" "stderr under ulimit -n 20"
 }
+
+# The command learns where it is (README: Usage): HCKNS_INSTANCE,
+# HCKNS_RUNTIME_DIR, HCKNS_API_SOCKET and AUTOHCK_SLIRP, the same as the
+# ready line's instance, runtime_dir and api_socket; the API socket answers
+# slirp4netns's own requests from inside, as AutoHCK's QemuHCK sends them
+# (list_hostfwd here: perl's IO::Socket::UNIX, perl-base is Essential).
+test_command_environment() {
+	local ready
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	timeout -k 5 30 "$HCKNS" --status-fd 3 -- sh -c '
+		printf "%s\n" "$HCKNS_INSTANCE" "$HCKNS_RUNTIME_DIR" "$HCKNS_API_SOCKET" "$AUTOHCK_SLIRP"
+		test -S "$AUTOHCK_SLIRP" && echo socket
+		perl -MIO::Socket::UNIX -e "
+			my \$s = IO::Socket::UNIX->new(Peer => \$ENV{AUTOHCK_SLIRP}) or die \"connect: \$!\";
+			print \$s qq({\"execute\":\"list_hostfwd\"}\n); shutdown(\$s, 1);
+			print scalar <\$s>;"' \
+		3>"$TEST_TMP/status" >"$TEST_TMP/env.out" 2>"$TEST_TMP/env.err" </dev/null ||
+		fail "hckns failed: $(cat "$TEST_TMP/env.err")"
+	ready=$(head -n 1 "$TEST_TMP/status")
+	assert_eq "$(jq -r '.instance, .runtime_dir, .api_socket, .api_socket' <<<"$ready")
+socket" "$(head -n 5 "$TEST_TMP/env.out")" "the environment inside against the ready line"
+	assert_contains "$(sed -n 6p "$TEST_TMP/env.out")" '"entries"' "slirp4netns's answer through AUTOHCK_SLIRP"
+}

@@ -34,6 +34,39 @@ static int parse(struct fe_opts *o, char *err, const char *env, ...)
 	return fe_parse_opts(argc, argv, env, o, err, 256);
 }
 
+/* A single-valued option twice: the same value is fine, two are an error. */
+START_TEST(test_opts_given_twice)
+{
+	static const char *const twice[][3] = {
+		{ "--mtu", "1500", "9000" },
+		{ "--status-fd", "3", "4" },
+		{ "--control-fd", "3", "4,5" },
+		{ "--name", "a", "b" },
+		{ "--uplink", "br_world", "br_ctrl" },
+		{ "--cidr", "10.0.2.0/24", "10.9.0.0/24" },
+		{ "--dns", "10.0.2.3", "10.0.2.4" },
+		{ "--txqueuelen", "10", "20" },
+	};
+	struct fe_opts o;
+	char err[256], want[256];
+
+	for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		const char *opt = twice[i][0], *a = twice[i][1], *b = twice[i][2];
+
+		ck_assert_int_eq(parse(&o, err, NULL, opt, a, opt, a,
+				       (char *)NULL), 0);
+		ck_assert_int_eq(parse(&o, err, NULL, opt, a, opt, b,
+				       (char *)NULL), -EINVAL);
+		snprintf(want, sizeof(want), "%s given twice ('%s' and '%s'): "
+			 "give it once", opt, a, b);
+		ck_assert_str_eq(err, want);
+	}
+	/* Repeatable ones stay repeatable. */
+	ck_assert_int_eq(parse(&o, err, NULL, "-p", "1", "-p", "2", "--bridge",
+			       "x", "--bridge", "y", "-v", "-v", (char *)NULL), 0);
+}
+END_TEST
+
 START_TEST(test_opts_defaults)
 {
 	struct fe_opts o;
@@ -361,6 +394,7 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_opts_env_verbose);
 	tcase_add_test(tc, test_opts_script);
 	tcase_add_test(tc, test_opts_publish_max);
+	tcase_add_test(tc, test_opts_given_twice);
 	tcase_add_loop_test(tc, test_opts_bad, 0,
 			    sizeof(bad_opts) / sizeof(*bad_opts));
 	tcase_add_test(tc, test_parse_uint);

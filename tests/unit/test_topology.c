@@ -896,8 +896,7 @@ START_TEST(test_refused_by_parser)
 		const char *why;
 	} cases[] = {
 		{ { "--uplink", "lan", "--uplink", "wan" },
-		  "--uplink given twice ('lan' and 'wan'): one bridge holds "
-		  "tap_host and the default route" },
+		  "--uplink given twice ('lan' and 'wan'): give it once" },
 		{ { "--txqueuelen", "0" },
 		  "invalid --txqueuelen '0': give a number from 1 to 1000000" },
 		{ { "--txqueuelen", "1000001" },
