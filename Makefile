@@ -184,7 +184,7 @@ load: all
 DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
         libcap-ng-dev libseccomp-dev libjansson-dev check slirp4netns iproute2 busybox jq \
         tmux clang valgrind util-linux passwd ruby uidmap ethtool \
-        bash-completion clang-tidy cppcheck
+        bash-completion clang-tidy cppcheck man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
