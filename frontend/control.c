@@ -9,8 +9,8 @@
  * which the answer repeats, so that a script can match answers to requests.
  *
  * Requests (one line each, at most FE_CONTROL_LINE_MAX = 4096 bytes without
- * the newline; members in any order, no others allowed; blank lines are
- * ignored and get no answer):
+ * the newline; members in any order, no others allowed; a blank line is
+ * an error like any malformed one, so that every line gets one answer):
  *
  *   {"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"127.0.0.1",
  *    "host_port":8080,"guest_addr":"10.0.2.100","guest_port":80},"tag":1}
@@ -233,7 +233,7 @@ int fe_control_parse(const char *line, size_t len, const char *guest_addr,
 	}
 	if (blank(line, len)) {
 		snprintf(err, errlen, "blank line");
-		return -ENODATA;
+		return -EINVAL;
 	}
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {

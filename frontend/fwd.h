@@ -247,9 +247,9 @@ struct fe_control_req {
  * @err: receives a one-line reason on failure, to be sent back with
  *	fe_control_error().
  *
- * The shapes are in control.c's header comment.  A blank line is no
- * request: -ENODATA, and it gets no answer.
- * Return: 0; -ENODATA; -EINVAL (malformed or bad request); -EMSGSIZE (over
+ * The shapes are in control.c's header comment.  A blank line is
+ * malformed ("blank line"): every line gets one answer.
+ * Return: 0; -EINVAL (malformed or bad request); -EMSGSIZE (over
  * FE_CONTROL_LINE_MAX); -ENOMEM.
  */
 int fe_control_parse(const char *line, size_t len, const char *guest_addr,

@@ -391,8 +391,13 @@ test_control_errors() {
 	bad "$line " 'request line too long (at most 4096 bytes)'
 	bad "{\"execute\":\"list_hostfwd\",\"tag\":\"$(head -c 100000 /dev/zero | tr '\0' x)\"}" \
 		'request line too long (at most 4096 bytes)'
-	# Blank lines get no answer: the next answer is the next request's.
+	# Every line gets its answer, blank ones too (an error each), in order.
 	printf '\n\n   \n' >&"$CW"
+	for i in 1 2 3; do
+		ANSWER=
+		read -r -t 10 -u "$CR" ANSWER || fail "no answer to blank line $i"
+		answer_is '. == {error:{desc:"blank line"}}' "the answer to blank line $i"
+	done
 	request '{"execute":"list_hostfwd","tag":"after-blank"}'
 	answer_is '.tag == "after-blank"' "the answer after blank lines"
 	# Still running, still serving, from the control fd and from outside.

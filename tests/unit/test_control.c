@@ -373,8 +373,10 @@ START_TEST(test_parse_bytes)
 	free(big);
 
 	ck_assert_int_eq(fe_control_parse("", 0, GUEST, &req, err, sizeof(err)),
-			 -ENODATA);
-	ck_assert_int_eq(parse(" \t\r ", &req, err), -ENODATA);
+			 -EINVAL);
+	ck_assert_str_eq(err, "blank line");
+	ck_assert_int_eq(parse(" \t\r ", &req, err), -EINVAL);
+	ck_assert_str_eq(err, "blank line");
 	ck_assert_int_eq(req.op, FE_CONTROL_NONE);
 	ck_assert_ptr_null(req.tag);
 	ck_assert_int_eq(parse(" \n", &req, err), -EINVAL);
