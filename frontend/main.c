@@ -1125,6 +1125,30 @@ struct exec_failure {
 	int err;
 };
 
+/*
+ * execvp() says EACCES when a PATH directory cannot be searched, even when
+ * the command is nowhere: sh says "not found" (127) then, and so do we.
+ * True when some PATH entry has @name as something other than a directory.
+ */
+static bool in_path(const char *name)
+{
+	const char *p = getenv("PATH");
+
+	for (p = p ? p : "/bin:/usr/bin"; ; p++) {
+		const char *end = strchrnul(p, ':');
+		char file[PATH_MAX];
+		struct stat st;
+
+		if (snprintf(file, sizeof(file), "%.*s%s%s", (int)(end - p), p,
+			     end == p ? "" : "/", name) < (int)sizeof(file) &&
+		    stat(file, &st) == 0 && !S_ISDIR(st.st_mode))
+			return true;
+		if (!*end)
+			return false;
+		p = end;
+	}
+}
+
 static void __attribute__((noreturn))
 command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 {
@@ -1154,6 +1178,8 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	setenv("AUTOHCK_SLIRP", run->api_sock, 1);
 	execvp(argv[0], argv);
 	f = (struct exec_failure){ 0, errno };
+	if (f.err == EACCES && !strchr(argv[0], '/') && !in_path(argv[0]))
+		f.err = ENOENT;
 fail:
 	fe_write_all(errpipe, &f, sizeof(f));
 	_exit(f.stage == 0 && f.err == ENOENT ? FE_EXIT_NOTFOUND

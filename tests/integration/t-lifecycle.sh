@@ -78,6 +78,29 @@ test_command_not_found() {
 	cannot_run /nonexistent 127 "hckns: /nonexistent: command not found"
 }
 
+# A PATH directory that cannot be searched from inside does not turn "not
+# found" into "cannot execute": 127, as sh says; a file found but not
+# executable is still 126.
+test_command_not_found_past_unsearchable_dir() {
+	local d=$TEST_TMP/nosearch
+	if [ "$(id -u)" = 0 ]; then
+		# Owned by an id the instance does not map: root inside cannot
+		# override its mode.
+		mkdir -p "$d" && chown 65534:65534 "$d" && chmod 0700 "$d" || fail "mkdir $d"
+	elif [ -d /root ] && ! [ -x /root ]; then
+		d=/root
+	else
+		skip "no directory this user cannot search (as root the test makes one)"
+	fi
+	PATH="$d:$PATH" cannot_run no-such-command-$$ 127 \
+		"hckns: no-such-command-$$: command not found"
+	printf '#!/bin/sh\necho ran\n' >"$TEST_TMP/bin/notexec" 2>/dev/null ||
+		{ mkdir -p "$TEST_TMP/bin" && printf '#!/bin/sh\necho ran\n' >"$TEST_TMP/bin/notexec"; }
+	chmod 0644 "$TEST_TMP/bin/notexec"
+	PATH="$d:$TEST_TMP/bin:$PATH" cannot_run notexec 126 \
+		"hckns: notexec: cannot execute: Permission denied"
+}
+
 test_command_not_executable() {
 	printf '#!/bin/sh\necho ran\n' >"$TEST_TMP/notexec"
 	chmod 0644 "$TEST_TMP/notexec"
