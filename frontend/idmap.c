@@ -58,7 +58,7 @@ static int find_range(const char *file, const char *kind, const char *name,
 		snprintf(why, whylen, "cannot read %s: %s", file, strerror(-e));
 		return e;
 	}
-	e = fe_subid_check(r, own, kind, reason, sizeof(reason));
+	e = fe_subid_check(r, own, true, kind, reason, sizeof(reason));
 	if (e < 0) {
 		snprintf(why, whylen, "the subordinate %s range of %s in %s, "
 			 "%u-%u, cannot be mapped: %s; as root, give %s "
