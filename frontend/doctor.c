@@ -5,7 +5,8 @@
  *
  *   ok   WHAT
  *   FAIL WHAT: WHY; REMEDY
- *   note WHAT (optional things, such as --map-subids; never a failure)
+ *   note WHAT (optional things, such as --map-subids, and what root's
+ *        instances are; never a failure)
  *
  * then a summary line.  The command exits 0 only when hckns can run.
  *
@@ -580,6 +581,89 @@ static void check_subids(struct doctor *d, const struct fe_doctor_env *env)
 		    map.newuidmap, map.newgidmap);
 }
 
+/* ---- root's instances (root only) ----------------------------------------- */
+
+/* The end of every range in both files: past it, a new one overlaps none. */
+static int subid_files_end(uint64_t *end)
+{
+	static const char *const files[] = { FE_SUBUID_FILE, FE_SUBGID_FILE };
+	int r = 0;
+
+	*end = 0;
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f) {
+			r = errno == ENOENT ? 0 : -errno;
+			continue;
+		}
+		r = fe_subid_end(f, end);
+		fclose(f);
+	}
+	return r;
+}
+
+/*
+ * Say what root's command is by default, what --map-root=subids changes,
+ * and whether root can use it (SECURITY.md, "Root's instance").
+ */
+static void check_root_map(struct doctor *d, const struct fe_doctor_env *env,
+			   const char *devroot)
+{
+	static const char what[] = "root's instances map root inside to host "
+		"root by default: the command is uid 0 outside with every "
+		"capability over the instance's namespaces (it can read "
+		"/etc/shadow, signal host processes, unmount the overlay on /etc "
+		"and see the host's /etc); --map-root=subids makes root inside "
+		"root's first subordinate id instead, host uid 0 unmapped "
+		"(for untrusted guests)";
+	struct fe_idmap map = { .outer_uid = 0, .outer_gid = 0,
+				.root_subid = true };
+	char why[1024], tun[2 * PATH_MAX + 96] = "", path[PATH_MAX];
+	struct fe_subid_range p = { 0, 0 };
+	struct stat st;
+	uint64_t end;
+	int r;
+
+	if (env->uid != 0)
+		return;
+	/* The helper's tap-add opens it as that id, an "other" user. */
+	snprintf(path, sizeof(path), "%s/net/tun", devroot);
+	if (stat(path, &st) == 0 && (st.st_mode & 0006) != 0006)
+		snprintf(tun, sizeof(tun), "; it also needs %s mode 0666, which "
+			 "is %04o: run 'chmod 0666 %s'", path,
+			 (unsigned int)(st.st_mode & 07777), path);
+	r = fe_idmap_subids(&map, env->path, why, sizeof(why));
+	if (r == 0) {
+		say(d, "note", "%s: root has subordinate uids %u-%u and gids "
+		    "%u-%u for it%s", what, map.uid_range.start,
+		    map.uid_range.start + map.uid_range.count - 1,
+		    map.gid_range.start,
+		    map.gid_range.start + map.gid_range.count - 1, tun);
+		return;
+	}
+	if (r != -ENOENT) {
+		say(d, "note", "%s: it cannot work yet: %s%s", what, why, tun);
+		return;
+	}
+	/* Past every line of both files, so that it overlaps no one's. */
+	r = subid_files_end(&end);
+	if (r == 0)
+		r = fe_subid_propose(end, &p);
+	if (r < 0)
+		say(d, "note", "%s: root has no subordinate range for it, and "
+		    "none is proposed (%s); give root one in %s and %s that "
+		    "overlaps no other%s", what, r == -ENOSPC ? "no 65536 ids "
+		    "are free past the last range" : strerror(-r),
+		    FE_SUBUID_FILE, FE_SUBGID_FILE, tun);
+	else
+		say(d, "note", "%s: root has no subordinate range for it; run "
+		    "'usermod --add-subuids %u-%u --add-subgids %u-%u root' (a "
+		    "range no line of %s or %s overlaps)%s", what, p.start,
+		    p.start + p.count - 1, p.start, p.start + p.count - 1,
+		    FE_SUBUID_FILE, FE_SUBGID_FILE, tun);
+}
+
 int fe_doctor_run(const char *procroot, const char *devroot,
 		  const struct fe_doctor_env *env, FILE *out)
 {
@@ -593,6 +677,7 @@ int fe_doctor_run(const char *procroot, const char *devroot,
 	check_helper(&d, env->exe);
 	check_runtime(&d, env);
 	check_subids(&d, env);
+	check_root_map(&d, env, devroot);
 	if (d.nfail)
 		fprintf(out, "hckns doctor: %d problem%s, hckns cannot run here "
 			"until %s fixed\n", d.nfail, d.nfail == 1 ? "" : "s",

@@ -90,6 +90,11 @@ struct fe_idmap {
 	 * (root may write any map).
 	 */
 	bool subids;
+	/*
+	 * --map-root=subids: 0..count-1 inside are the ranges, and
+	 * outer_uid/outer_gid are not mapped at all (subids is set too).
+	 */
+	bool root_subid;
 	struct fe_subid_range uid_range, gid_range;
 	char newuidmap[FE_TOOL_PATH_MAX];
 	char newgidmap[FE_TOOL_PATH_MAX];
@@ -105,6 +110,16 @@ struct fe_idmap {
  */
 int fe_idmap_subids(struct fe_idmap *map, const char *path, char *why,
 		    size_t whylen);
+
+/**
+ * fe_idmap_become_root() - in a process that just created or entered a
+ * user namespace: become its uid and gid 0 when it is not already (with
+ * --map-root=subids the caller's own ids are unmapped there), with no
+ * supplementary groups.  Call it before PR_SET_PDEATHSIG, which a change
+ * of ids clears.
+ * Return: 0, or -errno.
+ */
+int fe_idmap_become_root(void);
 
 /**
  * fe_idmap_write_subids() - write the maps of @map into the user namespace
@@ -162,6 +177,13 @@ int fe_helper_close(struct fe_helper *h, int timeout_ms);
 #define FE_NAME_MAX 32
 #define FE_TXQLEN_MAX 1000000u
 
+/* --map-root: who root inside is. */
+enum fe_map_root {
+	FE_MAP_ROOT_UNSET = 0,	/* not given: as FE_MAP_ROOT_SELF */
+	FE_MAP_ROOT_SELF,	/* you (host root, for root) */
+	FE_MAP_ROOT_SUBIDS,	/* your first subordinate id; you unmapped */
+};
+
 struct fe_opts {
 	bool verbose;
 	bool host_loopback;	/* let 10.0.2.2 reach the host's loopback */
@@ -176,6 +198,7 @@ struct fe_opts {
 	const char *name;	/* --name: a shared instance, or NULL */
 	bool join_only;		/* `hckns enter NAME`: never create */
 	bool map_subids;	/* --map-subids: newuidmap/newgidmap */
+	enum fe_map_root map_root;	/* --map-root */
 	/* The topology (topology.c), unparsed: */
 	const char *bridges[FE_BRIDGE_MAX];	/* --bridge NAME[:ADDR/PREFIX] */
 	size_t nbridges;
@@ -190,8 +213,9 @@ struct fe_opts {
 
 /*
  * fe_network_fingerprint() - a hash of the options that shape the instance
- * (topology, MTU, DNS, IPv6, host loopback, --map-subids), so that a joiner
- * that gives some can be told when they are not the instance's.
+ * (topology, MTU, DNS, IPv6, host loopback, --map-subids, --map-root), so
+ * that a joiner that gives some can be told when they are not the
+ * instance's.
  * Return: the hash; fe_network_opts_given() says whether any was given.
  */
 int32_t fe_network_fingerprint(const struct fe_opts *o);

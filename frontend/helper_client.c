@@ -26,7 +26,7 @@ child_exec_helper(const char *path, int sock, int report, int gate,
 		  int stderr_fd)
 {
 	char c;
-	int null;
+	int null, r;
 
 	/*
 	 * New namespaces for this process, which becomes their first one.
@@ -44,6 +44,13 @@ child_exec_helper(const char *path, int sock, int report, int gate,
 	/* Wait for our id maps; EOF without a byte means the parent gave up. */
 	if (read(gate, &c, 1) != 1)
 		_exit(FE_EXIT_FAILURE);
+	/* With --map-root=subids our own ids are not mapped: take 0's. */
+	r = fe_idmap_become_root();
+	if (r < 0) {
+		dprintf(STDERR_FILENO, "hckns: cannot become root of the new "
+			"user namespace: %s\n", strerror(-r));
+		_exit(FE_EXIT_FAILURE);
+	}
 	/* Its own session: a terminal's Ctrl-C or hangup is not for it. */
 	setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * --map-subids: find the caller's subordinate ranges and the tools, and
- * write the maps (see subids.h for what is mapped and why this way).
+ * --map-subids and --map-root=subids: find the caller's subordinate ranges
+ * and the tools, write the maps (see subids.h for what is mapped and why
+ * this way), and become root of the namespace where the caller's own ids
+ * are not mapped.
  */
 #include "subids.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -24,11 +27,11 @@
 /*
  * The first range of the user @name (or NULL) of uid @uid in @file (both
  * files name their owners by user), checked against @own, the uid or gid
- * that 0 maps to.
+ * that 0 maps to, or (not @own_mapped) that stays unmapped.
  */
 static int find_range(const char *file, const char *kind, const char *name,
-		      uid_t uid, uint32_t own, struct fe_subid_range *r,
-		      char *why, size_t whylen)
+		      uid_t uid, uint32_t own, bool own_mapped,
+		      struct fe_subid_range *r, char *why, size_t whylen)
 {
 	char reason[128], uidstr[16];
 	const char *user = name;
@@ -58,7 +61,7 @@ static int find_range(const char *file, const char *kind, const char *name,
 		snprintf(why, whylen, "cannot read %s: %s", file, strerror(-e));
 		return e;
 	}
-	e = fe_subid_check(r, own, kind, reason, sizeof(reason));
+	e = fe_subid_check(r, own, own_mapped, kind, reason, sizeof(reason));
 	if (e < 0) {
 		snprintf(why, whylen, "the subordinate %s range of %s in %s, "
 			 "%u-%u, cannot be mapped: %s; as root, give %s "
@@ -96,11 +99,13 @@ int fe_idmap_subids(struct fe_idmap *map, const char *path, char *why,
 	map->subids = true;
 	map->newuidmap[0] = map->newgidmap[0] = '\0';
 	r = find_range(FE_SUBUID_FILE, "uid", name, map->outer_uid,
-		       map->outer_uid, &map->uid_range, why, whylen);
+		       map->outer_uid, !map->root_subid, &map->uid_range, why,
+		       whylen);
 	if (r < 0)
 		return r;
 	r = find_range(FE_SUBGID_FILE, "gid", name, map->outer_uid,
-		       map->outer_gid, &map->gid_range, why, whylen);
+		       map->outer_gid, !map->root_subid, &map->gid_range, why,
+		       whylen);
 	if (r < 0)
 		return r;
 	fe_trace("subordinate ids of %s: uids %u+%u, gids %u+%u",
@@ -251,14 +256,15 @@ static int tool_map(const char *tool, const char *kind, pid_t pid,
 
 /* As root: the same maps, written by us; setgroups stays allowed. */
 static int write_map(pid_t pid, const char *file, uint32_t own,
-		     const struct fe_subid_range *range, char *why,
-		     size_t whylen)
+		     bool root_subid, const struct fe_subid_range *range,
+		     char *why, size_t whylen)
 {
 	char path[64], text[64];
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	r = fe_idmap_text(own, range, text, sizeof(text));
+	r = root_subid ? fe_idmap_root_text(range, text, sizeof(text)) :
+			 fe_idmap_text(own, range, text, sizeof(text));
 	if (r == 0)
 		r = fe_write_file(path, text);
 	if (r < 0)
@@ -272,11 +278,12 @@ int fe_idmap_write_subids(pid_t pid, const struct fe_idmap *map, char *why,
 	int r;
 
 	if (!map->newuidmap[0]) {
-		r = write_map(pid, "uid_map", map->outer_uid, &map->uid_range,
-			      why, whylen);
+		r = write_map(pid, "uid_map", map->outer_uid, map->root_subid,
+			      &map->uid_range, why, whylen);
 		if (r == 0)
 			r = write_map(pid, "gid_map", map->outer_gid,
-				      &map->gid_range, why, whylen);
+				      map->root_subid, &map->gid_range, why,
+				      whylen);
 		return r;
 	}
 	r = tool_map(map->newuidmap, "uid", pid, map->outer_uid,
@@ -285,4 +292,23 @@ int fe_idmap_write_subids(pid_t pid, const struct fe_idmap *map, char *why,
 		r = tool_map(map->newgidmap, "gid", pid, map->outer_gid,
 			     &map->gid_range, why, whylen);
 	return r;
+}
+
+int fe_idmap_become_root(void)
+{
+	/*
+	 * Our ids are unmapped there (seen as the overflow id) only with
+	 * --map-root=subids; otherwise we are 0 already and nothing changes
+	 * (setgroups(2) may be denied then).  Holding every capability of
+	 * the namespace, we may take any mapped id: gid and groups first,
+	 * while we still may.  The kernel keeps the capabilities across a
+	 * change to the namespace's root (capabilities(7), "Effect of user
+	 * ID changes on capabilities"), and execve(2) keeps them for uid 0.
+	 */
+	if (getuid() == 0 && geteuid() == 0)
+		return 0;
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	    setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
 }

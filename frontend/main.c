@@ -64,6 +64,9 @@ static const char usage[] =
 "  --mtu N          MTU of tap_host and the uplink, 576..65521 (1500)\n"
 "  --map-subids     map your /etc/subuid and /etc/subgid ranges to ids 1..N\n"
 "                   inside (newuidmap, newgidmap), so setgroups works\n"
+"  --map-root=self|subids  who root inside is: you (self, the default;\n"
+"                   for root, host root), or, root only, root's first\n"
+"                   subordinate id with host uid 0 unmapped (subids)\n"
 "  -v, --verbose    trace every step and helper request on stderr\n"
 "                   (also HCKNS_VERBOSE=1)\n"
 "  -h, --help       show this help and exit\n"
@@ -354,8 +357,17 @@ static void status_exited(struct run *run, int code, int wstatus, bool ran)
 static int preflight(struct run *run)
 {
 	char err[512];
+	struct stat st;
 	int r;
 
+	/* subids.h says why it is root's only. */
+	if (run->o.map_root == FE_MAP_ROOT_SUBIDS && getuid() != 0) {
+		fe_error("--map-root=subids is for root only: it keeps host root "
+			 "out of root's instances, and root of yours is you, "
+			 "never host root; leave it out (--map-subids gives you "
+			 "more ids)");
+		return -EPERM;
+	}
 	if (find_helper(run->helper_path, sizeof(run->helper_path)) < 0) {
 		fe_error("cannot find hckns-helper next to hckns or in %s: "
 			 "reinstall hckns ('make install')", HCKNS_LIBEXECDIR);
@@ -380,6 +392,19 @@ static int preflight(struct run *run)
 				 "needs it; as root, run 'chmod 0666 /dev/net/tun' "
 				 "(the usual default)", strerror(-r));
 		return r;
+	}
+	/*
+	 * Root passes access(2) whatever the mode; the helper's tap-add,
+	 * as a subordinate id, needs the device open to others.
+	 */
+	if (run->o.map_root == FE_MAP_ROOT_SUBIDS &&
+	    stat("/dev/net/tun", &st) == 0 && (st.st_mode & 0006) != 0006) {
+		fe_error("/dev/net/tun is mode %04o: with --map-root=subids the "
+			 "helper opens it as root's first subordinate id, an "
+			 "other user to it; as root, run 'chmod 0666 "
+			 "/dev/net/tun' (the usual default)",
+			 (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
 	}
 	/* The network: every value checked, every clash refused, now. */
 	r = fe_topology_build(&run->o, &run->topo, err, sizeof(err));
@@ -662,7 +687,8 @@ static int start_helper(struct run *run)
 	struct stat st;
 	int r;
 
-	if (run->o.map_subids) {
+	map.root_subid = run->o.map_root == FE_MAP_ROOT_SUBIDS;
+	if (run->o.map_subids || map.root_subid) {
 		r = fe_idmap_subids(&map, getenv("PATH"), why, sizeof(why));
 		if (r < 0) {
 			fe_error("%s", why);
@@ -1121,8 +1147,9 @@ static int setup(struct run *run)
 
 /* What the command's child reports when it cannot exec. */
 struct exec_failure {
-	int stage;		/* 0 exec, 1 setns, 2 chdir */
+	int stage;		/* 0 exec, 1 setns, 2 chdir, 3 become root */
 	int err;
+	bool switched;		/* became root inside: --map-root=subids */
 };
 
 /*
@@ -1158,12 +1185,24 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	if (setns(run->ns[0], CLONE_NEWUSER) < 0 ||
 	    setns(run->ns[1], CLONE_NEWNET) < 0 ||
 	    setns(run->ns[2], CLONE_NEWNS) < 0) {
-		f = (struct exec_failure){ 1, errno };
+		f = (struct exec_failure){ 1, errno, false };
+		goto fail;
+	}
+	/*
+	 * Not root there when our own ids are unmapped (--map-root=subids,
+	 * whether we created the instance or join it); then before chdir,
+	 * so that the directory is entered with the command's rights.
+	 */
+	f.switched = getuid() != 0;
+	f.err = -fe_idmap_become_root();
+	if (f.err) {
+		f.stage = 3;
 		goto fail;
 	}
 	/* Entering a mount namespace moves us to its root. */
 	if (chdir(run->cwd) < 0) {
-		f = (struct exec_failure){ 2, errno };
+		f.stage = 2;
+		f.err = errno;
 		goto fail;
 	}
 	/* Second line of defence: the front end's exit, not only EOF. */
@@ -1177,7 +1216,8 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	setenv("HCKNS_API_SOCKET", run->api_sock, 1);
 	setenv("AUTOHCK_SLIRP", run->api_sock, 1);
 	execvp(argv[0], argv);
-	f = (struct exec_failure){ 0, errno };
+	f.stage = 0;
+	f.err = errno;
 	if (f.err == EACCES && !strchr(argv[0], '/') && !in_path(argv[0]))
 		f.err = ENOENT;
 fail:
@@ -1233,6 +1273,19 @@ static int start_command(struct run *run)
 	run->cmd_pidfd = -1;
 	if (f.stage == 1) {
 		fe_error("cannot join the namespaces: %s", strerror(f.err));
+		return FE_EXIT_FAILURE;
+	}
+	if (f.stage == 3) {
+		fe_error("cannot become root inside the namespaces, whose root "
+			 "is not you (--map-root=subids): %s", strerror(f.err));
+		return FE_EXIT_FAILURE;
+	}
+	if (f.stage == 2 && f.switched) {
+		fe_error("cannot enter the working directory %s inside the "
+			 "namespaces: %s; root inside is a subordinate id "
+			 "(--map-root=subids), not you: start hckns in a "
+			 "directory that id may enter", run->cwd,
+			 strerror(f.err));
 		return FE_EXIT_FAILURE;
 	}
 	if (f.stage == 2) {

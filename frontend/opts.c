@@ -23,6 +23,7 @@ enum {
 	OPT_DNS,
 	OPT_IPV6,
 	OPT_TXQUEUELEN,
+	OPT_MAP_ROOT,
 	OPT__END,
 };
 
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "ipv6", no_argument, NULL, OPT_IPV6 },
 	{ "txqueuelen", required_argument, NULL, OPT_TXQUEUELEN },
+	{ "map-root", required_argument, NULL, OPT_MAP_ROOT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -153,6 +155,7 @@ static const char *single_name(int c)
 	case OPT_CIDR: return "--cidr";
 	case OPT_DNS: return "--dns";
 	case OPT_TXQUEUELEN: return "--txqueuelen";
+	case OPT_MAP_ROOT: return "--map-root";
 	default: return NULL;
 	}
 }
@@ -234,6 +237,19 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		case OPT_MAP_SUBIDS:
 			o->map_subids = true;
 			break;
+		case OPT_MAP_ROOT:
+			if (strcmp(optarg, "self") == 0) {
+				o->map_root = FE_MAP_ROOT_SELF;
+			} else if (strcmp(optarg, "subids") == 0) {
+				o->map_root = FE_MAP_ROOT_SUBIDS;
+			} else {
+				snprintf(err, errlen, "invalid --map-root '%.40s': "
+					 "give self (root inside is you, the "
+					 "default) or subids (root inside is "
+					 "your first subordinate id)", optarg);
+				return -EINVAL;
+			}
+			break;
 		case OPT_BRIDGE:
 			if (o->nbridges == FE_BRIDGE_MAX) {
 				snprintf(err, errlen, "too many --bridge options "
@@ -290,6 +306,13 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		}
 		}
 	}
+	/* Two answers to who ids 1.. are: one range cannot be both. */
+	if (o->map_subids && o->map_root == FE_MAP_ROOT_SUBIDS) {
+		snprintf(err, errlen, "--map-subids and --map-root=subids exclude "
+			 "each other: --map-root=subids maps your whole "
+			 "subordinate range already, from 0; give one of them");
+		return -EINVAL;
+	}
 	if (optind < argc)
 		o->argv = argv + optind;
 	return 0;
@@ -297,7 +320,8 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 
 bool fe_network_opts_given(const struct fe_opts *o)
 {
-	return o->host_loopback || o->map_subids || o->mtu != FE_MTU_DEFAULT ||
+	return o->host_loopback || o->map_subids || o->map_root ||
+	       o->mtu != FE_MTU_DEFAULT ||
 	       o->nbridges ||
 	       o->no_default_bridges || o->uplink || o->cidr || o->dns ||
 	       o->ipv6 || o->txqueuelen;
@@ -316,9 +340,10 @@ int32_t fe_network_fingerprint(const struct fe_opts *o)
 	char num[64];
 	uint32_t h = 2166136261u;
 
-	snprintf(num, sizeof(num), "%d %d %u %d %d %u", o->host_loopback,
+	/* --map-root=self is the default: the same instance as none. */
+	snprintf(num, sizeof(num), "%d %d %u %d %d %u %d", o->host_loopback,
 		 o->map_subids, o->mtu, o->no_default_bridges, o->ipv6,
-		 o->txqueuelen);
+		 o->txqueuelen, o->map_root == FE_MAP_ROOT_SUBIDS);
 	h = fnv(h, num);
 	for (size_t i = 0; i < o->nbridges; i++)
 		h = fnv(h, o->bridges[i]);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * --map-subids, the pure part: lines of /etc/subuid and /etc/subgid, the
- * checks of a range, the maps and the argv of newuidmap and newgidmap.
+ * --map-subids and --map-root=subids, the pure part: lines of /etc/subuid
+ * and /etc/subgid, the checks of a range, a free range to propose, the
+ * maps and the argv of newuidmap and newgidmap.
  * No system calls but reading a stream it is given.
  */
 #include "subids.h"
@@ -35,14 +36,14 @@ static int parse_u32(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
-int fe_subid_line(const char *line, const char *name, uint32_t id,
-		  struct fe_subid_range *out)
+/*
+ * One line's owner (its first @olen bytes) and range, whoever it is for.
+ * Return: 1; 0 for an empty line or a comment; -EINVAL when malformed.
+ */
+static int split_line(const char *line, size_t *olen,
+		      struct fe_subid_range *r)
 {
 	const char *c1, *c2, *end;
-	struct fe_subid_range r;
-	size_t olen;
-	uint32_t owner_id;
-	bool ours;
 
 	end = line + strcspn(line, "\n");
 	if (end == line || line[0] == '#')
@@ -53,11 +54,25 @@ int fe_subid_line(const char *line, const char *name, uint32_t id,
 	c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1));
 	if (!c2 || memchr(c2 + 1, ':', (size_t)(end - c2 - 1)))
 		return -EINVAL;
-	olen = (size_t)(c1 - line);
-	if (olen == 0 ||
-	    parse_u32(c1 + 1, (size_t)(c2 - c1 - 1), &r.start) < 0 ||
-	    parse_u32(c2 + 1, (size_t)(end - c2 - 1), &r.count) < 0)
+	*olen = (size_t)(c1 - line);
+	if (*olen == 0 ||
+	    parse_u32(c1 + 1, (size_t)(c2 - c1 - 1), &r->start) < 0 ||
+	    parse_u32(c2 + 1, (size_t)(end - c2 - 1), &r->count) < 0)
 		return -EINVAL;
+	return 1;
+}
+
+int fe_subid_line(const char *line, const char *name, uint32_t id,
+		  struct fe_subid_range *out)
+{
+	struct fe_subid_range r;
+	size_t olen = 0;
+	uint32_t owner_id;
+	bool ours;
+	int e = split_line(line, &olen, &r);
+
+	if (e <= 0)
+		return e;
 	/* The owner by name, or by uid in decimal (as shadow looks it up). */
 	ours = (name && strlen(name) == olen && memcmp(line, name, olen) == 0) ||
 	       (parse_u32(line, olen, &owner_id) == 0 && owner_id == id);
@@ -86,8 +101,37 @@ int fe_subid_find(FILE *f, const char *name, uint32_t id,
 	return r;
 }
 
+int fe_subid_end(FILE *f, uint64_t *end)
+{
+	struct fe_subid_range r;
+	char *line = NULL;
+	size_t cap = 0, olen;
+	int e = 0;
+
+	while (getline(&line, &cap, f) >= 0)
+		if (split_line(line, &olen, &r) == 1 &&
+		    (uint64_t)r.start + r.count > *end)
+			*end = (uint64_t)r.start + r.count;
+	if (ferror(f))
+		e = -EIO;
+	free(line);
+	return e;
+}
+
+int fe_subid_propose(uint64_t end, struct fe_subid_range *out)
+{
+	uint64_t start = end > FE_SUBID_FIRST ? end : FE_SUBID_FIRST;
+
+	if (start + FE_SUBID_COUNT - 1 > FE_ID_MAX)
+		return -ENOSPC;
+	out->start = (uint32_t)start;
+	out->count = FE_SUBID_COUNT;
+	return 0;
+}
+
 int fe_subid_check(const struct fe_subid_range *r, uint32_t own,
-		   const char *kind, char *why, size_t whylen)
+		   bool own_mapped, const char *kind, char *why,
+		   size_t whylen)
 {
 	uint64_t last = (uint64_t)r->start + r->count - 1;
 
@@ -102,8 +146,9 @@ int fe_subid_check(const struct fe_subid_range *r, uint32_t own,
 		return -EINVAL;
 	}
 	if (own >= r->start && own <= last) {
-		snprintf(why, whylen, "it contains your own %s %u, which is "
-			 "mapped to 0", kind, own);
+		snprintf(why, whylen, "it contains your own %s %u, which %s",
+			 kind, own, own_mapped ? "is mapped to 0" :
+			 "--map-root=subids leaves unmapped");
 		return -EINVAL;
 	}
 	return 0;
@@ -119,6 +164,13 @@ int fe_idmap_text(uint32_t own, const struct fe_subid_range *r, char *buf,
 			     r->count);
 	else
 		n = snprintf(buf, len, "0 %u 1\n", own);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int fe_idmap_root_text(const struct fe_subid_range *r, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "0 %u %u\n", r->start, r->count);
+
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hckns front end: --map-subids, the caller's subordinate ids.
+ * hckns front end: --map-subids and --map-root=subids, the caller's
+ * subordinate ids.
  *
  * subids.c  pure: the lines of /etc/subuid and /etc/subgid, the checks of a
  *           range, the maps hckns writes and the argv of newuidmap and
@@ -22,10 +23,24 @@
  * two lines itself, from root's own ranges in the same files.  The first
  * line maps one id only, so the map is never the identity of the initial
  * user namespace, which the helper refuses to run in.
+ *
+ * With --map-root=subids, the caller's own uid (gid) is not mapped at all:
+ * root inside is the range's first id, the rest follow:
+ *
+ *     0 START COUNT
+ *
+ * For root, this is the point: the command and the helper are not host
+ * root (SECURITY.md, "Root's instance").  The range must not contain the
+ * caller's own id, so host uid 0 never appears inside.  Root writes the
+ * map itself; for anyone else hckns refuses the option (main.c): their
+ * instance's root is never host root, and slirp4netns --enable-sandbox,
+ * run by them, takes uid 0 of the instance to bind its API socket in
+ * their private runtime directory, which a subordinate id may not enter.
  */
 #ifndef HCKNS_SUBIDS_H
 #define HCKNS_SUBIDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -38,6 +53,9 @@
 #define FE_ID_MAX 4294967294u
 /* A suggestion for usermod when no range is delegated (shadow's default). */
 #define FE_SUBID_SUGGESTED "100000-165535"
+/* Where shadow's useradd starts giving ranges, and how many ids (login.defs). */
+#define FE_SUBID_FIRST 100000u
+#define FE_SUBID_COUNT 65536u
 
 /**
  * fe_subid_line() - look at one line of /etc/subuid or /etc/subgid.
@@ -63,14 +81,32 @@ int fe_subid_find(FILE *f, const char *name, uint32_t id,
 		  struct fe_subid_range *out);
 
 /**
- * fe_subid_check() - can @r be mapped to ids 1..COUNT inside, beside @own
- * mapped to 0?  The range must not be empty, must end at FE_ID_MAX at the
- * latest, and must not contain @own (the kernel refuses overlapping maps).
+ * fe_subid_end() - raise *@end to the end (START+COUNT) of every
+ * well-formed line of a stream, whoever it is for: past it, a new range
+ * overlaps nobody's in that file.
+ * Return: 0, or -EIO on a read error.
+ */
+int fe_subid_end(FILE *f, uint64_t *end);
+
+/**
+ * fe_subid_propose() - a range of FE_SUBID_COUNT ids for usermod that
+ * starts at @end (fe_subid_end() of both files), FE_SUBID_FIRST at the
+ * earliest.
+ * Return: 0, or -ENOSPC when it would go past FE_ID_MAX.
+ */
+int fe_subid_propose(uint64_t end, struct fe_subid_range *out);
+
+/**
+ * fe_subid_check() - can @r be mapped beside @own?  The range must not be
+ * empty, must end at FE_ID_MAX at the latest, and must not contain @own:
+ * with --map-subids (@own_mapped) @own is 0 inside and the kernel refuses
+ * overlapping maps; with --map-root=subids @own must stay unmapped.
  * @kind: "uid" or "gid", for the reason.
  * Return: 0, or -EINVAL with a reason ("it contains ...") in @why.
  */
 int fe_subid_check(const struct fe_subid_range *r, uint32_t own,
-		   const char *kind, char *why, size_t whylen);
+		   bool own_mapped, const char *kind, char *why,
+		   size_t whylen);
 
 /**
  * fe_idmap_text() - the uid_map or gid_map hckns writes itself.
@@ -79,6 +115,12 @@ int fe_subid_check(const struct fe_subid_range *r, uint32_t own,
  */
 int fe_idmap_text(uint32_t own, const struct fe_subid_range *r, char *buf,
 		  size_t len);
+
+/**
+ * fe_idmap_root_text() - the map of --map-root=subids: "0 START COUNT".
+ * Return: 0, or -ENOSPC.
+ */
+int fe_idmap_root_text(const struct fe_subid_range *r, char *buf, size_t len);
 
 /* The argv of newuidmap or newgidmap, and the numbers it points into. */
 struct fe_idmap_argv {

@@ -35,6 +35,8 @@ cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.
 mkdir -p "$stage/contrib"
 cp -r "$here/../../contrib/bash-completion" "$stage/contrib/"
+# t-docs.sh reads the man page at ../../man from its directory.
+cp -r "$here/../../man" "$stage/man"
 # t-ruby.sh runs tests/ruby, which uses the gem's library in ruby/.
 cp -r "$here/../ruby" "$stage/tests/ruby"
 cp -r "$here/../../ruby" "$stage/ruby"

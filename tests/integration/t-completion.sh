@@ -53,7 +53,10 @@ expect_has() {
 test_options_and_subcommands() {
 	need_completion
 	expect "hckns --pu" --publish
-	expect "hckns --map" --map-subids
+	expect "hckns --map" --map-root --map-subids
+	expect "hckns --map-s" --map-subids
+	expect "hckns --map-root " self subids
+	expect "hckns --map-root su" subids
 	expect "hckns --no" --no-default-bridges
 	expect "hckns " doctor enter fwd ls stop
 	expect "hckns fwd " add list ls rm

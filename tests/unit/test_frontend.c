@@ -111,6 +111,38 @@ START_TEST(test_opts_command_options_untouched)
 }
 END_TEST
 
+/* --map-root: self is the default's instance, subids another one. */
+START_TEST(test_opts_map_root)
+{
+	struct fe_opts o;
+	char err[256];
+	int32_t none;
+
+	ck_assert_int_eq(parse(&o, err, NULL, (char *)NULL), 0);
+	ck_assert_int_eq(o.map_root, FE_MAP_ROOT_UNSET);
+	ck_assert(!fe_network_opts_given(&o));
+	none = fe_network_fingerprint(&o);
+	ck_assert_int_eq(parse(&o, err, NULL, "--map-root=self", (char *)NULL), 0);
+	ck_assert_int_eq(o.map_root, FE_MAP_ROOT_SELF);
+	ck_assert(fe_network_opts_given(&o));
+	ck_assert_int_eq(fe_network_fingerprint(&o), none);
+	ck_assert_int_eq(parse(&o, err, NULL, "--map-root", "subids",
+			       (char *)NULL), 0);
+	ck_assert_int_eq(o.map_root, FE_MAP_ROOT_SUBIDS);
+	ck_assert(fe_network_opts_given(&o));
+	ck_assert_int_ne(fe_network_fingerprint(&o), none);
+	/* Two different values are an error; with --map-subids only self. */
+	ck_assert_int_eq(parse(&o, err, NULL, "--map-root=subids",
+			       "--map-root=self", (char *)NULL), -EINVAL);
+	ck_assert_str_eq(err, "--map-root given twice ('subids' and 'self'): "
+			 "give it once");
+	ck_assert_int_eq(parse(&o, err, NULL, "--map-root=self",
+			       "--map-subids", (char *)NULL), 0);
+	ck_assert_int_eq(o.map_root, FE_MAP_ROOT_SELF);
+	ck_assert(o.map_subids);
+}
+END_TEST
+
 START_TEST(test_opts_help_version)
 {
 	struct fe_opts o;
@@ -212,6 +244,11 @@ static const struct {
 	{ "--help=x", NULL, "option '--help' takes no value" },
 	{ "--host-loopback=1", NULL, "option '--host-loopback' takes no value" },
 	{ "-vx", NULL, "unknown option '-x'" },
+	{ "--map-root", NULL, "option '--map-root' needs a value" },
+	{ "--map-root", "host", "invalid --map-root 'host': give self" },
+	{ "--map-root", "", "invalid --map-root ''" },
+	{ "--map-root=subids", "--map-subids",
+	  "--map-subids and --map-root=subids exclude each other" },
 };
 
 START_TEST(test_opts_bad)
@@ -390,6 +427,7 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_opts_defaults);
 	tcase_add_test(tc, test_opts_all);
 	tcase_add_test(tc, test_opts_command_options_untouched);
+	tcase_add_test(tc, test_opts_map_root);
 	tcase_add_test(tc, test_opts_help_version);
 	tcase_add_test(tc, test_opts_env_verbose);
 	tcase_add_test(tc, test_opts_script);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of --map-subids's pure part (frontend/subids.c): the lines of
- * /etc/subuid and /etc/subgid, the checks of a range, the maps hckns writes
- * as root, the argv of newuidmap and newgidmap, and a tool's output made
- * one line.
+ * Unit tests of --map-subids's and --map-root=subids's pure part
+ * (frontend/subids.c): the lines of /etc/subuid and /etc/subgid, the checks
+ * of a range, the maps hckns writes as root, a free range to propose, the
+ * argv of newuidmap and newgidmap, and a tool's output made one line.
  */
 #include <check.h>
 #include <errno.h>
@@ -199,7 +199,8 @@ START_TEST(test_check)
 {
 	struct fe_subid_range r = { checks[_i].start, checks[_i].count };
 	char why[128] = "";
-	int got = fe_subid_check(&r, checks[_i].own, "uid", why, sizeof(why));
+	int got = fe_subid_check(&r, checks[_i].own, true, "uid", why,
+				 sizeof(why));
 
 	if (!checks[_i].why) {
 		ck_assert_msg(got == 0, "%u+%u own %u: refused: %s",
@@ -217,9 +218,25 @@ START_TEST(test_check_kind)
 	struct fe_subid_range r = { 100, 10 };
 	char why[128];
 
-	ck_assert_int_eq(fe_subid_check(&r, 105, "gid", why, sizeof(why)),
+	ck_assert_int_eq(fe_subid_check(&r, 105, true, "gid", why, sizeof(why)),
 			 -EINVAL);
 	ck_assert_str_eq(why, "it contains your own gid 105, which is mapped to 0");
+}
+END_TEST
+
+/* --map-root=subids: the caller's own id stays out of the range too. */
+START_TEST(test_check_own_unmapped)
+{
+	struct fe_subid_range r = { 0, 65536 };
+	char why[128];
+
+	ck_assert_int_eq(fe_subid_check(&r, 0, false, "uid", why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_str_eq(why, "it contains your own uid 0, which "
+			 "--map-root=subids leaves unmapped");
+	r = (struct fe_subid_range){ 1, 65536 };
+	ck_assert_int_eq(fe_subid_check(&r, 0, false, "uid", why, sizeof(why)),
+			 0);
 }
 END_TEST
 
@@ -244,6 +261,69 @@ START_TEST(test_map_text)
 	ck_assert_int_eq(fe_idmap_text(1000, &r, buf, 10), -ENOSPC);
 	ck_assert_int_eq(fe_idmap_text(1000, NULL, buf, 9), -ENOSPC);
 	ck_assert_int_eq(fe_idmap_text(1000, NULL, buf, 10), 0);
+}
+END_TEST
+
+START_TEST(test_map_root_text)
+{
+	struct fe_subid_range r = { 200000, 65536 };
+	char buf[64];
+
+	/* One line: the caller's own id is not in it. */
+	ck_assert_int_eq(fe_idmap_root_text(&r, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0 200000 65536\n");
+	r = (struct fe_subid_range){ 4294967294u, 1 };
+	ck_assert_int_eq(fe_idmap_root_text(&r, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0 4294967294 1\n");
+	ck_assert_int_eq(fe_idmap_root_text(&r, buf, 15), -ENOSPC);
+	ck_assert_int_eq(fe_idmap_root_text(&r, buf, 16), 0);
+}
+END_TEST
+
+/* ---- a free range for usermod ------------------------------------------ */
+
+static int end_of(const char *text, uint64_t *end)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	ck_assert_ptr_nonnull(f);
+	r = fe_subid_end(f, end);
+	fclose(f);
+	return r;
+}
+
+START_TEST(test_subid_end_and_propose)
+{
+	struct fe_subid_range p;
+	uint64_t end = 0;
+
+	/* Every owner's line counts; malformed ones and comments do not. */
+	ck_assert_int_eq(end_of("alice:100000:65536\n"
+				"# x:900000:1\n"
+				"bob:300000:10\n"
+				"carol:oops:1\n"
+				"1000:165536:65536", &end), 0);
+	ck_assert_uint_eq(end, 300010);
+	/* A second file only raises it. */
+	ck_assert_int_eq(end_of("root:200000:1\n", &end), 0);
+	ck_assert_uint_eq(end, 300010);
+	ck_assert_int_eq(fe_subid_propose(end, &p), 0);
+	ck_assert_uint_eq(p.start, 300010);
+	ck_assert_uint_eq(p.count, 65536);
+	/* Nothing given yet: shadow's first. */
+	ck_assert_int_eq(fe_subid_propose(0, &p), 0);
+	ck_assert_uint_eq(p.start, 100000);
+	ck_assert_int_eq(fe_subid_propose(99999, &p), 0);
+	ck_assert_uint_eq(p.start, 100000);
+	/* The last id is 4294967294. */
+	ck_assert_int_eq(fe_subid_propose(4294967295ull - 65536, &p), 0);
+	ck_assert_uint_eq(p.start + (uint64_t)p.count - 1, 4294967294u);
+	ck_assert_int_eq(fe_subid_propose(4294967296ull - 65536, &p), -ENOSPC);
+	end = 0;
+	ck_assert_int_eq(end_of("x:4294967295:1\n", &end), 0);
+	ck_assert_uint_eq(end, 4294967296ull);
+	ck_assert_int_eq(fe_subid_propose(end, &p), -ENOSPC);
 }
 END_TEST
 
@@ -331,7 +411,10 @@ Suite *make_subids_suite(void)
 	tcase_add_test(tc, test_find_read_error);
 	tcase_add_loop_test(tc, test_check, 0, N_ELEMENTS(checks));
 	tcase_add_test(tc, test_check_kind);
+	tcase_add_test(tc, test_check_own_unmapped);
 	tcase_add_test(tc, test_map_text);
+	tcase_add_test(tc, test_map_root_text);
+	tcase_add_test(tc, test_subid_end_and_propose);
 	tcase_add_test(tc, test_map_argv);
 	tcase_add_loop_test(tc, test_one_line, 0, N_ELEMENTS(outputs));
 	tcase_add_test(tc, test_one_line_counts_bytes);
