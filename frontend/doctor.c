@@ -583,26 +583,6 @@ static void check_subids(struct doctor *d, const struct fe_doctor_env *env)
 
 /* ---- root's instances (root only) ----------------------------------------- */
 
-/* The end of every range in both files: past it, a new one overlaps none. */
-static int subid_files_end(uint64_t *end)
-{
-	static const char *const files[] = { FE_SUBUID_FILE, FE_SUBGID_FILE };
-	int r = 0;
-
-	*end = 0;
-	for (size_t i = 0; i < 2 && r == 0; i++) {
-		FILE *f = fopen(files[i], "re");
-
-		if (!f) {
-			r = errno == ENOENT ? 0 : -errno;
-			continue;
-		}
-		r = fe_subid_end(f, end);
-		fclose(f);
-	}
-	return r;
-}
-
 /*
  * Say what root's command is by default, what --map-root=subids changes,
  * and whether root can use it (SECURITY.md, "Root's instance").
@@ -647,7 +627,7 @@ static void check_root_map(struct doctor *d, const struct fe_doctor_env *env,
 		return;
 	}
 	/* Past every line of both files, so that it overlaps no one's. */
-	r = subid_files_end(&end);
+	r = fe_subid_files_end(&end);
 	if (r == 0)
 		r = fe_subid_propose(end, &p);
 	if (r < 0)

@@ -29,11 +29,46 @@
  * files name their owners by user), checked against @own, the uid or gid
  * that 0 maps to, or (not @own_mapped) that stays unmapped.
  */
+int fe_subid_files_end(uint64_t *end)
+{
+	static const char *const files[] = { FE_SUBUID_FILE, FE_SUBGID_FILE };
+	int r = 0;
+
+	*end = 0;
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f) {
+			r = errno == ENOENT ? 0 : -errno;
+			continue;
+		}
+		r = fe_subid_end(f, end);
+		fclose(f);
+	}
+	return r;
+}
+
+/*
+ * The range to propose to an administrator: past every line of both
+ * files, so that it overlaps no one's ("START-END"), or, when there is
+ * none, words that say what to choose.
+ */
+static void proposal(char *buf, size_t len)
+{
+	struct fe_subid_range p;
+	uint64_t end;
+
+	if (fe_subid_files_end(&end) == 0 && fe_subid_propose(end, &p) == 0)
+		snprintf(buf, len, "%u-%u", p.start, p.start + p.count - 1);
+	else
+		snprintf(buf, len, "START-END");
+}
+
 static int find_range(const char *file, const char *kind, const char *name,
 		      uid_t uid, uint32_t own, bool own_mapped,
 		      struct fe_subid_range *r, char *why, size_t whylen)
 {
-	char reason[128], uidstr[16];
+	char reason[128], uidstr[16], range[32];
 	const char *user = name;
 	FILE *f = fopen(file, "re");
 	int e;
@@ -45,16 +80,20 @@ static int find_range(const char *file, const char *kind, const char *name,
 	if (f)
 		fclose(f);
 	if (e == -ENOENT) {
-		/* The same remedy whether the file or only the line is missing. */
+		/*
+		 * The same remedy whether the file or only the line is
+		 * missing, with a range that overlaps no line of either file.
+		 */
+		proposal(range, sizeof(range));
 		if (strcmp(kind, "uid") == 0)
 			snprintf(why, whylen, "no subordinate uid range for %s "
-				 "in %s: as root, run 'usermod --add-subuids "
-				 FE_SUBID_SUGGESTED " --add-subgids "
-				 FE_SUBID_SUGGESTED " %s'", user, file, user);
+				 "in %s: as root, run 'usermod --add-subuids %s "
+				 "--add-subgids %s %s'", user, file, range,
+				 range, user);
 		else
 			snprintf(why, whylen, "no subordinate gid range for %s "
-				 "in %s: as root, run 'usermod --add-subgids "
-				 FE_SUBID_SUGGESTED " %s'", user, file, user);
+				 "in %s: as root, run 'usermod --add-subgids %s "
+				 "%s'", user, file, range, user);
 		return e;
 	}
 	if (e < 0) {

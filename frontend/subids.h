@@ -52,7 +52,6 @@
 /* The largest id; (uid_t)-1 is "no id" to the kernel. */
 #define FE_ID_MAX 4294967294u
 /* A suggestion for usermod when no range is delegated (shadow's default). */
-#define FE_SUBID_SUGGESTED "100000-165535"
 /* Where shadow's useradd starts giving ranges, and how many ids (login.defs). */
 #define FE_SUBID_FIRST 100000u
 #define FE_SUBID_COUNT 65536u
@@ -95,6 +94,13 @@ int fe_subid_end(FILE *f, uint64_t *end);
  * Return: 0, or -ENOSPC when it would go past FE_ID_MAX.
  */
 int fe_subid_propose(uint64_t end, struct fe_subid_range *out);
+
+/**
+ * fe_subid_files_end() - fe_subid_end() of /etc/subuid and /etc/subgid
+ * both (a missing file has no range): past it, a new range overlaps none.
+ * Return: 0, or -errno when a file cannot be read.
+ */
+int fe_subid_files_end(uint64_t *end);
 
 /**
  * fe_subid_check() - can @r be mapped beside @own?  The range must not be

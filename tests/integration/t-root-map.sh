@@ -181,7 +181,7 @@ test_subids_errors() {
 	mapfile -t w < <(with_subids 'alice:100000:65536\n' "$SUBGID" \
 		"${e[@]}" --map-root=subids -- /bin/true "$MARK")
 	expect_error norange 125 "${w[@]}"
-	assert_eq "hckns: no subordinate uid range for root in /etc/subuid: as root, run 'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 root'" \
+	assert_eq "hckns: no subordinate uid range for root in /etc/subuid: as root, run 'usermod --add-subuids 365536-431071 --add-subgids 365536-431071 root'" \
 		"$MSG" "without a range"
 	# Host uid 0 must stay out: a range over it is refused.
 	mapfile -t w < <(with_subids 'root:0:65536\n' "$SUBGID" \

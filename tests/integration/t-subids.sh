@@ -180,13 +180,18 @@ EOF
 # For an unprivileged user without a range; run-all.sh's user has one, and
 # root tests this message through a private /etc/subuid (root_user_*).
 test_subids_no_range() {
-	local e
+	local e range
 	[ "$(id -u)" != 0 ] || skip "root: see test root_user_without_range"
 	[ -z "$(first_range /etc/subuid)" ] ||
 		skip "$ME has a subordinate uid range; root tests this message"
 	mapfile -t e < <(rt_env)
 	expect_error norange 125 "${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK"
-	assert_eq "hckns: no subordinate uid range for $ME in /etc/subuid: as root, run 'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $ME'" \
+	# The range proposed overlaps no line of either file.
+	range=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: '
+		BEGIN { end = 100000 }
+		NF == 3 && $2 + $3 > end { end = $2 + $3 }
+		END { print end "-" end + 65535 }')
+	assert_eq "hckns: no subordinate uid range for $ME in /etc/subuid: as root, run 'usermod --add-subuids $range --add-subgids $range $ME'" \
 		"$MSG" "the message"
 }
 
@@ -237,12 +242,13 @@ test_root_without_range() {
 	mapfile -t w < <(with_subids 'alice:100000:65536\n' 'root:100000:65536\n' \
 		"${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")
 	expect_error norange 125 "${w[@]}"
-	assert_eq "hckns: no subordinate uid range for root in /etc/subuid: as root, run 'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 root'" \
+	# Past alice's range, which the range proposed must not overlap.
+	assert_eq "hckns: no subordinate uid range for root in /etc/subuid: as root, run 'usermod --add-subuids 165536-231071 --add-subgids 165536-231071 root'" \
 		"$MSG" "the message"
 	mapfile -t w < <(with_subids 'root:100000:65536\n' '' \
 		"${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")
 	expect_error nogrange 125 "${w[@]}"
-	assert_eq "hckns: no subordinate gid range for root in /etc/subgid: as root, run 'usermod --add-subgids 100000-165535 root'" \
+	assert_eq "hckns: no subordinate gid range for root in /etc/subgid: as root, run 'usermod --add-subgids 165536-231071 root'" \
 		"$MSG" "the message"
 }
 
