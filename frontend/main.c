@@ -435,7 +435,10 @@ static int preflight(struct run *run)
 		return r;
 	if (!getcwd(run->cwd, sizeof(run->cwd))) {
 		r = -errno;
-		fe_error("cannot get the working directory: %s", strerror(-r));
+		fe_error("cannot get the working directory: %s; %s", strerror(-r),
+			 r == -ENOENT ? "it was removed: cd to a directory that "
+			 "exists and run hckns again" : "cd to a directory you "
+			 "can read and run hckns again");
 		return r;
 	}
 	return 0;
@@ -1292,6 +1295,19 @@ static int start_command(struct run *run)
 		fe_error("cannot enter the working directory %s inside the "
 			 "namespaces: %s", run->cwd, strerror(f.err));
 		return FE_EXIT_FAILURE;
+	}
+	/* No command given: $SHELL was run, and it is what to fix. */
+	if (!run->o.argv && f.err == ENOENT) {
+		fe_error("your shell %s (SHELL) was not found: set SHELL to an "
+			 "installed shell (such as /bin/bash), or give hckns a "
+			 "command", argv[0]);
+		return FE_EXIT_NOTFOUND;
+	}
+	if (!run->o.argv) {
+		fe_error("your shell %s (SHELL) cannot be executed: %s; set SHELL "
+			 "to an installed shell (such as /bin/bash), or give "
+			 "hckns a command", argv[0], strerror(f.err));
+		return FE_EXIT_NOEXEC;
 	}
 	if (f.err == ENOENT) {
 		fe_error("%s: command not found", argv[0]);

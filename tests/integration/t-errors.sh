@@ -371,3 +371,25 @@ test_mount_below_etc() {
 	assert_contains "$(cat "$TEST_TMP/below.err")" "something is mounted below /etc" "the message"
 	assert_eq "" "$(find "$rt" -mindepth 2 -maxdepth 2 ! -name '.*')" "instances left under $rt"
 }
+
+# Remedies for what a shell session can get wrong: a working directory that
+# was removed, a $SHELL that does not exist or cannot be run.  One line each,
+# saying what to do; nothing built is left.
+test_remedies_cwd_and_shell() {
+	local e
+	mapfile -t e < <(private_env)
+	mkdir "$TEST_TMP/gone" && cd "$TEST_TMP/gone" && rmdir "$TEST_TMP/gone" || fail "rmdir"
+	run nocwd 20 "${e[@]}" "$HCKNS" -- true "$MARK"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	assert_eq 125 "$STATUS" "exit status in a removed directory"
+	assert_eq "hckns: cannot get the working directory: No such file or directory; it was removed: cd to a directory that exists and run hckns again" \
+		"$(cat "$TEST_TMP/nocwd.err")" "the message in a removed directory"
+	expect_error noshell 127 env SHELL=/nonexistent/sh "${e[@]}" "$HCKNS"
+	assert_eq "hckns: your shell /nonexistent/sh (SHELL) was not found: set SHELL to an installed shell (such as /bin/bash), or give hckns a command" \
+		"$MSG" "the message for a missing \$SHELL"
+	printf 'not a program\n' >"$TEST_TMP/noshell" && chmod 0644 "$TEST_TMP/noshell"
+	expect_error badshell 126 env SHELL="$TEST_TMP/noshell" "${e[@]}" "$HCKNS"
+	assert_eq "hckns: your shell $TEST_TMP/noshell (SHELL) cannot be executed: Permission denied; set SHELL to an installed shell (such as /bin/bash), or give hckns a command" \
+		"$MSG" "the message for a \$SHELL that is no program"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
