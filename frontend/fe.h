@@ -581,7 +581,12 @@ long fe_read_sysctl(const char *procroot, const char *name);
  */
 int fe_find_helper(const char *exe, char *out, size_t len);
 
-/* Find @name in @path (a PATH list).  Return: 0, or -ENOENT/-EACCES. */
+/*
+ * fe_find_in_path() - find @name in @path (a PATH list; NULL or empty:
+ * /usr/local/bin:/usr/bin:/bin).  Empty and relative entries are skipped
+ * (traced by -v), so @out is always an absolute path.
+ * Return: 0, or -ENOENT/-EACCES.
+ */
 int fe_find_in_path(const char *name, const char *path, char *out, size_t len);
 
 #endif

@@ -335,6 +335,56 @@ START_TEST(test_find_in_path)
 }
 END_TEST
 
+/*
+ * Empty and relative PATH entries are skipped: a "tool" planted in the
+ * working directory is never found, whatever PATH says, and what is found
+ * is the absolute one further on.
+ */
+START_TEST(test_find_in_path_skips_relative)
+{
+	char dir[] = "/tmp/hckns-unit.XXXXXX", cwd[4096], path[800], out[4096];
+	char planted[700], real[700];
+	/* PATH is BEFORE, the absolute directory, AFTER. */
+	static const char *const lists[][2] = {
+		{ ":", "" }, { ".:", "" }, { "sub:", "" }, { "./sub::", "" },
+		{ "", ":" }, { "", ":." },
+	};
+	int fd;
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(planted, sizeof(planted), "%s/tool", dir);
+	snprintf(real, sizeof(real), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	snprintf(real, sizeof(real), "%s/sub/tool", dir);
+	fd = open(planted, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chdir(dir), 0);
+	/* Only the planted ./tool and ./sub/tool: nothing absolute. */
+	ck_assert_int_eq(fe_find_in_path("tool", ":", out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(fe_find_in_path("tool", ".", out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(fe_find_in_path("tool", "sub:.:", out, sizeof(out)),
+			 -ENOENT);
+	ck_assert_int_eq(fe_find_in_path("./tool", "/usr/bin", out, sizeof(out)),
+			 -ENOENT);
+	fd = open(real, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++) {
+		char sub[700];
+
+		snprintf(sub, sizeof(sub), "%s/sub", dir);
+		snprintf(path, sizeof(path), "%s%s%s", lists[i][0], sub,
+			 lists[i][1]);
+		ck_assert_int_eq(fe_find_in_path("tool", path, out, sizeof(out)), 0);
+		ck_assert_str_eq(out, real);
+	}
+	ck_assert_int_eq(chdir(cwd), 0);
+	fe_rm_rf(dir);
+}
+END_TEST
+
 START_TEST(test_exit_code)
 {
 	char buf[128];
@@ -370,6 +420,7 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_runtime_create);
 	tcase_add_test(tc, test_userns_advice);
 	tcase_add_test(tc, test_find_in_path);
+	tcase_add_test(tc, test_find_in_path_skips_relative);
 	tcase_add_test(tc, test_exit_code);
 	suite_add_tcase(s, tc);
 	return s;
