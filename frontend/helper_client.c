@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,10 +22,56 @@
 /* What the child tells the parent once it has its namespaces. */
 #define CHILD_UNSHARED 'u'
 
-static void __attribute__((noreturn))
-child_exec_helper(const char *path, int sock, int report, int gate,
-		  int stderr_fd)
+/*
+ * The test hook (SECURITY.md: "What the helper and slirp4netns get from
+ * the caller"): the one library the integration and fault tests preload
+ * into the helper (the shims in tests/tools), named by this variable of the
+ * front end's own environment, never by LD_PRELOAD; with it, and only with
+ * it, the HCKNS_TEST_* variables that the shims read go along.
+ */
+#define HELPER_PRELOAD_VAR "HCKNS_TEST_HELPER_PRELOAD"
+#define HELPER_TEST_PREFIX "HCKNS_TEST_"
+/* At most this many HCKNS_TEST_* variables go along; the rest do not. */
+#define HELPER_TEST_VARS 4
+
+/*
+ * helper_env() - the helper's whole environment, in @envp (NULL-ended,
+ * HELPER_TEST_VARS + 2 entries), built in @buf.
+ *
+ * Empty: nothing of the caller's environment reaches the helper, not
+ * LD_PRELOAD, LD_LIBRARY_PATH, locale or anything else.  The one exception
+ * is the test hook above, and only for an absolute path naming one
+ * library; it is said in the trace.
+ */
+static void helper_env(char **envp, char *buf, size_t len)
 {
+	const char *lib = getenv(HELPER_PRELOAD_VAR);
+	size_t n = 0;
+
+	envp[0] = NULL;
+	if (!lib || !*lib)
+		return;
+	if (lib[0] != '/' || strpbrk(lib, ": \t") ||
+	    snprintf(buf, len, "LD_PRELOAD=%s", lib) >= (int)len) {
+		fe_trace("helper: %s ignored: not one absolute path", HELPER_PRELOAD_VAR);
+		return;
+	}
+	envp[n++] = buf;
+	for (char **e = environ; *e && n < HELPER_TEST_VARS + 1; e++)
+		if (strncmp(*e, HELPER_TEST_PREFIX, strlen(HELPER_TEST_PREFIX)) == 0 &&
+		    strncmp(*e, HELPER_PRELOAD_VAR "=",
+			    strlen(HELPER_PRELOAD_VAR "=")) != 0)
+			envp[n++] = *e;
+	envp[n] = NULL;
+	fe_trace("helper: test hook %s: %s, with %zu HCKNS_TEST_* variables",
+		 HELPER_PRELOAD_VAR, buf, n - 1);
+}
+
+static void __attribute__((noreturn))
+child_exec_helper(const char *path, char *const envp[], int sock,
+		  int report, int gate, int stderr_fd)
+{
+	char *const argv[] = { "hckns-helper", NULL };
 	char c;
 	int null;
 
@@ -55,7 +102,7 @@ child_exec_helper(const char *path, int sock, int report, int gate,
 		_exit(FE_EXIT_FAILURE);
 	fe_close_from(HELPER_SOCK_FD + 1, NULL, 0);
 	fe_reset_signals();
-	execl(path, "hckns-helper", (char *)NULL);
+	execve(path, argv, envp);
 	dprintf(STDERR_FILENO, "hckns: cannot run the helper %s: %s\n", path,
 		strerror(errno));
 	_exit(FE_EXIT_FAILURE);
@@ -123,9 +170,11 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		    char *why, size_t whylen)
 {
 	int sv[2], gate[2], report[2], pidfd = -1, r;
+	char *envp[HELPER_TEST_VARS + 2], preload[PATH_MAX + 16];
 	pid_t pid;
 
 	*h = (struct fe_helper){ .pid = -1, .pidfd = -1, .sock = -1 };
+	helper_env(envp, preload, sizeof(preload));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
@@ -143,7 +192,8 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		close(gate[1]);
 		close(report[0]);
 		close(sv[0]);
-		child_exec_helper(path, sv[1], report[1], gate[0], stderr_fd);
+		child_exec_helper(path, envp, sv[1], report[1], gate[0],
+				  stderr_fd);
 	}
 	close(gate[0]);
 	close(report[1]);
