@@ -294,3 +294,83 @@ int fe_helper_close(struct fe_helper *h, int timeout_ms)
 	h->pidfd = -1;
 	return r;
 }
+
+/* "NAME:\t..." in /proc/PID/status: the value after the tab, or NULL. */
+static const char *status_field(const char *status, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = status; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		if (strncmp(l, name, n) == 0 && l[n] == ':')
+			return l + n + 1 + strspn(l + n + 1, " \t");
+	return NULL;
+}
+
+const char *fe_helper_status_check(const char *status, char *why, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned long long want;
+		bool hex;
+		const char *what;
+	} fields[] = {
+		{ "Seccomp", 2, false, "its system call filter is not loaded" },
+		{ "NoNewPrivs", 1, false, "no_new_privs is not set" },
+		{ "CapEff", FE_HELPER_CAPS, true, "it holds other capabilities "
+		  "than CAP_NET_ADMIN and CAP_SYS_ADMIN" },
+		{ "CapBnd", FE_HELPER_CAPS, true, "its bounding set is not "
+		  "CAP_NET_ADMIN and CAP_SYS_ADMIN" },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+		const char *v = status_field(status, fields[i].name);
+		unsigned long long got = 0;
+		char *end = NULL;
+
+		if (v) {
+			errno = 0;
+			got = strtoull(v, &end, fields[i].hex ? 16 : 10);
+		}
+		if (!v || end == v || errno || (*end && *end != '\n')) {
+			snprintf(why, len, "no %s field in its /proc status",
+				 fields[i].name);
+			return why;
+		}
+		if (got != fields[i].want) {
+			if (fields[i].hex)
+				snprintf(why, len, "%s is %016llx, not %016llx (%s)",
+					 fields[i].name, got, fields[i].want,
+					 fields[i].what);
+			else
+				snprintf(why, len, "%s is %llu, not %llu (%s)",
+					 fields[i].name, got, fields[i].want,
+					 fields[i].what);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+int fe_helper_check_confined(pid_t pid, char *why, size_t len)
+{
+	char path[64], text[4096];
+	ssize_t n;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, len, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (n < 0) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	text[n] = '\0';
+	return fe_helper_status_check(text, why, len) ? -EPERM : 0;
+}

@@ -17,7 +17,12 @@
  *   create:PATH        create PATH (as resolv-set once created its file),
  *                      writing "created" to stderr.
  *
- * The allow-list admits none of them, so the kernel must kill the helper
+ *   skip-filter        none: instead, the helper's prctl(PR_SET_SECCOMP)
+ *                      at start-up does nothing and says it succeeded, so
+ *                      that it serves unconfined; the front end must see
+ *                      that in /proc and refuse it (t-inputs.sh).
+ *
+ * The allow-list admits none of the others, so the kernel must kill the helper
  * with SIGSYS at the first: tests/integration/t-helper.sh checks that it
  * does, that nothing was read or created, and that nothing came on stderr.
  * In any other process it only forwards the call.  Raw system calls
@@ -27,8 +32,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,6 +74,25 @@ static void forbidden_calls(void)
 		if (fd >= 0)
 			say("hckns-shim created\n", 19);
 	}
+}
+
+/*
+ * glibc's prctl() is the bare system call; so is this one, but for
+ * PR_SET_SECCOMP under skip-filter.
+ */
+int prctl(int option, ...)
+{
+	const char *call = getenv("HCKNS_TEST_SECCOMP_CALL");
+	unsigned long a[4];
+	va_list ap;
+
+	va_start(ap, option);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (option == PR_SET_SECCOMP && call && strcmp(call, "skip-filter") == 0)
+		return 0;
+	return (int)syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
 }
 
 /*

@@ -385,6 +385,47 @@ START_TEST(test_find_in_path_skips_relative)
 }
 END_TEST
 
+/* The helper's /proc status, as the front end reads it after hello. */
+START_TEST(test_helper_status_check)
+{
+	static const char ok[] = "Name:\thckns-helper\nNoNewPrivs:\t1\n"
+		"Seccomp:\t2\nSeccomp_filters:\t1\nCapEff:\t0000000000201000\n"
+		"CapBnd:\t0000000000201000\n";
+	static const struct {
+		const char *from, *to, *why;
+	} bad[] = {
+		{ "Seccomp:\t2", "Seccomp:\t0", "Seccomp is 0, not 2 (its system "
+		  "call filter is not loaded)" },
+		{ "Seccomp:\t2", "Seccomp:\t1", "Seccomp is 1, not 2" },
+		{ "Seccomp:\t2", "Seccomp:\t2x", "no Seccomp field" },
+		{ "Seccomp:\t2", "Secc:\t2", "no Seccomp field" },
+		{ "NoNewPrivs:\t1", "NoNewPrivs:\t0", "NoNewPrivs is 0, not 1" },
+		{ "CapEff:\t0000000000201000", "CapEff:\t000001ffffffffff",
+		  "CapEff is 000001ffffffffff, not 0000000000201000" },
+		{ "CapEff:\t0000000000201000", "CapEff:\t0000000000200000",
+		  "CapEff is 0000000000200000" },
+		{ "CapBnd:\t0000000000201000", "CapBnd:\t0000000000201001",
+		  "CapBnd is 0000000000201001" },
+		{ "CapBnd:\t0000000000201000\n", "", "no CapBnd field" },
+	};
+	char why[256], text[512];
+
+	ck_assert_ptr_null(fe_helper_status_check(ok, why, sizeof(why)));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		const char *at = strstr(ok, bad[i].from);
+		const char *r;
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - ok), ok,
+			 bad[i].to, at + strlen(bad[i].from));
+		r = fe_helper_status_check(text, why, sizeof(why));
+		ck_assert_msg(r && strstr(r, bad[i].why), "case %zu: %s", i,
+			      r ? r : "(accepted)");
+	}
+	ck_assert_ptr_nonnull(fe_helper_status_check("", why, sizeof(why)));
+}
+END_TEST
+
 START_TEST(test_exit_code)
 {
 	char buf[128];
@@ -421,6 +462,7 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_userns_advice);
 	tcase_add_test(tc, test_find_in_path);
 	tcase_add_test(tc, test_find_in_path_skips_relative);
+	tcase_add_test(tc, test_helper_status_check);
 	tcase_add_test(tc, test_exit_code);
 	suite_add_tcase(s, tc);
 	return s;
