@@ -14,9 +14,12 @@
  * inheritable or ambient), sets no_new_privs and makes itself non-dumpable,
  * then checks that the kernel agrees before it reads a single request.  It
  * holds one netlink route socket (of its own network namespace, fd 4) and
- * fd 3.  Once that socket is open it loads a seccomp allow-list
- * (confine_syscalls(); the rules are in filter-gen.c, compiled into BPF at
- * build time): a system call that serving does not need kills it.
+ * fd 3.  Then it opens every file an operation will use (prepare_files():
+ * /dev/net/tun, the bridge-netfilter sysctls, resolv-set's /etc) and loads
+ * a seccomp allow-list (confine_syscalls(); the rules are in filter-gen.c,
+ * compiled into BPF at build time): a system call that serving does not
+ * need kills it, and serving opens no file and maps none.  Its environment
+ * is empty (frontend/helper_client.c).
  *
  * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
  * fixed-size, fully validated arguments: bring a link up, add a bridge,
@@ -27,8 +30,8 @@
  * server.
  * All of it acts on namespaces that only this run uses.
  *
- * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor and no
- * netlink message from the front end; it never forks or execs (no ip(8), no
+ * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor, no
+ * environment and no netlink message from the front end; it never forks or execs (no ip(8), no
  * shell), never changes its capabilities again, and cannot reach the host's
  * network or mounts: the kernel grants namespace capabilities only over
  * objects owned by the namespace.  A message it does not understand ends it.
@@ -585,9 +588,9 @@ static const struct helper_op helper_ops[] = {
 	/* Adds a route to the main table of our own network namespace. */
 	{ PROTO_REQ_ROUTE_ADD, 0, 0, helper_op_route_add },
 	/*
-	 * Writes "0" to three fixed paths, no others.  These sysctls are per
-	 * network namespace (Linux >= 5.3); where they are not, the kernel
-	 * does not show them or refuses namespace root.
+	 * Writes "0" to three fixed paths, no others, opened at start-up.
+	 * These sysctls are per network namespace (Linux >= 5.3); where they
+	 * are not, the kernel does not show them or refuses namespace root.
 	 */
 	{ PROTO_REQ_BRNF_DISABLE, OP_ONCE, 0, helper_op_brnf_disable },
 	/* Cuts mount propagation between our mount namespace and the host's. */
@@ -607,10 +610,11 @@ static const struct helper_op helper_ops[] = {
 	{ PROTO_REQ_LINK_SET_TXQLEN, 0, 0, helper_op_link_set_txqlen },
 	/*
 	 * Creates a persistent tap, by a validated name, in our own network
-	 * namespace (TUNSETIFF acts in the opener's): the only path it opens
-	 * is the fixed /dev/net/tun, it creates only a tap (IFF_TAP, never
-	 * replacing or attaching to an existing link: IFF_TUN_EXCL), and it
-	 * keeps no descriptor.  The tap goes with the namespace.
+	 * namespace (TUNSETIFF acts in the opener's): through the fixed
+	 * /dev/net/tun opened at start-up, one tap a run, only a tap
+	 * (IFF_TAP, never replacing or attaching to an existing link:
+	 * IFF_TUN_EXCL), and the descriptor is closed once the tap is made.
+	 * The tap goes with the namespace.
 	 */
 	{ PROTO_REQ_TAP_ADD, 0, 0, helper_op_tap_add },
 };
