@@ -110,9 +110,17 @@ $(NETLINK_REFUSE_SHIM): tests/tools/netlink-refuse-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
 
+# An LD_PRELOAD shim that leaves a marker per process that loads it
+# (HCKNS_TEST_LOAD_MARKER_DIR): the helper and slirp4netns must not
+# (t-inputs.sh).  Not sanitized either.
+LOAD_MARKER_SHIM := $(BUILDDIR)/load-marker-shim.so
+$(LOAD_MARKER_SHIM): tests/tools/load-marker-shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared $< -o $@
+
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
-check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) check-fuzz-corpus check-install
+check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM) check-fuzz-corpus check-install
 	$(UNIT)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
@@ -131,7 +139,7 @@ check-fuzz-corpus: $(FUZZ_REPLAY)
 	set -e; for h in $(FUZZ_HARNESSES); do \
 		$(BUILDDIR)/fuzz-replay-$$h tests/fuzz/corpus/$$h; done
 
-check-integration: all $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM)
+check-integration: all $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.

@@ -65,8 +65,11 @@ int fe_find_in_path(const char *name, const char *path, char *out, size_t len)
 	const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
 	int r = -ENOENT;
 
+	/* Only absolute names, never one relative to the working directory. */
 	if (strchr(name, '/')) {
 		snprintf(out, len, "%s", name);
+		if (name[0] != '/')
+			return -ENOENT;
 		return access(name, X_OK) == 0 ? 0 : -errno;
 	}
 	while (*p) {
@@ -74,10 +77,20 @@ int fe_find_in_path(const char *name, const char *path, char *out, size_t len)
 		int n = (int)(end - p);
 		struct stat st;
 
-		if (n == 0)
-			snprintf(out, len, "%s", name);	/* "" is "." */
-		else
-			snprintf(out, len, "%.*s/%s", n, p, name);
+		/*
+		 * An empty entry means the working directory to a shell, and
+		 * a relative one is relative to it: whoever can write there
+		 * (a checkout, /tmp) would choose the program.  Skipped, so
+		 * that what is found is always an absolute path.
+		 */
+		if (n == 0 || p[0] != '/') {
+			fe_trace("PATH: skipping the %s entry '%.*s' while "
+				 "looking for %s", n ? "relative" : "empty", n,
+				 p, name);
+			p = *end ? end + 1 : end;
+			continue;
+		}
+		snprintf(out, len, "%.*s/%s", n, p, name);
 		if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (access(out, X_OK) == 0)
 				return 0;

@@ -150,6 +150,24 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		    const struct fe_idmap *map, int stderr_fd,
 		    char *why, size_t whylen);
 
+/* CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21): all the helper holds. */
+#define FE_HELPER_CAPS ((1ull << 12) | (1ull << 21))
+
+/**
+ * fe_helper_status_check() - does @status, the text of the helper's
+ * /proc/PID/status, show it confined: "Seccomp: 2" (its filter loaded),
+ * "NoNewPrivs: 1", and CapEff and CapBnd exactly FE_HELPER_CAPS?
+ * Return: NULL when it does, else @why saying the first field that differs.
+ */
+const char *fe_helper_status_check(const char *status, char *why, size_t len);
+
+/**
+ * fe_helper_check_confined() - fe_helper_status_check() of the running
+ * helper @pid (an unreaped child, so the pid is still its).
+ * Return: 0, or -errno (-EPERM: not confined) with a reason in @why.
+ */
+int fe_helper_check_confined(pid_t pid, char *why, size_t len);
+
 /**
  * fe_helper_call() - send one request and wait for its answer.
  * @reason: receives the helper's reason on failure ("" on success).
@@ -605,7 +623,12 @@ long fe_read_sysctl(const char *procroot, const char *name);
  */
 int fe_find_helper(const char *exe, char *out, size_t len);
 
-/* Find @name in @path (a PATH list).  Return: 0, or -ENOENT/-EACCES. */
+/*
+ * fe_find_in_path() - find @name in @path (a PATH list; NULL or empty:
+ * /usr/local/bin:/usr/bin:/bin).  Empty and relative entries are skipped
+ * (traced by -v), so @out is always an absolute path.
+ * Return: 0, or -ENOENT/-EACCES.
+ */
 int fe_find_in_path(const char *name, const char *path, char *out, size_t len);
 
 #endif

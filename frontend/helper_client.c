@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,10 +22,56 @@
 /* What the child tells the parent once it has its namespaces. */
 #define CHILD_UNSHARED 'u'
 
-static void __attribute__((noreturn))
-child_exec_helper(const char *path, int sock, int report, int gate,
-		  int stderr_fd)
+/*
+ * The test hook (SECURITY.md: "What the helper and slirp4netns get from
+ * the caller"): the one library the integration and fault tests preload
+ * into the helper (the shims in tests/tools), named by this variable of the
+ * front end's own environment, never by LD_PRELOAD; with it, and only with
+ * it, the HCKNS_TEST_* variables that the shims read go along.
+ */
+#define HELPER_PRELOAD_VAR "HCKNS_TEST_HELPER_PRELOAD"
+#define HELPER_TEST_PREFIX "HCKNS_TEST_"
+/* At most this many HCKNS_TEST_* variables go along; the rest do not. */
+#define HELPER_TEST_VARS 4
+
+/*
+ * helper_env() - the helper's whole environment, in @envp (NULL-ended,
+ * HELPER_TEST_VARS + 2 entries), built in @buf.
+ *
+ * Empty: nothing of the caller's environment reaches the helper, not
+ * LD_PRELOAD, LD_LIBRARY_PATH, locale or anything else.  The one exception
+ * is the test hook above, and only for an absolute path naming one
+ * library; it is said in the trace.
+ */
+static void helper_env(char **envp, char *buf, size_t len)
 {
+	const char *lib = getenv(HELPER_PRELOAD_VAR);
+	size_t n = 0;
+
+	envp[0] = NULL;
+	if (!lib || !*lib)
+		return;
+	if (lib[0] != '/' || strpbrk(lib, ": \t") ||
+	    snprintf(buf, len, "LD_PRELOAD=%s", lib) >= (int)len) {
+		fe_trace("helper: %s ignored: not one absolute path", HELPER_PRELOAD_VAR);
+		return;
+	}
+	envp[n++] = buf;
+	for (char **e = environ; *e && n < HELPER_TEST_VARS + 1; e++)
+		if (strncmp(*e, HELPER_TEST_PREFIX, strlen(HELPER_TEST_PREFIX)) == 0 &&
+		    strncmp(*e, HELPER_PRELOAD_VAR "=",
+			    strlen(HELPER_PRELOAD_VAR "=")) != 0)
+			envp[n++] = *e;
+	envp[n] = NULL;
+	fe_trace("helper: test hook %s: %s, with %zu HCKNS_TEST_* variables",
+		 HELPER_PRELOAD_VAR, buf, n - 1);
+}
+
+static void __attribute__((noreturn))
+child_exec_helper(const char *path, char *const envp[], int sock,
+		  int report, int gate, int stderr_fd)
+{
+	char *const argv[] = { "hckns-helper", NULL };
 	char c;
 	int null, r;
 
@@ -62,7 +109,7 @@ child_exec_helper(const char *path, int sock, int report, int gate,
 		_exit(FE_EXIT_FAILURE);
 	fe_close_from(HELPER_SOCK_FD + 1, NULL, 0);
 	fe_reset_signals();
-	execl(path, "hckns-helper", (char *)NULL);
+	execve(path, argv, envp);
 	dprintf(STDERR_FILENO, "hckns: cannot run the helper %s: %s\n", path,
 		strerror(errno));
 	_exit(FE_EXIT_FAILURE);
@@ -130,9 +177,11 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		    char *why, size_t whylen)
 {
 	int sv[2], gate[2], report[2], pidfd = -1, r;
+	char *envp[HELPER_TEST_VARS + 2], preload[PATH_MAX + 16];
 	pid_t pid;
 
 	*h = (struct fe_helper){ .pid = -1, .pidfd = -1, .sock = -1 };
+	helper_env(envp, preload, sizeof(preload));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
@@ -150,7 +199,8 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		close(gate[1]);
 		close(report[0]);
 		close(sv[0]);
-		child_exec_helper(path, sv[1], report[1], gate[0], stderr_fd);
+		child_exec_helper(path, envp, sv[1], report[1], gate[0],
+				  stderr_fd);
 	}
 	close(gate[0]);
 	close(report[1]);
@@ -250,4 +300,84 @@ int fe_helper_close(struct fe_helper *h, int timeout_ms)
 	h->pid = -1;
 	h->pidfd = -1;
 	return r;
+}
+
+/* "NAME:\t..." in /proc/PID/status: the value after the tab, or NULL. */
+static const char *status_field(const char *status, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = status; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		if (strncmp(l, name, n) == 0 && l[n] == ':')
+			return l + n + 1 + strspn(l + n + 1, " \t");
+	return NULL;
+}
+
+const char *fe_helper_status_check(const char *status, char *why, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned long long want;
+		bool hex;
+		const char *what;
+	} fields[] = {
+		{ "Seccomp", 2, false, "its system call filter is not loaded" },
+		{ "NoNewPrivs", 1, false, "no_new_privs is not set" },
+		{ "CapEff", FE_HELPER_CAPS, true, "it holds other capabilities "
+		  "than CAP_NET_ADMIN and CAP_SYS_ADMIN" },
+		{ "CapBnd", FE_HELPER_CAPS, true, "its bounding set is not "
+		  "CAP_NET_ADMIN and CAP_SYS_ADMIN" },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+		const char *v = status_field(status, fields[i].name);
+		unsigned long long got = 0;
+		char *end = NULL;
+
+		if (v) {
+			errno = 0;
+			got = strtoull(v, &end, fields[i].hex ? 16 : 10);
+		}
+		if (!v || end == v || errno || (*end && *end != '\n')) {
+			snprintf(why, len, "no %s field in its /proc status",
+				 fields[i].name);
+			return why;
+		}
+		if (got != fields[i].want) {
+			if (fields[i].hex)
+				snprintf(why, len, "%s is %016llx, not %016llx (%s)",
+					 fields[i].name, got, fields[i].want,
+					 fields[i].what);
+			else
+				snprintf(why, len, "%s is %llu, not %llu (%s)",
+					 fields[i].name, got, fields[i].want,
+					 fields[i].what);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+int fe_helper_check_confined(pid_t pid, char *why, size_t len)
+{
+	char path[64], text[4096];
+	ssize_t n;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, len, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (n < 0) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	text[n] = '\0';
+	return fe_helper_status_check(text, why, len) ? -EPERM : 0;
 }

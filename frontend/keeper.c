@@ -117,6 +117,7 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 			 const char *slirp, pid_t target, int ready_fd,
 			 int exit_fd, int *pidfd)
 {
+	static char *const slirp_env[] = { "PATH=/usr/bin:/bin", NULL };
 	char sock[256], log[256], mtu[16], pid[16], why[PATH_MAX + 128];
 	char line[1024] = "";
 	struct fe_topology t;
@@ -185,7 +186,14 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 		_exit(FE_EXIT_FAILURE);
 	fe_close_from(SLIRP_EXIT_FD + 1, NULL, 0);
 	fe_reset_signals();
-	execv(slirp, argv);
+	/*
+	 * Nothing of the caller's environment (LD_PRELOAD, LD_LIBRARY_PATH,
+	 * locale, glib's and libslirp's debug switches: the only variables
+	 * it reads, and none it needs).  A fixed PATH without "." all the
+	 * same, for a slirp4netns that is a wrapper script: a shell without
+	 * PATH falls back to a default list, bash's ending in ".".
+	 */
+	execve(slirp, argv, slirp_env);
 	dprintf(STDERR_FILENO, "cannot run %s: %s\n", slirp, strerror(errno));
 	_exit(FE_EXIT_FAILURE);
 }

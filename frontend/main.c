@@ -752,6 +752,20 @@ static int start_helper(struct run *run)
 			 fe_userns_advice("/proc", EPERM, advice, sizeof(advice)));
 		return r;
 	}
+	/*
+	 * It confines itself before it answers hello; see that it did,
+	 * rather than trust it: a helper built or run without its filter
+	 * (valgrind, a preloaded library) is not used.
+	 */
+	r = fe_helper_check_confined(run->helper.pid, why, sizeof(why));
+	if (r < 0) {
+		fe_error("hckns-helper is not confined as it must be: %s; "
+			 "reinstall hckns ('make install') and run it as it is",
+			 why);
+		return r;
+	}
+	fe_trace("helper confined: Seccomp 2, NoNewPrivs 1, CapEff and CapBnd "
+		 "CAP_NET_ADMIN and CAP_SYS_ADMIN");
 	return 0;
 }
 

@@ -189,12 +189,13 @@ static const char *bridge_name_check(const char *name)
 
 	if (proto_set_ifname(field, name) < 0)
 		return "an interface name has at most 15 bytes";
-	why = proto_ifname_check(field);
-	if (why)
-		return why;
+	/* Before proto_ifname_check(), which refuses it too, less clearly. */
 	if (strchr(name, '%'))
 		return "the kernel takes an interface name with '%' as a "
 		       "pattern and makes up another name";
+	why = proto_ifname_check(field);
+	if (why)
+		return why;
 	if (strcmp(name, "all") == 0 || strcmp(name, "default") == 0)
 		return "the kernel reserves \"all\" and \"default\" (its "
 		       "per-interface sysctl directories)";

@@ -171,43 +171,32 @@ static scmp_filter_ctx allow_list(void)
 
 	/* mount-private: mount("/", MS_REC | MS_PRIVATE), no other flags. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_REC | MS_PRIVATE));
-	/* resolv-set: the tmpfs on /etc, then the read-only overlay on it. */
-	ALLOW(ctx, mount, 1,
-	      ARG_EQ(3, MS_NOSUID | MS_NODEV | MS_NOEXEC));
-	ALLOW(ctx, mount, 1,
-	      ARG_EQ(3, MS_RDONLY | MS_NOSUID | MS_NODEV));
-	/* resolv-set, when it fails half-way: detach its tmpfs again. */
-	ALLOW(ctx, umount2, 1, ARG_EQ(1, MNT_DETACH));
+	/* resolv-set: the read-only overlay on /etc. */
+	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_RDONLY | MS_NOSUID | MS_NODEV));
 	/*
-	 * open() and openat() are openat(2) in glibc.  resolv-set: /etc as
-	 * an O_PATH directory (twice), then resolv.conf created in the tmpfs.
-	 * brnf-disable: the three sysctls, write-only.  No other flags: no
-	 * read of any file, no O_RDWR.
+	 * No open(2), openat(2) or openat2(2): every file an operation
+	 * uses is opened before this filter (prepare_files() in
+	 * hckns-helper.c), so none can be named now.  tap-add: the two
+	 * ioctls on the /dev/net/tun it holds; no other ioctl.
 	 */
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_PATH | O_DIRECTORY |
-					 O_NOFOLLOW | O_CLOEXEC));
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_WRONLY | O_CREAT |
-					 O_EXCL | O_NOFOLLOW | O_CLOEXEC));
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_WRONLY | O_NOFOLLOW |
-					 O_CLOEXEC));
-	/*
-	 * tap-add: the fixed clone device, read-write, and its two ioctls
-	 * (the tap by name, then persistent); no other ioctl.
-	 */
-	ALLOW(ctx, openat, 1, ARG_EQ(2, O_RDWR | O_CLOEXEC));
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETIFF));
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETPERSIST));
-	/* resolv.conf's line, a sysctl's "0", die()'s line on stderr. */
+	/*
+	 * resolv.conf's line, a sysctl's "0", die()'s line on stderr: only
+	 * into descriptors held already (see above).
+	 */
 	ALLOW(ctx, write, 0);
 	/* The descriptors above; descriptors that came with a message. */
 	ALLOW(ctx, close, 0);
 
 	/*
 	 * malloc() and free() (libnl allocates every object and message):
-	 * brk, or mmap for large blocks, never executable memory.
+	 * brk, or mmap for large blocks: anonymous memory only, so that no
+	 * file can be mapped (read) either, and never executable.
 	 */
 	ALLOW(ctx, brk, 0);
-	ALLOW(ctx, mmap, 1, ARG_MASKED_EQ(2, PROT_EXEC, 0));
+	ALLOW(ctx, mmap, 2, ARG_MASKED_EQ(2, PROT_EXEC, 0),
+	      ARG_MASKED_EQ(3, MAP_ANONYMOUS, MAP_ANONYMOUS));
 	ALLOW(ctx, mremap, 0);
 	ALLOW(ctx, munmap, 0);
 	/* exit() after EOF or a violation. */

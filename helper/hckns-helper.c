@@ -14,9 +14,12 @@
  * inheritable or ambient), sets no_new_privs and makes itself non-dumpable,
  * then checks that the kernel agrees before it reads a single request.  It
  * holds one netlink route socket (of its own network namespace, fd 4) and
- * fd 3.  Once that socket is open it loads a seccomp allow-list
- * (confine_syscalls(); the rules are in filter-gen.c, compiled into BPF at
- * build time): a system call that serving does not need kills it.
+ * fd 3.  Then it opens every file an operation will use (prepare_files():
+ * /dev/net/tun, the bridge-netfilter sysctls, resolv-set's /etc) and loads
+ * a seccomp allow-list (confine_syscalls(); the rules are in filter-gen.c,
+ * compiled into BPF at build time): a system call that serving does not
+ * need kills it, and serving opens no file and maps none.  Its environment
+ * is empty (frontend/helper_client.c).
  *
  * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
  * fixed-size, fully validated arguments: bring a link up, add a bridge,
@@ -27,8 +30,8 @@
  * server.
  * All of it acts on namespaces that only this run uses.
  *
- * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor and no
- * netlink message from the front end; it never forks or execs (no ip(8), no
+ * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor, no
+ * environment and no netlink message from the front end; it never forks or execs (no ip(8), no
  * shell), never changes its capabilities again, and cannot reach the host's
  * network or mounts: the kernel grants namespace capabilities only over
  * objects owned by the namespace.  A message it does not understand ends it.
@@ -83,6 +86,24 @@
 static struct nl_sock *nl;
 /* The kernel's errno from the last netlink error message, 0 if none. */
 static int nl_kernel_errno;
+
+/*
+ * Every file an operation uses, opened at start-up (prepare_files()),
+ * before the system call filter, which admits no open at all: -1 once used
+ * or when the open failed, with its errno kept for the operation to answer
+ * (0: there was nothing to open).
+ */
+static int tun_fd = -1, tun_err;		/* tap-add: /dev/net/tun */
+static const char *const brnf_paths[] = {	/* brnf-disable */
+	"/proc/sys/net/bridge/bridge-nf-call-arptables",
+	"/proc/sys/net/bridge/bridge-nf-call-iptables",
+	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+};
+static int brnf_fd[ARRAY_SIZE(brnf_paths)] = { -1, -1, -1 };
+static int brnf_err[ARRAY_SIZE(brnf_paths)];
+/* resolv-set: the host's /etc, the tmpfs for the top layer, its file. */
+static int etc_fd = -1, etc_tmp_fd = -1, resolv_fd = -1, resolv_err;
+static const char *resolv_step = "prepare";
 
 /* ---- exits -------------------------------------------------------------- */
 
@@ -377,28 +398,23 @@ out:
 static int helper_op_brnf_disable(const union proto_payload *u, char *why,
 				  size_t whylen)
 {
-	static const char *const paths[] = {
-		"/proc/sys/net/bridge/bridge-nf-call-arptables",
-		"/proc/sys/net/bridge/bridge-nf-call-iptables",
-		"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
-	};
-
 	(void)u;
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		int fd = open(paths[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	for (size_t i = 0; i < ARRAY_SIZE(brnf_paths); i++) {
 		ssize_t n;
 		int err;
 
-		/* No such file: br_netfilter is not loaded, nothing filters. */
-		if (fd < 0 && errno == ENOENT)
+		/* Not opened at start: no br_netfilter, nothing filters. */
+		if (brnf_fd[i] < 0 && brnf_err[i] == 0)
 			continue;
-		if (fd < 0)
-			return sys_fail(errno, "brnf-disable", paths[i], why, whylen);
-		n = write(fd, "0", 1);
+		if (brnf_fd[i] < 0)
+			return sys_fail(brnf_err[i], "brnf-disable", brnf_paths[i],
+					why, whylen);
+		n = write(brnf_fd[i], "0", 1);
 		err = n < 0 ? errno : EIO;
-		close(fd);
+		close(brnf_fd[i]);
+		brnf_fd[i] = -1;
 		if (n != 1)
-			return sys_fail(err, "brnf-disable", paths[i], why, whylen);
+			return sys_fail(err, "brnf-disable", brnf_paths[i], why, whylen);
 	}
 	return 0;
 }
@@ -417,9 +433,10 @@ static int helper_op_mount_private(const union proto_payload *u, char *why,
  * A read-only overlay on /etc: the host's /etc below, a tiny tmpfs holding
  * only resolv.conf on top.  Unlike a bind mount over the file, it survives
  * the host replacing /etc/resolv.conf by rename, and it works when the
- * host's file is a symbolic link, dangling or not.  The tmpfs is mounted on
- * /etc itself, so it ends up hidden under the overlay and reachable only
- * through the descriptor we hold while mounting.
+ * host's file is a symbolic link, dangling or not.  The tmpfs, its empty
+ * resolv.conf and the handles on both layers are made at start-up
+ * (prepare_resolv()), so that this only writes the line into a file it
+ * holds open and mounts: the helper opens no file once it serves.
  *
  * Both layers are lower layers: no upperdir, no workdir.  Such an overlay is
  * read-only by construction, and it needs no CAP_DAC_OVERRIDE, which
@@ -430,62 +447,43 @@ static int helper_op_resolv_set(const union proto_payload *u, char *why,
 {
 	const struct proto_resolv *p = &u->resolv;
 	char server[INET6_ADDRSTRLEN], text[64], opts[64];
-	int etc = -1, tmp = -1, fd = -1, len, err;
-	bool tmpfs_mounted = false;
 	const char *step;
+	int len, err;
 
-	step = "address";
-	errno = EAFNOSUPPORT;	/* proto_validate() said so; be safe anyway */
+	/* proto_validate() said so; be safe anyway. */
 	if (!addr_len(p->family) ||
 	    !inet_ntop(p->family, p->addr, server, sizeof(server)))
-		goto fail;
+		return sys_fail(EAFNOSUPPORT, "resolv-set", "address", why, whylen);
+	/* What failed at start-up, said now: the front end wants this one. */
+	if (resolv_fd < 0)
+		return sys_fail(resolv_err, "resolv-set", resolv_step, why, whylen);
 	len = snprintf(text, sizeof(text), "nameserver %s\n", server);
-	step = "open /etc";
-	etc = open("/etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (etc < 0)
-		goto fail;
-	step = "mount tmpfs on /etc";
-	if (mount("tmpfs", "/etc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0755,size=64k,nr_inodes=16") < 0)
-		goto fail;
-	tmpfs_mounted = true;
-	step = "open the tmpfs on /etc";
-	tmp = open("/etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (tmp < 0)
-		goto fail;
-	step = "create resolv.conf";
-	fd = openat(tmp, "resolv.conf",
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
 	step = "write resolv.conf";
 	errno = EIO;	/* a short write leaves errno alone */
-	if (write(fd, text, (size_t)len) != len)
+	if (write(resolv_fd, text, (size_t)len) != len)
 		goto fail;
-	close(fd);
-	fd = -1;
+	close(resolv_fd);
+	resolv_fd = -1;
 	/* The first lower layer is the top one: our file hides the host's. */
 	snprintf(opts, sizeof(opts), "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d",
-		 tmp, etc);
+		 etc_tmp_fd, etc_fd);
 	step = "mount overlay on /etc";
 	if (mount("overlay", "/etc", "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
 		  opts) < 0)
 		goto fail;
-	close(tmp);
-	close(etc);
-	return 0;
+	errno = 0;
 fail:
+	/*
+	 * Once only (OP_ONCE): let the handles go.  On failure /etc stays
+	 * what prepare_resolv() left, the host's /etc bound over the tmpfs.
+	 */
 	err = errno;
-	if (fd >= 0)
-		close(fd);
-	if (tmp >= 0)
-		close(tmp);
-	if (etc >= 0)
-		close(etc);
-	/* Do not leave /etc empty: take the tmpfs away again. */
-	if (tmpfs_mounted)
-		umount2("/etc", MNT_DETACH);
-	return sys_fail(err, "resolv-set", step, why, whylen);
+	if (resolv_fd >= 0)
+		close(resolv_fd);
+	close(etc_tmp_fd);
+	close(etc_fd);
+	resolv_fd = etc_tmp_fd = etc_fd = -1;
+	return err ? sys_fail(err, "resolv-set", step, why, whylen) : 0;
 }
 
 /*
@@ -506,12 +504,20 @@ static int helper_op_tap_add(const union proto_payload *u, char *why,
 {
 	const char *name = u->link.ifname;
 	struct ifreq ifr;
-	int fd, err = 0;
+	int err = 0;
 
-	/* The fixed clone device; its descriptor never leaves this function. */
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return sys_fail(errno, "tap-add", "open /dev/net/tun", why, whylen);
+	/*
+	 * The clone device opened at start-up (prepare_files()): one tap a
+	 * run, which is what hckns makes.  A refused TUNSETIFF leaves the
+	 * descriptor unattached, for another try.
+	 */
+	if (tun_fd < 0 && tun_err)
+		return sys_fail(tun_err, "tap-add", "open /dev/net/tun", why, whylen);
+	if (tun_fd < 0) {
+		snprintf(why, whylen, "tap-add %s: this run has made its one tap "
+			 "already", name);
+		return -EALREADY;
+	}
 	memset(&ifr, 0, sizeof(ifr));
 	/* ifr_flags is a short, and IFF_TUN_EXCL is its sign bit. */
 	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
@@ -519,15 +525,19 @@ static int helper_op_tap_add(const union proto_payload *u, char *why,
 	_Static_assert(sizeof(ifr.ifr_name) == PROTO_IFNAMSIZ,
 		       "a name field is exactly an ifr_name");
 	memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+	if (ioctl(tun_fd, TUNSETIFF, &ifr) < 0) {
 		err = errno == EBUSY ? EEXIST : errno;
-	else if (ioctl(fd, TUNSETPERSIST, 1L) < 0)
-		err = errno;
-	/*
-	 * Closing a persistent tap only detaches us.  If TUNSETPERSIST
-	 * failed, the tap is not persistent and closing it removes it.
-	 */
-	close(fd);
+	} else {
+		if (ioctl(tun_fd, TUNSETPERSIST, 1L) < 0)
+			err = errno;
+		/*
+		 * Closing a persistent tap only detaches us.  If
+		 * TUNSETPERSIST failed, the tap is not persistent and
+		 * closing it removes it.
+		 */
+		close(tun_fd);
+		tun_fd = -1;
+	}
 	if (err == EEXIST) {
 		snprintf(why, whylen, "tap-add %s: a link of that name exists",
 			 name);
@@ -578,9 +588,9 @@ static const struct helper_op helper_ops[] = {
 	/* Adds a route to the main table of our own network namespace. */
 	{ PROTO_REQ_ROUTE_ADD, 0, 0, helper_op_route_add },
 	/*
-	 * Writes "0" to three fixed paths, no others.  These sysctls are per
-	 * network namespace (Linux >= 5.3); where they are not, the kernel
-	 * does not show them or refuses namespace root.
+	 * Writes "0" to three fixed paths, no others, opened at start-up.
+	 * These sysctls are per network namespace (Linux >= 5.3); where they
+	 * are not, the kernel does not show them or refuses namespace root.
 	 */
 	{ PROTO_REQ_BRNF_DISABLE, OP_ONCE, 0, helper_op_brnf_disable },
 	/* Cuts mount propagation between our mount namespace and the host's. */
@@ -600,10 +610,11 @@ static const struct helper_op helper_ops[] = {
 	{ PROTO_REQ_LINK_SET_TXQLEN, 0, 0, helper_op_link_set_txqlen },
 	/*
 	 * Creates a persistent tap, by a validated name, in our own network
-	 * namespace (TUNSETIFF acts in the opener's): the only path it opens
-	 * is the fixed /dev/net/tun, it creates only a tap (IFF_TAP, never
-	 * replacing or attaching to an existing link: IFF_TUN_EXCL), and it
-	 * keeps no descriptor.  The tap goes with the namespace.
+	 * namespace (TUNSETIFF acts in the opener's): through the fixed
+	 * /dev/net/tun opened at start-up, one tap a run, only a tap
+	 * (IFF_TAP, never replacing or attaching to an existing link:
+	 * IFF_TUN_EXCL), and the descriptor is closed once the tap is made.
+	 * The tap goes with the namespace.
 	 */
 	{ PROTO_REQ_TAP_ADD, 0, 0, helper_op_tap_add },
 };
@@ -915,6 +926,83 @@ static bool in_initial_userns(void)
 	return initial;
 }
 
+/*
+ * prepare_resolv() - resolv-set's half made at start-up: a handle on the
+ * host's /etc, a tmpfs (64 KiB, 16 inodes, nosuid, nodev, noexec) mounted
+ * on /etc with an empty resolv.conf open for writing, and the host's /etc
+ * bound back over that tmpfs, recursively, so that /etc looks as it did
+ * until resolv-set puts its overlay on top.  The tmpfs stays reachable
+ * through the descriptor only.
+ *
+ * This runs before mount-private: nothing here can reach the host, whose
+ * mount namespace is more privileged than ours (a mount namespace made in
+ * a new user namespace receives propagation, mount_namespaces(7), and
+ * sends none).  A failure is kept for resolv-set to answer.
+ */
+static void prepare_resolv(void)
+{
+	bool tmpfs_mounted = false;
+	char src[32];
+
+	resolv_step = "open /etc";
+	etc_fd = open("/etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc_fd < 0)
+		goto fail;
+	resolv_step = "mount tmpfs on /etc";
+	if (mount("tmpfs", "/etc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=64k,nr_inodes=16") < 0)
+		goto fail;
+	tmpfs_mounted = true;
+	resolv_step = "open the tmpfs on /etc";
+	etc_tmp_fd = open("/etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc_tmp_fd < 0)
+		goto fail;
+	resolv_step = "create resolv.conf";
+	resolv_fd = openat(etc_tmp_fd, "resolv.conf",
+			   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			   0644);
+	if (resolv_fd < 0)
+		goto fail;
+	resolv_step = "bind the host's /etc over the tmpfs";
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", etc_fd);
+	/* The type is ignored for a bind ("none", not NULL: valgrind). */
+	if (mount(src, "/etc", "none", MS_BIND | MS_REC, NULL) < 0)
+		goto fail;
+	return;
+fail:
+	resolv_err = errno;
+	if (resolv_fd >= 0)
+		close(resolv_fd);
+	if (etc_tmp_fd >= 0)
+		close(etc_tmp_fd);
+	if (etc_fd >= 0)
+		close(etc_fd);
+	resolv_fd = etc_tmp_fd = etc_fd = -1;
+	/* Do not leave /etc empty: take the tmpfs away again. */
+	if (tmpfs_mounted)
+		umount2("/etc", MNT_DETACH);
+}
+
+/*
+ * prepare_files() - open, before the filter, every file an operation
+ * will use, so that serving opens none: the filter admits no open(2),
+ * and so a helper made to misbehave cannot name a file (SECURITY.md, "What
+ * the helper can open, read and write").  These are fixed paths, and none
+ * is read: /dev/net/tun (read-write, as the device wants, for its ioctls
+ * only), the three bridge-netfilter sysctls (write-only; missing when
+ * br_netfilter is not loaded) and resolv-set's /etc (prepare_resolv()).
+ */
+static void prepare_files(void)
+{
+	tun_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	tun_err = tun_fd < 0 ? errno : 0;
+	for (size_t i = 0; i < ARRAY_SIZE(brnf_paths); i++) {
+		brnf_fd[i] = open(brnf_paths[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		brnf_err[i] = brnf_fd[i] < 0 && errno != ENOENT ? errno : 0;
+	}
+	prepare_resolv();
+}
+
 /* ---- the system call filter ---------------------------------------------- */
 
 /*
@@ -995,6 +1083,7 @@ int main(int argc, char **argv)
 	if (nl_socket_get_fd(nl) != NL_FD)
 		die("netlink socket", "not on the descriptor the system call "
 		    "filter names (filter.h)");
+	prepare_files();
 	confine_syscalls();
 	serve();
 }

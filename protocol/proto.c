@@ -146,6 +146,13 @@ const char *proto_ifname_check(const char name[PROTO_IFNAMSIZ])
 			return "interface name contains '/'";
 		if (c == ':')
 			return "interface name contains ':'";
+		/*
+		 * Not the kernel's rule: it expands "%d" in a name given to
+		 * it into the first free number (dev_alloc_name()), so a
+		 * name with '%' names some other link than the one asked.
+		 */
+		if (c == '%')
+			return "interface name contains '%'";
 		if (c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0)
 			return "interface name contains whitespace";
 		if (c < 0x20 || c == 0x7f)

@@ -479,7 +479,7 @@ netlink_fails() {
 	[ -r "$REFUSE_SHIM" ] || fail "no netlink-refuse-shim.so at $REFUSE_SHIM: build it with make fault"
 	new_run netlink
 	cd "$TEST_TMP" || fail cd
-	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" LD_PRELOAD="$REFUSE_SHIM" \
+	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" HCKNS_TEST_HELPER_PRELOAD="$REFUSE_SHIM" \
 		HCKNS_TEST_REFUSE_LINK=br_test "$BIN/hckns" -v \
 		-p "127.0.0.1:$PORT:80" -- sh -c "touch '$TEST_TMP/ready'"
 	FE=$SPAWNED TRACE=$TEST_TMP/run.err
@@ -497,7 +497,7 @@ netlink_fails() {
 
 	new_run netlink-quiet
 	cd "$TEST_TMP" || fail cd
-	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" LD_PRELOAD="$REFUSE_SHIM" \
+	spawn run env -u XDG_RUNTIME_DIR TMPDIR="$RUN/tmp" HCKNS_TEST_HELPER_PRELOAD="$REFUSE_SHIM" \
 		HCKNS_TEST_REFUSE_LINK=br_test "$BIN/hckns" \
 		-p "127.0.0.1:$PORT:80" -- sh -c "touch '$TEST_TMP/ready'"
 	FE=$SPAWNED

@@ -20,7 +20,7 @@ stage=$(mktemp -d /tmp/hckns-stage.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/tests"
 cp "$HCKNS" "$helper" "$stage/bin/"
-# fault.sh's netlink-fails finds its LD_PRELOAD shim beside hckns.
+# fault.sh's netlink-fails finds its shim (HCKNS_TEST_HELPER_PRELOAD) beside hckns.
 if [ -e "$(dirname "$HCKNS")/netlink-refuse-shim.so" ]; then
 	cp "$(dirname "$HCKNS")/netlink-refuse-shim.so" "$stage/bin/"
 fi

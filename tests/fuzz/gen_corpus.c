@@ -220,6 +220,10 @@ static void invalid_arguments(void)
 	memset(&l, 0, sizeof(l));
 	memcpy(l.ifname, "tap/host", 8);
 	msg("inval-tap-add-slash", PROTO_REQ_TAP_ADD, 11, &l, sizeof(l), buf);
+	memset(&l, 0, sizeof(l));
+	memcpy(l.ifname, "br%d", 4);
+	msg("inval-bridge-add-percent", PROTO_REQ_BRIDGE_ADD, 12, &l, sizeof(l),
+	    buf);
 }
 
 /* Refused by proto_decode(). */

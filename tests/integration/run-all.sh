@@ -22,14 +22,17 @@ stage=$(mktemp -d /tmp/hckns-stage.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/tests"
 cp "$HCKNS" "$helper" ${probe:+"$probe"} "$stage/bin/"
-# t-helper.sh's seccomp test finds its LD_PRELOAD shim beside the probe.
+# t-helper.sh's seccomp test finds its preloaded shim beside the probe.
 if [ -n "$probe" ] && [ -e "$(dirname "$probe")/seccomp-shim.so" ]; then
 	cp "$(dirname "$probe")/seccomp-shim.so" "$stage/bin/"
 fi
-# t-errors.sh's refused request finds its LD_PRELOAD shim beside hckns.
-if [ -e "$(dirname "$HCKNS")/netlink-refuse-shim.so" ]; then
-	cp "$(dirname "$HCKNS")/netlink-refuse-shim.so" "$stage/bin/"
-fi
+# t-errors.sh's refused request, t-inputs.sh's unconfined helper and its
+# LD_PRELOAD find their shims beside hckns.
+for shim in netlink-refuse-shim.so seccomp-shim.so load-marker-shim.so; do
+	if [ -e "$(dirname "$HCKNS")/$shim" ] && [ ! -e "$stage/bin/$shim" ]; then
+		cp "$(dirname "$HCKNS")/$shim" "$stage/bin/"
+	fi
+done
 staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.

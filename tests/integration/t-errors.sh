@@ -117,8 +117,10 @@ EOF
 
 # A request the kernel refuses.  No input of a user reaches a refusal any
 # more (the front end refuses first what the kernel would), so
-# tests/tools/netlink-refuse-shim.c, preloaded into the helper (hckns passes
-# its environment on to it), turns br_test into br_te/t in the netlink
+# tests/tools/netlink-refuse-shim.c, preloaded into the helper (through
+# hckns's test hook HCKNS_TEST_HELPER_PRELOAD, frontend/helper_client.c:
+# the helper gets nothing else of hckns's environment but the
+# HCKNS_TEST_* variables that go with it), turns br_test into br_te/t in the netlink
 # message the helper sends, and the kernel refuses that name (EINVAL).
 # One line naming the request and the reason (the helper's
 # "bridge-add br_test: " said once), 125, no command, nothing left; with
@@ -129,7 +131,7 @@ test_kernel_refuses_a_request() {
 	shim=$(dirname "$HCKNS")/netlink-refuse-shim.so
 	[ -r "$shim" ] || skip "no netlink-refuse-shim.so at $shim: build it with make check-integration"
 	mapfile -t e < <(private_env)
-	pre=(LD_PRELOAD="$shim" HCKNS_TEST_REFUSE_LINK=br_test)
+	pre=(HCKNS_TEST_HELPER_PRELOAD="$shim" HCKNS_TEST_REFUSE_LINK=br_test)
 	# shellcheck disable=SC2016 # the command's own $1: the file it makes
 	touch_ran=': >"$1"'
 	expect_error refused 125 "${e[@]}" "${pre[@]}" \

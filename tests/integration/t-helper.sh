@@ -419,7 +419,7 @@ test_protocol_kernel_refusal() {
 > tap-add tap0
 < answer:tap-add seq=22 err=0
 > tap-add tap0 again
-< answer:tap-add seq=23 err=EEXIST reason=tap-add tap0: a link of that name exists
+< answer:tap-add seq=23 err=EALREADY reason=tap-add tap0: this run has made its one tap already
 > link-up lo (still serving?)
 < answer:link-up seq=24 err=0
 > close the socket
@@ -427,8 +427,9 @@ helper: exited with status 0"
 }
 
 # A system call outside the allow-list kills the helper (SIGSYS, 31).
-# tests/tools/seccomp-shim.c, preloaded into the helper (helper-probe passes
-# its environment on), makes the serving helper ask for an AF_INET socket
+# tests/tools/seccomp-shim.c, preloaded into the helper (through the test
+# hook HCKNS_TEST_HELPER_PRELOAD, which helper-probe's fe_helper_spawn()
+# honours as hckns does), makes the serving helper ask for an AF_INET socket
 # when it formats the reason of the first answer that needs strerror(): the
 # kernel's EEXIST for "bridge-add br0 again".  Everything before it was
 # served under the filter; nothing after it is answered; the helper leaves
@@ -436,18 +437,57 @@ helper: exited with status 0"
 # tests above: the filter admits every operation, valid, invalid or refused,
 # and every violation's exit.
 test_seccomp_kills_forbidden_call() {
+	seccomp_shim_probe socket
+	assert_eq "" "$ERR" "the helper's stderr"
+}
+
+# seccomp_shim_probe CALL: helper-probe refused with the shim making CALL
+# (HCKNS_TEST_SECCOMP_CALL) on the first refusal; the helper must be killed
+# there.  Sets OUT and ERR.
+seccomp_shim_probe() {
 	local shim
-	shim=$(dirname "$PROBE")/seccomp-shim.so
+	shim=$(cd "$(dirname "$PROBE")" && pwd)/seccomp-shim.so
 	[ -r "$shim" ] || skip "no seccomp-shim.so at $shim: build it with make check-integration"
-	LD_PRELOAD=$shim run_probe refused
+	HCKNS_TEST_HELPER_PRELOAD=$shim HCKNS_TEST_SECCOMP_CALL=$1 run_probe refused
 	assert_contains "$OUT" "$HELLO_OK
 > bridge-add br0
 < answer:bridge-add seq=2 err=0
 > bridge-add br0 again
 < EOF
-> bridge-add br1" "helper-probe refused, with a forbidden call on the first refusal"
+> bridge-add br1" "helper-probe refused, with a forbidden call ($1) on the first refusal"
 	assert_eq "helper: killed by signal 31" "$(echo "$OUT" | tail -n 1)" \
 		"how the helper ended (31: SIGSYS, killed by its seccomp filter)"
+}
+
+# Sanitizer builds admit open, read and mmap of files for the ASan runtime
+# (helper/filter-gen.c seccomp_allow_sanitizer()): the two tests below
+# need the filter that is installed.
+skip_if_sanitized() {
+	! grep -q __asan_init "$HELPER_BIN" ||
+		skip "a sanitizer build: its filter admits open, read and mmap for the ASan runtime"
+}
+
+# The helper opens no file once it serves (helper/hckns-helper.c
+# prepare_files()), and maps no file: a file of the user's, mode 0600, which
+# the helper's uid may open, cannot be opened read-write and read through
+# mmap(2).  (The filter this replaced admitted both, for /dev/net/tun.)
+test_seccomp_kills_reading_a_private_file() {
+	skip_if_sanitized
+	printf 'hckns-secret-%s\n' "$$" >"$TEST_TMP/secret"
+	chmod 0600 "$TEST_TMP/secret"
+	seccomp_shim_probe "read:$TEST_TMP/secret"
+	assert_not_contains "$ERR" "hckns-secret" "the helper's stderr (what it read)"
+	assert_eq "" "$ERR" "the helper's stderr"
+}
+
+# ... and creates none: a new file in /tmp (as resolv-set's O_CREAT once
+# could, anywhere).
+test_seccomp_kills_creating_a_file() {
+	local f=/tmp/hckns-test-created.$$.$RANDOM
+	skip_if_sanitized
+	trap 'rm -f "$f"; rm -rf "$TEST_TMP"' EXIT
+	seccomp_shim_probe "create:$f"
+	[ ! -e "$f" ] || fail "the helper created $f"
 	assert_eq "" "$ERR" "the helper's stderr"
 }
 

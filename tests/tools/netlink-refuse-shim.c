@@ -3,7 +3,9 @@
  * netlink-refuse-shim - the kernel refuses one netlink request of
  * hckns-helper.
  *
- * LD_PRELOAD=netlink-refuse-shim.so with HCKNS_TEST_REFUSE_LINK=NAME wraps
+ * HCKNS_TEST_HELPER_PRELOAD=/abs/netlink-refuse-shim.so with
+ * HCKNS_TEST_REFUSE_LINK=NAME in hckns's environment (the front end's test
+ * hook, frontend/helper_client.c) preloads it into the helper, which wraps
  * sendmsg(2): in a netlink message that carries the interface name NAME
  * (IFLA_IFNAME of bridge-add's RTM_NEWLINK, say), the first byte of NAME's
  * last-but-one character becomes '/' before the message goes to the kernel,
@@ -19,9 +21,8 @@
  * helper links libnl statically or not.  The wrapper runs in the serving
  * helper, under its seccomp filter, so it makes no system call of its own:
  * getenv() and dlsym() are done once, in the constructor, before the
- * helper's main().  hckns passes its environment on, so the shim is loaded
- * into the front end, the keeper, slirp4netns and the command too; none of
- * them sends a netlink message with that name.
+ * helper's main().  Only the helper loads it: hckns gives the helper and
+ * slirp4netns fixed environments, and the hook names the helper alone.
  */
 #include <dlfcn.h>
 #include <stdlib.h>

@@ -405,6 +405,97 @@ START_TEST(test_find_in_path)
 }
 END_TEST
 
+/*
+ * Empty and relative PATH entries are skipped: a "tool" planted in the
+ * working directory is never found, whatever PATH says, and what is found
+ * is the absolute one further on.
+ */
+START_TEST(test_find_in_path_skips_relative)
+{
+	char dir[] = "/tmp/hckns-unit.XXXXXX", cwd[4096], path[800], out[4096];
+	char planted[700], real[700];
+	/* PATH is BEFORE, the absolute directory, AFTER. */
+	static const char *const lists[][2] = {
+		{ ":", "" }, { ".:", "" }, { "sub:", "" }, { "./sub::", "" },
+		{ "", ":" }, { "", ":." },
+	};
+	int fd;
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(planted, sizeof(planted), "%s/tool", dir);
+	snprintf(real, sizeof(real), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	snprintf(real, sizeof(real), "%s/sub/tool", dir);
+	fd = open(planted, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chdir(dir), 0);
+	/* Only the planted ./tool and ./sub/tool: nothing absolute. */
+	ck_assert_int_eq(fe_find_in_path("tool", ":", out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(fe_find_in_path("tool", ".", out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(fe_find_in_path("tool", "sub:.:", out, sizeof(out)),
+			 -ENOENT);
+	ck_assert_int_eq(fe_find_in_path("./tool", "/usr/bin", out, sizeof(out)),
+			 -ENOENT);
+	fd = open(real, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++) {
+		char sub[700];
+
+		snprintf(sub, sizeof(sub), "%s/sub", dir);
+		snprintf(path, sizeof(path), "%s%s%s", lists[i][0], sub,
+			 lists[i][1]);
+		ck_assert_int_eq(fe_find_in_path("tool", path, out, sizeof(out)), 0);
+		ck_assert_str_eq(out, real);
+	}
+	ck_assert_int_eq(chdir(cwd), 0);
+	fe_rm_rf(dir);
+}
+END_TEST
+
+/* The helper's /proc status, as the front end reads it after hello. */
+START_TEST(test_helper_status_check)
+{
+	static const char ok[] = "Name:\thckns-helper\nNoNewPrivs:\t1\n"
+		"Seccomp:\t2\nSeccomp_filters:\t1\nCapEff:\t0000000000201000\n"
+		"CapBnd:\t0000000000201000\n";
+	static const struct {
+		const char *from, *to, *why;
+	} bad[] = {
+		{ "Seccomp:\t2", "Seccomp:\t0", "Seccomp is 0, not 2 (its system "
+		  "call filter is not loaded)" },
+		{ "Seccomp:\t2", "Seccomp:\t1", "Seccomp is 1, not 2" },
+		{ "Seccomp:\t2", "Seccomp:\t2x", "no Seccomp field" },
+		{ "Seccomp:\t2", "Secc:\t2", "no Seccomp field" },
+		{ "NoNewPrivs:\t1", "NoNewPrivs:\t0", "NoNewPrivs is 0, not 1" },
+		{ "CapEff:\t0000000000201000", "CapEff:\t000001ffffffffff",
+		  "CapEff is 000001ffffffffff, not 0000000000201000" },
+		{ "CapEff:\t0000000000201000", "CapEff:\t0000000000200000",
+		  "CapEff is 0000000000200000" },
+		{ "CapBnd:\t0000000000201000", "CapBnd:\t0000000000201001",
+		  "CapBnd is 0000000000201001" },
+		{ "CapBnd:\t0000000000201000\n", "", "no CapBnd field" },
+	};
+	char why[256], text[512];
+
+	ck_assert_ptr_null(fe_helper_status_check(ok, why, sizeof(why)));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		const char *at = strstr(ok, bad[i].from);
+		const char *r;
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - ok), ok,
+			 bad[i].to, at + strlen(bad[i].from));
+		r = fe_helper_status_check(text, why, sizeof(why));
+		ck_assert_msg(r && strstr(r, bad[i].why), "case %zu: %s", i,
+			      r ? r : "(accepted)");
+	}
+	ck_assert_ptr_nonnull(fe_helper_status_check("", why, sizeof(why)));
+}
+END_TEST
+
 START_TEST(test_exit_code)
 {
 	char buf[128];
@@ -442,6 +533,8 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_runtime_create);
 	tcase_add_test(tc, test_userns_advice);
 	tcase_add_test(tc, test_find_in_path);
+	tcase_add_test(tc, test_find_in_path_skips_relative);
+	tcase_add_test(tc, test_helper_status_check);
 	tcase_add_test(tc, test_exit_code);
 	suite_add_tcase(s, tc);
 	return s;

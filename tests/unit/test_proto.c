@@ -30,6 +30,7 @@
 #define WHY_NAME_DOT "interface name may not be \".\" or \"..\""
 #define WHY_NAME_SLASH "interface name contains '/'"
 #define WHY_NAME_COLON "interface name contains ':'"
+#define WHY_NAME_PERCENT "interface name contains '%'"
 #define WHY_NAME_SPACE "interface name contains whitespace"
 #define WHY_NAME_CTRL "interface name contains a control character"
 #define WHY_FAMILY "address family is neither AF_INET nor AF_INET6"
@@ -453,6 +454,10 @@ static const struct name_case name_cases[] = {
 	{ "'/'", "br/x", WHY_NAME_SLASH },
 	{ "only '/'", "/", WHY_NAME_SLASH },
 	{ "':'", "eth0:1", WHY_NAME_COLON },
+	/* The kernel fills in "%d" (dev_alloc_name()): another link's name. */
+	{ "'%d'", "br%d", WHY_NAME_PERCENT },
+	{ "only '%'", "%", WHY_NAME_PERCENT },
+	{ "'%' last", "tap%", WHY_NAME_PERCENT },
 	{ "space", "br world", WHY_NAME_SPACE },
 	{ "leading space", " br", WHY_NAME_SPACE },
 	{ "tab", "br\tx", WHY_NAME_SPACE },
