@@ -209,7 +209,7 @@ test_clashes_refused_before_anything_exists() {
 		--bridge lo:10.9.0.1/24
 	clash "--bridge lan given twice ('lan' and 'lan:172.30.0.1/24')" \
 		--bridge lan --bridge lan:172.30.0.1/24
-	clash "--uplink given twice ('lan' and 'wan'): one bridge holds tap_host and the default route" \
+	clash "--uplink given twice ('lan' and 'wan'): give it once" \
 		--bridge lan --bridge wan --uplink lan --uplink wan
 	clash "--uplink wan: not a bridge of this network (the bridges: br_world, br_ctrl, br_test, br_debug); add it with --bridge wan" \
 		--uplink wan

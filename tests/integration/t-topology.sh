@@ -167,10 +167,17 @@ newline"
 	assert_eq 0 "$(cat "$TEST_TMP/uid")" "uid of the command (id -u)"
 	assert_eq "$(pwd -P)" "$(cat "$TEST_TMP/pwd")" "working directory of the command"
 	assert_eq "$HCKNS_TEST_MARKER" "$(cat "$TEST_TMP/marker")" "exported variable inside"
-	# The whole environment, not only the marker: nothing added or lost.
-	cmp -s "$TEST_TMP/env.outside" "$TEST_TMP/env.inside" ||
+	# The whole environment, not only the marker: nothing lost, and
+	# nothing added but the four that say where the command is (README).
+	assert_eq "AUTOHCK_SLIRP HCKNS_API_SOCKET HCKNS_INSTANCE HCKNS_RUNTIME_DIR" \
+		"$(grep -zE '^(AUTOHCK_SLIRP|HCKNS_API_SOCKET|HCKNS_INSTANCE|HCKNS_RUNTIME_DIR)=' \
+			"$TEST_TMP/env.inside" | tr '\0' '\n' | cut -d= -f1 | xargs)" \
+		"the variables hckns adds"
+	grep -zvE '^(AUTOHCK_SLIRP|HCKNS_API_SOCKET|HCKNS_INSTANCE|HCKNS_RUNTIME_DIR)=' \
+		"$TEST_TMP/env.inside" >"$TEST_TMP/env.rest"
+	cmp -s "$TEST_TMP/env.outside" "$TEST_TMP/env.rest" ||
 		fail "environment inside differs: $(diff <(tr '\0' '\n' <"$TEST_TMP/env.outside") \
-			<(tr '\0' '\n' <"$TEST_TMP/env.inside"))"
+			<(tr '\0' '\n' <"$TEST_TMP/env.rest"))"
 }
 
 # ---- /etc/resolv.conf when the host's is odd ---------------------------------
