@@ -92,10 +92,10 @@ test_helper_seccomp_filter() {
 test_helper_not_dumpable() {
 	local reader twin
 	start_instance 'setpriv --bounding-set=-all,+net_admin,+sys_admin sleep 60 &
-		echo $! >"$1/twin.pid"
+		echo "$! $(readlink /proc/self/ns/pid)" >"$1/twin.pid"
 		'"$WAIT_FOR_STOP"'
 		kill $!'
-	twin=$(cat "$TEST_TMP/twin.pid")
+	twin=$(outer_pid "$TEST_TMP/twin.pid")
 	[ -d "/proc/${twin:-none}" ] || fail "the twin did not start"
 	assert_eq "$(status_field "$HELPER" Uid)" "$(status_field "$twin" Uid)" "uids of the helper and its twin"
 	assert_eq "$(readlink "/proc/$HELPER/ns/user")" "$(readlink "/proc/$twin/ns/user")" \

@@ -6,8 +6,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib-procs.sh"
 
 # run_sh NAME SCRIPT: hckns -v -- sh -c SCRIPT.  Before SCRIPT runs, the
-# command writes its pid and waits (5 s at most) until the test holds its
-# user namespace (hold_userns).  Sets STATUS, SPAWNED, INODE.
+# command writes its pid (in the instance's PID namespace) and waits (5 s
+# at most) until the test holds the helper's user namespace (hold_userns).
+# Sets STATUS, SPAWNED, INODE.
 run_sh() {
 	local name=$1 script=$2 d=$TEST_TMP
 	cd "$TEST_TMP" || fail "cd $TEST_TMP"
@@ -16,7 +17,7 @@ run_sh() {
 			sleep 0.05; i=\$((i + 1)); done; $script"
 	wait_for 15 test -s "$d/$name.pid" ||
 		fail "the command did not start: $(cat "$d/$name.err")"
-	hold_userns "$(cat "$d/$name.pid")"
+	hold_userns "$(trace_pid "$d/$name.err" 'helper started, pid')"
 	touch "$d/$name.held"
 	finish "$SPAWNED" 20
 }
@@ -86,14 +87,14 @@ test_command_not_executable() {
 }
 
 # A command that leaves a child behind: when hckns returns, the child is
-# gone too (the keeper kills what is left in the user namespace).
+# gone too (the helper's end ends its PID namespace).  The child is found
+# on this host by a unique argument.
 test_background_child_is_removed() {
-	run_sh run "sleep 60 & echo \$! >'$TEST_TMP/bg'; exit 0"
+	local mark=hckns-bg-$$-$RANDOM
+	run_sh run "sh -c 'sleep 60' $mark & kill -0 \$! && echo alive >'$TEST_TMP/bg'; exit 0"
 	assert_eq 0 "$STATUS" "exit status"
-	local bg
-	bg=$(cat "$TEST_TMP/bg")
-	[ -n "$bg" ] || fail "the command did not record its child"
-	gone "$bg" || fail "the background child $bg still runs after hckns returned"
+	assert_eq alive "$(cat "$TEST_TMP/bg" 2>/dev/null)" "the background child, before the command exited"
+	assert_eq "" "$(pids_with_arg "$mark")" "the background child after hckns returned"
 	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
 }
 
