@@ -171,7 +171,10 @@ static scmp_filter_ctx allow_list(void)
 
 	/* mount-private: mount("/", MS_REC | MS_PRIVATE), no other flags. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_REC | MS_PRIVATE));
-	/* resolv-set: the tmpfs on /etc, then the read-only overlay on it. */
+	/*
+	 * resolv-set: the tmpfs on /etc, then the read-only overlay on it.
+	 * mount-proc: the new proc on /proc, with the tmpfs's flags.
+	 */
 	ALLOW(ctx, mount, 1,
 	      ARG_EQ(3, MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	ALLOW(ctx, mount, 1,

@@ -339,9 +339,9 @@ test_start_as_last_holder_leaves() {
 	kill -STOP "$keeper" || fail "cannot stop the keeper $keeper"
 	at_exit "kill -CONT $keeper 2>/dev/null"
 	touch "$TEST_TMP/c.d/stop"
-	# Its command ended, its helper too: it leaves next (and waits for
-	# the keeper's answer).
-	wait_trace "$TEST_TMP/c.err" 'helper ended' 10
+	# Its command ended, its copy of the helper's socket closed: it
+	# leaves next (and waits for the keeper's answer).
+	wait_trace "$TEST_TMP/c.err" 'helper socket closed' 10
 	sleep 0.2
 	spawn new "${H[@]}" -v --name X -- readlink /proc/self/ns/net
 	wait_for 10 pending_on "$BASE/X/keeper.sock" ||

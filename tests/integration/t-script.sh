@@ -115,8 +115,8 @@ test_status_lines() {
 	[ -d "$BASE/$SPAWNED" ] || fail "runtime_dir $BASE/$SPAWNED is not a directory"
 	assert_eq "$BASE/$SPAWNED/api.sock" "$(jq -r .api_socket <<<"$LINE")" "api_socket"
 	[ -S "$BASE/$SPAWNED/api.sock" ] || fail "api_socket is not a socket"
-	assert_eq '["mnt","net","user"]' "$(jq -c '.namespaces | keys' <<<"$LINE")" "the namespaces"
-	for ns in user net mnt; do
+	assert_eq '["mnt","net","pid","user"]' "$(jq -c '.namespaces | keys' <<<"$LINE")" "the namespaces"
+	for ns in user net mnt pid; do
 		assert_eq "/proc/$helper/ns/$ns" "$(jq -r ".namespaces.$ns" <<<"$LINE")" "namespaces.$ns"
 		[ -e "/proc/$helper/ns/$ns" ] || fail "namespaces.$ns does not exist"
 		[ "$(readlink "/proc/$helper/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")" ] ||
