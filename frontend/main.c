@@ -1476,7 +1476,7 @@ static bool instance_has_pid(const struct stat *pidns, pid_t pid)
 			if (strncmp(line, "NSpid:", 6) == 0) {
 				const char *last = strrchr(line, '\t');
 
-				found = last && atol(last + 1) == (long)pid;
+				found = last && strtol(last + 1, NULL, 10) == (long)pid;
 				break;
 			}
 		if (f)
