@@ -260,17 +260,39 @@ static void check_sysctls(struct doctor *d, const char *procroot,
 
 /* What the probe child reports: the step that failed and its errno. */
 struct probe_result {
-	int step;	/* 0: all passed; 1: unshare; 2: lo up; 3: make / private */
+	int step;	/* 0: all passed; 1: unshare; 2: lo up; 3: make /
+			 * private; 4: mount a fresh /proc (not needed) */
 	int err;
 };
+
+/*
+ * PID 1 of the probe's PID namespace mounts its proc on /proc, as the
+ * helper does (mount-proc).  Return: 0, or an errno.
+ */
+static int probe_proc(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0)
+		_exit(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV |
+			    MS_NOEXEC, NULL) < 0 ? errno : 0);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : ECHILD;
+}
 
 static void __attribute__((noreturn)) probe_child(int fd)
 {
 	struct probe_result res = { 0, 0 };
 	struct ifreq ifr;
-	int s;
+	int s, err;
 
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0) {
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS |
+		    CLONE_NEWPID) < 0) {
 		res = (struct probe_result){ 1, errno };
 		goto out;
 	}
@@ -291,8 +313,13 @@ static void __attribute__((noreturn)) probe_child(int fd)
 		res = (struct probe_result){ 2, errno };
 		goto out;
 	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		res = (struct probe_result){ 3, errno };
+		goto out;
+	}
+	err = probe_proc();
+	if (err)
+		res = (struct probe_result){ 4, err };
 out:
 	if (write(fd, &res, sizeof(res)) != (ssize_t)sizeof(res))
 		_exit(1);
@@ -337,11 +364,22 @@ static void check_probe(struct doctor *d, const char *procroot)
 
 	switch (res.step) {
 	case 0:
-		say(d, "ok", "a user+net+mount namespace can be created, and its "
-		    "root holds CAP_NET_ADMIN and CAP_SYS_ADMIN");
+	case 4:
+		say(d, "ok", "a user+net+mount+pid namespace can be created, and "
+		    "its root holds CAP_NET_ADMIN and CAP_SYS_ADMIN");
+		/* Not needed: without it, ps inside shows the host's. */
+		if (res.step == 0)
+			say(d, "ok", "a fresh /proc can be mounted in it: ps inside "
+			    "an instance shows the instance's processes");
+		else
+			say(d, "note", "a fresh /proc cannot be mounted in a new "
+			    "PID namespace here (%s; the host's /proc has parts "
+			    "hidden under other mounts, as in some containers): "
+			    "ps inside an instance shows this host's processes, "
+			    "and nothing else changes", strerror(res.err));
 		break;
 	case 1:
-		say(d, "FAIL", "cannot create a user+net+mount namespace: %s",
+		say(d, "FAIL", "cannot create a user+net+mount+pid namespace: %s",
 		    fe_userns_advice(procroot, res.err, advice, sizeof(advice)));
 		break;
 	case 2:

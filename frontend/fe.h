@@ -30,7 +30,8 @@ void fe_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * fe_clone() - fork a child and get a pidfd of it.
- * @flags: extra clone3 flags; only 0 has a fallback where clone3 is missing.
+ * @flags: extra clone3 flags: namespaces (CLONE_NEW*), CLONE_PARENT; where
+ *         clone3 is missing, clone(2) takes them instead.
  * @pidfd: receives a pidfd (O_CLOEXEC) of the child in the parent.
  *
  * Return: as fork(2): the pid in the parent, 0 in the child, -errno.
@@ -484,6 +485,13 @@ int fe_runtime_sweep(const char *base);
 
 /* ---- keeper.c ---------------------------------------------------------- */
 
+/*
+ * The instance's namespaces, in the order a process enters them (the user
+ * namespace first, which gives it the capabilities the others need).
+ * Descriptors of them travel in this order.
+ */
+enum { FE_NS_USER, FE_NS_NET, FE_NS_MNT, FE_NS_PID, FE_NS_COUNT };
+
 struct fe_keeper {
 	pid_t pid;
 	int pidfd;
@@ -499,7 +507,7 @@ struct fe_keeper {
  */
 enum fe_keeper_msg_type {
 	FE_KEEPER_START = 1,	/* creator: start slirp4netns for .pid (the
-				 * helper); the user, net and mnt namespace
+				 * helper); the FE_NS_COUNT namespace
 				 * descriptors ride along (SCM_RIGHTS) */
 	FE_KEEPER_STARTED,	/* keeper: slirp4netns runs, .value = its pid */
 	FE_KEEPER_FAILED,	/* keeper: refused, .value = errno */
@@ -508,7 +516,7 @@ enum fe_keeper_msg_type {
 	FE_KEEPER_JOIN,		/* joiner: let me in */
 	FE_KEEPER_JOINED,	/* keeper: .pid = its pid, .value = the
 				 * fingerprint of its network options, and
-				 * the three namespace descriptors */
+				 * the FE_NS_COUNT namespace descriptors */
 	FE_KEEPER_QUERY,	/* `hckns ls` */
 	FE_KEEPER_INFO,		/* keeper: .value = holders, .pid = its pid,
 				 * .started = when (CLOCK_REALTIME s) */
@@ -518,6 +526,10 @@ enum fe_keeper_msg_type {
 				   the last holder's comes once all is gone,
 				   after a SLIRP_EXITED when slirp4netns
 				   ended before it was stopped */
+	FE_KEEPER_HELPER,	/* creator, once the helper answered hello:
+				 * .pid = the helper; a copy of its socket
+				 * and a pidfd of it ride along: the keeper
+				 * holds the instance (its PID 1) from now */
 };
 
 struct fe_keeper_msg {
@@ -525,8 +537,6 @@ struct fe_keeper_msg {
 	int32_t value;
 	int32_t pid;
 	int32_t flags;		/* JOINED, INFO: FE_KEEPER_F_* of the instance */
-	uint64_t userns_dev;	/* START: the instance's user namespace */
-	uint64_t userns_ino;
 	int64_t started;	/* INFO */
 };
 
@@ -539,7 +549,8 @@ struct fe_keeper_msg {
 #define FE_STOP_TIMEOUT_MS 5000
 
 /*
- * fe_keeper_send() - one message, with @nfds descriptors (SCM_RIGHTS).
+ * fe_keeper_send() - one message, with @nfds (at most FE_NS_COUNT)
+ * descriptors (SCM_RIGHTS).
  * Return: 0, or -errno.
  */
 int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
@@ -587,20 +598,14 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
  *
  * When the last holder is gone (the front end's end of the channel and every
  * joiner's connection closed, whatever the reason), the keeper removes the
- * forwards, kills every process left in the instance's user namespace and
- * slirp4netns, removes @rundir and exits.
+ * forwards, stops slirp4netns, closes its copy of the helper's socket and
+ * waits (bounded) for the helper's end, with which the kernel ends every
+ * process of the instance's PID namespace, removes @rundir and exits.
  * Return: 0, or -errno.
  */
 int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
 		    const char *rundir, const char *slirp, int lock_fd,
 		    int listen_fd);
-
-/**
- * fe_sweep_userns() - SIGKILL every process in a user namespace and wait
- * (bounded) until they are gone.  Only processes we may signal are seen.
- * Return: the number of processes killed.
- */
-int fe_sweep_userns(uint64_t dev, uint64_t ino);
 
 /* ---- diagnose.c -------------------------------------------------------- */
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,8 +18,12 @@
 /* The helper finds its socket here (helper/hckns-helper.c). */
 #define HELPER_SOCK_FD 3
 
-/* What the child tells the parent once it has its namespaces. */
-#define CHILD_UNSHARED 'u'
+/*
+ * The namespaces of an instance.  The kernel creates the user namespace
+ * first, so it owns the others; the child is the PID namespace's PID 1.
+ */
+#define HELPER_NS_FLAGS \
+	(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID)
 
 /*
  * The test hook (SECURITY.md: "What the helper and slirp4netns get from
@@ -68,26 +71,13 @@ static void helper_env(char **envp, char *buf, size_t len)
 }
 
 static void __attribute__((noreturn))
-child_exec_helper(const char *path, char *const envp[], int sock,
-		  int report, int gate, int stderr_fd)
+child_exec_helper(const char *path, char *const envp[], int sock, int gate,
+		  int stderr_fd)
 {
 	char *const argv[] = { "hckns-helper", NULL };
 	char c;
 	int null, r;
 
-	/*
-	 * New namespaces for this process, which becomes their first one.
-	 * The user namespace is created first, so we own the others.
-	 */
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) < 0) {
-		int e = errno;
-
-		fe_write_all(report, &e, sizeof(e));
-		_exit(FE_EXIT_FAILURE);
-	}
-	c = CHILD_UNSHARED;
-	if (write(report, &c, 1) != 1)
-		_exit(FE_EXIT_FAILURE);
 	/* Wait for our id maps; EOF without a byte means the parent gave up. */
 	if (read(gate, &c, 1) != 1)
 		_exit(FE_EXIT_FAILURE);
@@ -98,9 +88,12 @@ child_exec_helper(const char *path, char *const envp[], int sock,
 			"user namespace: %s\n", strerror(-r));
 		_exit(FE_EXIT_FAILURE);
 	}
-	/* Its own session: a terminal's Ctrl-C or hangup is not for it. */
+	/*
+	 * Its own session: a terminal's Ctrl-C or hangup is not for it.  No
+	 * parent-death signal: the instance outlives this front end while
+	 * the keeper holds the socket (hckns-helper.c, PID 1).
+	 */
 	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(null, STDOUT_FILENO) < 0 ||
@@ -148,35 +141,11 @@ static int write_maps(pid_t pid, const struct fe_idmap *map, char *why,
 	return 0;
 }
 
-/* Wait for the child to have its namespaces.  Return: 0 or -errno. */
-static int wait_unshared(int report, char *why, size_t whylen)
-{
-	union {
-		char c;
-		int err;
-	} m = { 0 };
-	ssize_t n;
-
-	do
-		n = read(report, &m, sizeof(m));
-	while (n < 0 && errno == EINTR);
-	if (n == 1 && m.c == CHILD_UNSHARED)
-		return 0;
-	if (n == (ssize_t)sizeof(m.err) && m.err > 0) {
-		snprintf(why, whylen, "cannot create user, network and mount "
-			 "namespaces: %s", strerror(m.err));
-		return -m.err;
-	}
-	snprintf(why, whylen, "cannot create user, network and mount "
-		 "namespaces: the child process died");
-	return -ECHILD;
-}
-
 int fe_helper_spawn(struct fe_helper *h, const char *path,
 		    const struct fe_idmap *map, int stderr_fd,
 		    char *why, size_t whylen)
 {
-	int sv[2], gate[2], report[2], pidfd = -1, r;
+	int sv[2], gate[2], pidfd = -1, r;
 	char *envp[HELPER_TEST_VARS + 2], preload[PATH_MAX + 16];
 	pid_t pid;
 
@@ -187,41 +156,35 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
 		return r;
 	}
-	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0) {
+	if (pipe2(gate, O_CLOEXEC) < 0) {
 		r = -errno;
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return r;
 	}
-	pid = fe_clone(0, &pidfd);
+	/* The child is born in its namespaces, or the clone fails. */
+	pid = fe_clone(HELPER_NS_FLAGS, &pidfd);
 	if (pid == 0) {
 		close(gate[1]);
-		close(report[0]);
 		close(sv[0]);
-		child_exec_helper(path, envp, sv[1], report[1], gate[0],
-				  stderr_fd);
+		child_exec_helper(path, envp, sv[1], gate[0], stderr_fd);
 	}
 	close(gate[0]);
-	close(report[1]);
 	close(sv[1]);
 	if (pid < 0) {
 		r = pid;
-		snprintf(why, whylen, "cannot fork: %s", strerror(-r));
+		snprintf(why, whylen, "cannot create user, network, mount and "
+			 "PID namespaces: %s", strerror(-r));
 		close(gate[1]);
-		close(report[0]);
 		close(sv[0]);
 		return r;
 	}
 	h->pid = pid;
 	h->pidfd = pidfd;
 	h->sock = sv[0];
-	r = wait_unshared(report[0], why, whylen);
-	close(report[0]);
-	if (r == 0) {
-		r = write_maps(pid, map, why, whylen);
-		h->idmap_failed = r < 0;
-	}
+	r = write_maps(pid, map, why, whylen);
+	h->idmap_failed = r < 0;
 	if (r == 0 && write(gate[1], "g", 1) != 1) {
 		r = -errno;
 		snprintf(why, whylen, "cannot start the helper: %s", strerror(errno));

@@ -1,89 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
  * The keeper: a fork of the front end that owns the runtime directory and
- * slirp4netns.  It outlives nothing: when the front end's end of its channel
- * closes (normal exit, crash or SIGKILL), it kills every process left in the
- * instance's user namespace, slirp4netns among them, removes the runtime
- * directory and exits.
+ * slirp4netns, and holds the instance's helper (its PID 1).  It outlives
+ * nothing: when the last holder's channel closes (normal exit, crash or
+ * SIGKILL), it stops slirp4netns, lets the helper go, with which the kernel
+ * ends every process of the instance, removes the runtime directory and
+ * exits (keeper_main.c).
  */
 #include "fe.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Descriptor numbers slirp4netns gets for -r and -e. */
 #define SLIRP_READY_FD 3
 #define SLIRP_EXIT_FD 4
-
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-int fe_sweep_userns(uint64_t dev, uint64_t ino)
-{
-	int killed = 0;
-
-	/*
-	 * Bounded: each round kills what it finds and waits for it; a
-	 * process forked between a scan and a kill is found by the next.
-	 */
-	for (int round = 0; round < 20; round++) {
-		int found = 0;
-		DIR *d = opendir("/proc");
-		struct dirent *e;
-
-		if (!d)
-			return killed;
-		while ((e = readdir(d)) != NULL) {
-			char path[64];
-			struct stat st;
-			struct pollfd p;
-			char *end;
-			long pid = strtol(e->d_name, &end, 10);
-			int fd;
-
-			if (*end || pid <= 1 || pid == getpid())
-				continue;
-			/*
-			 * Pin the process first, then look at its namespace:
-			 * if the pid was reused in between, both the pidfd
-			 * and the check refer to the new process.
-			 */
-			fd = pidfd_open_((pid_t)pid);
-			if (fd < 0)
-				continue;
-			snprintf(path, sizeof(path), "/proc/%ld/ns/user", pid);
-			if (stat(path, &st) == 0 && (uint64_t)st.st_dev == dev &&
-			    (uint64_t)st.st_ino == ino &&
-			    fe_pidfd_signal(fd, SIGKILL) == 0) {
-				found++;
-				p = (struct pollfd){ .fd = fd, .events = POLLIN };
-				poll(&p, 1, 200);
-			}
-			close(fd);
-		}
-		closedir(d);
-		killed += found;
-		if (!found)
-			break;
-	}
-	return killed;
-}
 
 static bool in_etc_or_run(const char *p)
 {

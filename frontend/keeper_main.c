@@ -8,8 +8,15 @@
  * count is never wrong (connections, not pid lists).  When none remains,
  * the keeper takes the instance down in DESIGN.md's order: no new joiners,
  * every forward removed while slirp4netns still runs, slirp4netns stopped,
- * every process left in the user namespace killed, the runtime directory
+ * the helper let go (its socket closed, its end awaited: the kernel ends
+ * every process of its PID namespace first), the runtime directory
  * removed.
+ *
+ * Holding a copy of the helper's socket is what keeps the instance: the
+ * helper, PID 1 of the instance's PID namespace, exits on EOF
+ * (helper/hckns-helper.c), and the creating front end's copy and ours are
+ * the only ones.  Whoever dies, nothing started inside survives the last
+ * of us.
  */
 #include "fe.h"
 #include "fwd.h"
@@ -30,6 +37,11 @@
 
 /* Connections at once: holders, and queries or stops being answered. */
 #define MAX_CONNS 256
+/*
+ * How long the helper may take to end once let go (it waits for the
+ * kernel to end its namespace's processes), and again after SIGKILL.
+ */
+#define HELPER_END_MS 2000
 
 enum conn_role {
 	CONN_FREE = 0,
@@ -56,8 +68,9 @@ struct keeper {
 	int exit_w;		/* slirp4netns's exit pipe: closing it stops it */
 	int slirp_pidfd;
 	int timer;		/* `hckns stop`'s deadline */
-	int ns[3];		/* user, net, mnt of the instance */
-	uint64_t userns_dev, userns_ino;
+	int ns[FE_NS_COUNT];	/* user, net, mnt, pid of the instance */
+	int helper_sock;	/* our copy of the helper's socket */
+	int helper_pidfd;
 	bool have_ns, ready, stopping;
 	int holders;
 	time_t started;
@@ -67,13 +80,13 @@ int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
 		   int nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		char buf[CMSG_SPACE(sizeof(int) * FE_NS_COUNT)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (nfds > 3)
+	if (nfds > FE_NS_COUNT)
 		return -EINVAL;
 	if (nfds > 0) {
 		struct cmsghdr *c;
@@ -179,7 +192,7 @@ static void joined(struct keeper *k, int i)
 				   .value = fe_network_fingerprint(k->o),
 				   .flags = instance_flags(k) };
 
-	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, 3) < 0) {
+	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, FE_NS_COUNT) < 0) {
 		drop(k, i);
 		return;
 	}
@@ -194,14 +207,12 @@ static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_ms
 	pid_t pid;
 
 	if (k->have_ns || k->slirp_pidfd >= 0) {
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < FE_NS_COUNT; i++)
 			close(ns[i]);
 		send_type(creator, FE_KEEPER_FAILED, EALREADY);
 		return;
 	}
 	memcpy(k->ns, ns, sizeof(k->ns));
-	k->userns_dev = m->userns_dev;
-	k->userns_ino = m->userns_ino;
 	k->have_ns = true;
 	if (pipe2(exit_pipe, O_CLOEXEC) < 0) {
 		send_type(creator, FE_KEEPER_FAILED, errno);
@@ -222,30 +233,51 @@ static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_ms
 	}
 }
 
+/* The creator's HELPER: from now on we hold the instance too. */
+static bool take_helper(struct keeper *k, const int *fds)
+{
+	if (k->helper_sock >= 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	k->helper_sock = fds[0];
+	k->helper_pidfd = fds[1];
+	return true;
+}
+
 /* What a connection said; returns false when it is to be dropped. */
 static bool handle(struct keeper *k, int i)
 {
 	struct fe_keeper_msg m;
-	int ns[3] = { -1, -1, -1 };
-	/* Only the creator's START carries descriptors: its namespaces. */
-	int r = fe_keeper_recv(k->conns[i].fd, &m, ns, i == 0 ? 3 : 0,
+	int fds[FE_NS_COUNT] = { -1, -1, -1, -1 };
+	/*
+	 * Only the creator's messages carry descriptors: START its
+	 * namespaces, HELPER the helper's socket and pidfd.
+	 */
+	int r = fe_keeper_recv(k->conns[i].fd, &m, fds, i == 0 ? FE_NS_COUNT : 0,
 			       MSG_DONTWAIT);
 
 	if (r == -EAGAIN)
 		return true;
 	if (r < 0)
 		return false;	/* EOF or garbage: this one is gone */
-	if (r > 0 && (m.type != FE_KEEPER_START || r != 3)) {
-		for (int j = 0; j < r && j < 3; j++)
-			close(ns[j]);
+	if (r > 0 && !(m.type == FE_KEEPER_START && r == FE_NS_COUNT) &&
+	    !(m.type == FE_KEEPER_HELPER && r == 2)) {
+		for (int j = 0; j < r && j < FE_NS_COUNT; j++)
+			close(fds[j]);
 		return false;
 	}
 	switch ((enum fe_keeper_msg_type)m.type) {
 	case FE_KEEPER_START:
-		if (i != 0 || r != 3)
+		if (i != 0 || r != FE_NS_COUNT)
 			return false;
-		start_slirp(k, k->conns[0].fd, &m, ns);
+		start_slirp(k, k->conns[0].fd, &m, fds);
 		return true;
+	case FE_KEEPER_HELPER:
+		if (i != 0 || r != 2)
+			return false;
+		return take_helper(k, fds);
 	case FE_KEEPER_READY:
 		if (i != 0)
 			return false;
@@ -359,6 +391,33 @@ static void remove_forwards(struct keeper *k)
 	free(list);
 }
 
+/*
+ * Let the helper go and wait (bounded) for its end.  Every holder has
+ * closed its copy of its socket (the creator before it leaves), so closing
+ * ours makes it exit; the kernel then kills every process of its PID
+ * namespace, nested namespaces and all, and its pidfd turns readable only
+ * once they are gone.  One that does not end is killed, with the same
+ * effect.
+ */
+static void end_helper(struct keeper *k)
+{
+	struct pollfd p = { .fd = k->helper_pidfd, .events = POLLIN };
+
+	if (k->helper_sock >= 0)
+		close(k->helper_sock);
+	k->helper_sock = -1;
+	if (k->helper_pidfd < 0)
+		return;
+	if (poll(&p, 1, HELPER_END_MS) == 0) {
+		fe_pidfd_signal(k->helper_pidfd, SIGKILL);
+		if (poll(&p, 1, HELPER_END_MS) == 0)
+			fe_trace("the helper has not ended within %d ms",
+				 2 * HELPER_END_MS);
+	}
+	close(k->helper_pidfd);
+	k->helper_pidfd = -1;
+}
+
 static void __attribute__((noreturn)) teardown(struct keeper *k)
 {
 	char path[4200];
@@ -382,9 +441,9 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 	}
 	/*
 	 * Closing the exit pipe asks slirp4netns to stop (1 s, then SIGKILL);
-	 * then the sweep kills whatever is left in the namespace.  In that
-	 * order: run by a user, its sandbox puts slirp4netns in the instance's
-	 * user namespace, and it should end by itself, not by the sweep.
+	 * then the helper goes, and every process of the instance with it.
+	 * slirp4netns is not in the instance's PID namespace (it is our
+	 * child), so it ends by its exit pipe, not with the namespace.
 	 */
 	if (k->exit_w >= 0)
 		close(k->exit_w);
@@ -395,8 +454,7 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 			fe_pidfd_signal(k->slirp_pidfd, SIGKILL);
 		waitid(P_PIDFD, (id_t)k->slirp_pidfd, &(siginfo_t){ 0 }, WEXITED);
 	}
-	if (k->have_ns)
-		fe_sweep_userns(k->userns_dev, k->userns_ino);
+	end_helper(k);
 	fe_rm_rf(k->rundir);
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (k->conns[i].role == CONN_LEAVING) {
@@ -431,7 +489,8 @@ fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 	k = (struct keeper){
 		.o = o, .rundir = rundir, .slirp = slirp,
 		.listen_fd = listen_fd, .ready_w = ready_w, .exit_w = -1,
-		.slirp_pidfd = -1, .ns = { -1, -1, -1 }, .holders = 1,
+		.slirp_pidfd = -1, .ns = { -1, -1, -1, -1 }, .holders = 1,
+		.helper_sock = -1, .helper_pidfd = -1,
 		.started = time(NULL),
 		.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC),
 	};
@@ -474,9 +533,15 @@ fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 		if (p[nconn + 2].revents) {
 			uint64_t ticks;
 
-			/* `hckns stop`: the commands had their chance. */
-			if (read(k.timer, &ticks, sizeof(ticks)) > 0 && k.have_ns)
-				fe_sweep_userns(k.userns_dev, k.userns_ino);
+			/*
+			 * `hckns stop`: the commands had their chance.  The
+			 * helper's death ends its PID namespace: the kernel
+			 * kills every process in it, and each holder, its
+			 * command gone, leaves.
+			 */
+			if (read(k.timer, &ticks, sizeof(ticks)) > 0 &&
+			    k.helper_pidfd >= 0)
+				fe_pidfd_signal(k.helper_pidfd, SIGKILL);
 		}
 	}
 	teardown(&k);

@@ -4,15 +4,17 @@
  *
  * The front end parses and checks everything, creates the runtime directory,
  * forks the keeper (which owns the directory and slirp4netns), starts
- * hckns-helper in new user, network and mount namespaces, has the keeper
- * start slirp4netns, builds the network through the helper, runs the
- * command in the namespaces and tears everything down when it ends.  One
+ * hckns-helper in new user, network, mount and PID namespaces (it is their
+ * PID 1), hands the keeper a copy of its socket, has the keeper start
+ * slirp4netns, builds the network through the helper, runs the command in
+ * the namespaces and tears everything down when it ends.  One
  * thread, one poll loop over a signalfd and pidfds; no work in signal
  * handlers, no sleeps.
  */
 #include "fe.h"
 #include "fwd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,7 +137,7 @@ struct run {
 	struct fe_helper helper;
 	uint64_t userns_dev, userns_ino;
 	bool have_userns;
-	int ns[3];		/* the instance's user, net and mnt namespaces */
+	int ns[FE_NS_COUNT];	/* the instance's user, net, mnt and pid ns */
 	int listen_fd;		/* RUNDIR/keeper.sock, handed to the keeper */
 	bool joined;		/* we joined a running instance */
 	bool host_loopback;	/* the instance's --host-loopback */
@@ -300,11 +302,12 @@ static json_t *forwards_json(const struct fe_fwd *v, size_t n)
 
 static void status_ready(struct run *run)
 {
-	char ns[3][64];
-	static const char *const kinds[3] = { "user", "net", "mnt" };
+	char ns[FE_NS_COUNT][64];
+	static const char *const kinds[FE_NS_COUNT] = { "user", "net", "mnt",
+							"pid" };
 	json_t *nsobj = json_object();
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < FE_NS_COUNT; i++) {
 		/* A joiner has no helper: its own descriptors name them. */
 		if (run->joined)
 			snprintf(ns[i], sizeof(ns[i]), "/proc/%d/fd/%d",
@@ -501,8 +504,8 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 		dprintf(STDERR_FILENO, "hckns: waiting for instance '%s' to be "
 			"ready (%d s)...\n", name, waited / 1000);
 	}
-	r = fe_keeper_recv(fd, &m, run->ns, 3, 0);
-	if (r != 3 || m.type != FE_KEEPER_JOINED) {
+	r = fe_keeper_recv(fd, &m, run->ns, FE_NS_COUNT, 0);
+	if (r != FE_NS_COUNT || m.type != FE_KEEPER_JOINED) {
 		/*
 		 * It is going away (stopping, or its last holder just left):
 		 * `hckns enter` says so; --name waits and creates it anew.
@@ -511,7 +514,7 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 			fe_error("cannot join instance '%s': %s", name,
 				 r >= 0 && m.type == FE_KEEPER_FAILED ?
 				 "it is stopping" : "it ended meanwhile");
-		for (int i = 0; i < r && i < 3; i++) {
+		for (int i = 0; i < r && i < FE_NS_COUNT; i++) {
 			close(run->ns[i]);
 			run->ns[i] = -1;
 		}
@@ -723,8 +726,9 @@ static int start_helper(struct run *run)
 	run->userns_ino = st.st_ino;
 	run->have_userns = true;
 	/* The command, the keeper and joiners enter through these. */
-	for (int i = 0; i < 3; i++) {
-		static const char *const kinds[3] = { "user", "net", "mnt" };
+	for (int i = 0; i < FE_NS_COUNT; i++) {
+		static const char *const kinds[FE_NS_COUNT] = { "user", "net",
+								"mnt", "pid" };
 
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s",
 			 (int)run->helper.pid, kinds[i]);
@@ -852,17 +856,33 @@ static int keeper_lost(struct run *run, int r)
 	return -EPIPE;
 }
 
+/*
+ * From now on the keeper holds the instance too: its copy of the helper's
+ * socket keeps the helper, PID 1 of the instance, and with it every
+ * process inside, until the keeper lets it go (keeper_main.c).  Were both
+ * of us to die, both copies close and the kernel ends it all.
+ */
+static int hand_helper_to_keeper(struct run *run)
+{
+	const int fds[2] = { run->helper.sock, run->helper.pidfd };
+	struct fe_keeper_msg m = {
+		.type = FE_KEEPER_HELPER,
+		.pid = run->helper.pid,
+	};
+	int r = fe_keeper_send(run->keeper.sock, &m, fds, 2);
+
+	return r < 0 ? keeper_lost(run, r) : 0;
+}
+
 static int start_slirp(struct run *run)
 {
 	struct fe_keeper_msg m = {
 		.type = FE_KEEPER_START,
 		.pid = run->helper.pid,
-		.userns_dev = run->userns_dev,
-		.userns_ino = run->userns_ino,
 	};
 	int r;
 
-	r = fe_keeper_send(run->keeper.sock, &m, run->ns, 3);
+	r = fe_keeper_send(run->keeper.sock, &m, run->ns, FE_NS_COUNT);
 	if (r < 0)
 		return keeper_lost(run, r);
 	r = wait_fd(run, run->keeper.sock, KEEPER_EXIT_MS);
@@ -1002,6 +1022,19 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 			if (w == -ECHILD || w == -EINTR)
 				return w;
 		}
+		/*
+		 * The instance's own /proc is for `ps` inside.  A kernel that
+		 * refuses it (the host's proc has parts hidden under other
+		 * mounts, as some container runtimes leave it) leaves the
+		 * host's proc there, and nothing else changes: the PID
+		 * namespace still ends everything (SECURITY.md).  Go on, and
+		 * say so with -v; `hckns doctor` says it too.
+		 */
+		if (r == -EPERM && s->op == PROTO_REQ_MOUNT_PROC) {
+			fe_trace("no fresh /proc inside (%s): ps there shows the "
+				 "host's processes", own_words(s->op, reason));
+			continue;
+		}
 		if (r == -EPERM || r == -EACCES) {
 			fe_error("cannot %s: %s: %s", s->what, reason,
 				 fe_userns_advice("/proc", -r, advice,
@@ -1125,6 +1158,9 @@ static int setup(struct run *run)
 	r = start_helper(run);
 	if (r < 0)
 		return r;
+	r = hand_helper_to_keeper(run);
+	if (r < 0)
+		return r;
 	/* tap_host, which slirp4netns attaches to. */
 	r = run_steps(run, steps, n, PHASE_BEFORE_SLIRP);
 	if (r < 0)
@@ -1162,13 +1198,6 @@ static int setup(struct run *run)
 	return 0;
 }
 
-/* What the command's child reports when it cannot exec. */
-struct exec_failure {
-	int stage;		/* 0 exec, 1 setns, 2 chdir, 3 become root */
-	int err;
-	bool switched;		/* became root inside: --map-root=subids */
-};
-
 /*
  * execvp() says EACCES when a PATH directory cannot be searched, even when
  * the command is nowhere: sh says "not found" (127) then, and so do we.
@@ -1193,18 +1222,50 @@ static bool in_path(const char *name)
 	}
 }
 
+/*
+ * What the command's child and the command report on the error pipe: the
+ * command's pid once it exists, or why it could not run.
+ */
+struct exec_report {
+	int stage;		/* STAGE_* */
+	int err;
+	pid_t pid;		/* STAGE_STARTED: the command, in our PID ns */
+	bool switched;		/* became root inside: --map-root=subids */
+};
+
+enum {
+	STAGE_EXEC,		/* the command's execvp() */
+	STAGE_SETNS,		/* joining the instance's namespaces */
+	STAGE_CHDIR,		/* the working directory inside */
+	STAGE_ROOT,		/* becoming root inside (--map-root=subids) */
+	STAGE_FORK,		/* making the command in the PID namespace */
+	STAGE_STARTED,		/* not a failure: .pid is the command */
+};
+
+/*
+ * The command's child: joins the instance's namespaces, then makes the
+ * command.  setns(CLONE_NEWPID) puts our children in the instance's PID
+ * namespace, not ourselves, so the command is our child made with
+ * CLONE_PARENT: the front end's child as if the front end had made it,
+ * supervised through its pidfd as any child.  We report its pid and end.
+ */
 static void __attribute__((noreturn))
-command_child(struct run *run, char **argv, pid_t parent, int errpipe)
+command_child(struct run *run, char **argv, int parent_pidfd, int errpipe)
 {
-	struct exec_failure f = { 0 };
+	static const int types[FE_NS_COUNT] = {
+		CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID,
+	};
+	struct exec_report f = { 0 };
+	struct pollfd p = { .fd = parent_pidfd, .events = POLLIN };
+	int pidfd = -1;
+	pid_t pid;
 
 	/* Join the helper's namespaces: user first, so we hold its caps. */
-	if (setns(run->ns[0], CLONE_NEWUSER) < 0 ||
-	    setns(run->ns[1], CLONE_NEWNET) < 0 ||
-	    setns(run->ns[2], CLONE_NEWNS) < 0) {
-		f = (struct exec_failure){ 1, errno, false };
-		goto fail;
-	}
+	for (int i = 0; i < FE_NS_COUNT; i++)
+		if (setns(run->ns[i], types[i]) < 0) {
+			f = (struct exec_report){ STAGE_SETNS, errno, 0, false };
+			goto fail;
+		}
 	/*
 	 * Not root there when our own ids are unmapped (--map-root=subids,
 	 * whether we created the instance or join it); then before chdir,
@@ -1213,18 +1274,34 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	f.switched = getuid() != 0;
 	f.err = -fe_idmap_become_root();
 	if (f.err) {
-		f.stage = 3;
+		f.stage = STAGE_ROOT;
 		goto fail;
 	}
 	/* Entering a mount namespace moves us to its root. */
 	if (chdir(run->cwd) < 0) {
-		f.stage = 2;
+		f.stage = STAGE_CHDIR;
 		f.err = errno;
 		goto fail;
 	}
-	/* Second line of defence: the front end's exit, not only EOF. */
+	pid = fe_clone(CLONE_PARENT, &pidfd);
+	if (pid < 0) {
+		/* ENOMEM: the namespace's PID 1 is gone, the instance ends. */
+		f = (struct exec_report){ STAGE_FORK, -pid, 0, false };
+		goto fail;
+	}
+	if (pid > 0) {
+		f = (struct exec_report){ STAGE_STARTED, 0, pid, false };
+		fe_write_all(errpipe, &f, sizeof(f));
+		_exit(0);
+	}
+	/*
+	 * The command.  Second line of defence: the front end's exit, not
+	 * only EOF.  Its pid is 0 to us (outside our PID namespace), dead or
+	 * alive, so getppid() cannot tell whether it died before the
+	 * parent-death signal was set; its pidfd can.
+	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
+	if (poll(&p, 1, 0) != 0)
 		_exit(FE_EXIT_FAILURE);
 	fe_reset_signals();
 	/* Where it is: for `hckns fwd` inside, and for AutoHCK's QemuHCK. */
@@ -1233,24 +1310,54 @@ command_child(struct run *run, char **argv, pid_t parent, int errpipe)
 	setenv("HCKNS_API_SOCKET", run->api_sock, 1);
 	setenv("AUTOHCK_SLIRP", run->api_sock, 1);
 	execvp(argv[0], argv);
-	f.stage = 0;
-	f.err = errno;
+	f = (struct exec_report){ STAGE_EXEC, errno, 0, false };
 	if (f.err == EACCES && !strchr(argv[0], '/') && !in_path(argv[0]))
 		f.err = ENOENT;
 fail:
 	fe_write_all(errpipe, &f, sizeof(f));
-	_exit(f.stage == 0 && f.err == ENOENT ? FE_EXIT_NOTFOUND
-					       : FE_EXIT_NOEXEC);
+	_exit(f.stage == STAGE_EXEC && f.err == ENOENT ? FE_EXIT_NOTFOUND
+						       : FE_EXIT_NOEXEC);
+}
+
+/*
+ * Read the error pipe to its end: the command's pid from its parent, and
+ * (in either order) why it could not run.  EOF comes once the command has
+ * exec'd (the pipe is close-on-exec) and its parent has ended.  Return:
+ * whether a failure came, in @fail; the command's pid in @pid (-1: none).
+ */
+static bool read_exec_reports(int fd, pid_t *pid, struct exec_report *fail)
+{
+	bool failed = false;
+
+	*pid = -1;
+	/* At most two reports come; a third read is the EOF. */
+	for (int i = 0; i < 3; i++) {
+		struct exec_report r;
+		ssize_t n;
+
+		do
+			n = read(fd, &r, sizeof(r));
+		while (n < 0 && errno == EINTR);
+		if (n != sizeof(r))
+			break;
+		if (r.stage == STAGE_STARTED && r.pid > 0) {
+			*pid = r.pid;
+		} else if (!failed) {
+			*fail = r;
+			failed = true;
+		}
+	}
+	return failed;
 }
 
 static int start_command(struct run *run)
 {
 	static char *shell_argv[2];
 	char **argv = run->o.argv;
-	struct exec_failure f;
-	int errpipe[2];
-	pid_t parent = getpid();
-	ssize_t n;
+	struct exec_report f = { 0 };
+	int errpipe[2], self, child_pidfd = -1;
+	pid_t child, pid;
+	bool failed;
 
 	if (!argv) {
 		const char *sh = getenv("SHELL");
@@ -1262,42 +1369,58 @@ static int start_command(struct run *run)
 		fe_error("pipe: %s", strerror(errno));
 		return FE_EXIT_FAILURE;
 	}
-	run->cmd_pid = fe_clone(0, &run->cmd_pidfd);
-	if (run->cmd_pid == 0) {
+	/* The command watches us through it (command_child()). */
+	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0) {
+		fe_error("pidfd_open: %s", strerror(errno));
 		close(errpipe[0]);
-		command_child(run, argv, parent, errpipe[1]);
-	}
-	close(errpipe[1]);
-	if (run->cmd_pid < 0) {
-		close(errpipe[0]);
-		fe_error("cannot fork the command: %s", strerror(-run->cmd_pid));
+		close(errpipe[1]);
 		return FE_EXIT_FAILURE;
 	}
-	/* EOF: exec succeeded (the pipe is close-on-exec). */
-	do
-		n = read(errpipe[0], &f, sizeof(f));
-	while (n < 0 && errno == EINTR);
+	child = fe_clone(0, &child_pidfd);
+	if (child == 0) {
+		close(errpipe[0]);
+		command_child(run, argv, self, errpipe[1]);
+	}
+	close(self);
+	close(errpipe[1]);
+	if (child < 0) {
+		close(errpipe[0]);
+		fe_error("cannot fork the command: %s", strerror(-child));
+		return FE_EXIT_FAILURE;
+	}
+	failed = read_exec_reports(errpipe[0], &pid, &f);
 	close(errpipe[0]);
-	if (n != sizeof(f)) {
+	fe_pidfd_wait(child_pidfd, 0);
+	close(child_pidfd);
+	if (pid > 0 && !failed) {
+		/* Our child (CLONE_PARENT), unreaped: its pid is still its own. */
+		run->cmd_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (run->cmd_pidfd < 0) {
+			f = (struct exec_report){ STAGE_FORK, errno, 0, false };
+			failed = true;
+			kill(pid, SIGKILL);
+		}
+	}
+	if (!failed) {
+		run->cmd_pid = pid;
 		fe_trace("command started, pid %d: %s", (int)run->cmd_pid, argv[0]);
 		status_emit(run, json_pack("{s:s, s:i}", "event", "started",
 					   "pid", (int)run->cmd_pid));
 		return 0;
 	}
-	waitpid(run->cmd_pid, NULL, 0);
-	close(run->cmd_pidfd);
-	run->cmd_pid = -1;
-	run->cmd_pidfd = -1;
-	if (f.stage == 1) {
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (f.stage == STAGE_SETNS) {
 		fe_error("cannot join the namespaces: %s", strerror(f.err));
 		return FE_EXIT_FAILURE;
 	}
-	if (f.stage == 3) {
+	if (f.stage == STAGE_ROOT) {
 		fe_error("cannot become root inside the namespaces, whose root "
 			 "is not you (--map-root=subids): %s", strerror(f.err));
 		return FE_EXIT_FAILURE;
 	}
-	if (f.stage == 2 && f.switched) {
+	if (f.stage == STAGE_CHDIR && f.switched) {
 		fe_error("cannot enter the working directory %s inside the "
 			 "namespaces: %s; root inside is a subordinate id "
 			 "(--map-root=subids), not you: start hckns in a "
@@ -1305,9 +1428,15 @@ static int start_command(struct run *run)
 			 strerror(f.err));
 		return FE_EXIT_FAILURE;
 	}
-	if (f.stage == 2) {
+	if (f.stage == STAGE_CHDIR) {
 		fe_error("cannot enter the working directory %s inside the "
 			 "namespaces: %s", run->cwd, strerror(f.err));
+		return FE_EXIT_FAILURE;
+	}
+	if (f.stage == STAGE_FORK) {
+		fe_error("cannot start the command in the instance's PID "
+			 "namespace: %s%s", strerror(f.err), f.err == ENOMEM ?
+			 " (the instance is ending)" : "");
 		return FE_EXIT_FAILURE;
 	}
 	/* No command given: $SHELL was run, and it is what to fix. */
@@ -1433,16 +1562,131 @@ static void control_serve(struct run *run, bool stopping)
 		fe_trace("control fd: end of requests");
 }
 
-/* Is @pid a process of the instance (in its user namespace)? */
-static bool sender_inside(const struct run *run, pid_t pid)
+/* Is /proc/@pid/ns/@kind (this host's numbering) the namespace @ns? */
+static bool pid_in_ns(long pid, const char *kind, const struct stat *ns)
 {
 	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	return run->have_userns && stat(path, &st) == 0 &&
-	       (uint64_t)st.st_dev == run->userns_dev &&
-	       (uint64_t)st.st_ino == run->userns_ino;
+	snprintf(path, sizeof(path), "/proc/%ld/ns/%s", pid, kind);
+	return stat(path, &st) == 0 && st.st_dev == ns->st_dev &&
+	       st.st_ino == ns->st_ino;
+}
+
+/* Is this host's process @pid a kernel thread (PF_KTHREAD in its stat)? */
+static bool kernel_thread(pid_t pid)
+{
+	char path[64], buf[512];
+	unsigned long flags = 0;
+	const char *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "PID (COMM) STATE PPID PGRP SESSION TTY TPGID FLAGS ...". */
+	end = strrchr(buf, ')');
+	/* NOLINTNEXTLINE(cert-err34-c): the kernel's number */
+	return end && sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %lu",
+			     &flags) == 1 && (flags & 0x00200000ul);
+}
+
+/*
+ * Is the innermost pid of some process of the instance's PID namespace
+ * @pid?  Read from each process's NSpid line, as this host shows it.
+ */
+static bool instance_has_pid(const struct stat *pidns, pid_t pid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d)) != NULL) {
+		char path[64], line[256];
+		char *end;
+		long p = strtol(e->d_name, &end, 10);
+		FILE *f;
+
+		if (*end || p <= 0 || !pid_in_ns(p, "pid", pidns))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/status", p);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (strncmp(line, "NSpid:", 6) == 0) {
+				const char *last = strrchr(line, '\t');
+
+				found = last && strtol(last + 1, NULL, 10) == (long)pid;
+				break;
+			}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * Did a process of the instance send a signal (its `kill 0`, which
+ * reached the command already)?  The kernel gives a sender's pid as its
+ * own PID namespace numbers it, with no translation from a namespace below
+ * ours: a sender inside comes with its pid in the instance's namespace,
+ * which may also be the pid of some process here.  A process here by that
+ * pid that is not a kernel thread (which sends none) and is not in the
+ * instance's user namespace is taken for the sender: a doubled signal is
+ * better than a lost one.  Else: is that the pid of a process inside?
+ */
+static bool sender_inside(const struct run *run, pid_t pid)
+{
+	struct stat pidns;
+	char path[64];
+
+	if (!run->have_userns || run->ns[FE_NS_PID] < 0 ||
+	    fstat(run->ns[FE_NS_PID], &pidns) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (access(path, F_OK) == 0 && !kernel_thread(pid)) {
+		struct stat userns = { .st_dev = (dev_t)run->userns_dev,
+				       .st_ino = (ino_t)run->userns_ino };
+
+		return pid_in_ns(pid, "user", &userns) ||
+		       pid_in_ns(pid, "pid", &pidns);
+	}
+	return instance_has_pid(&pidns, pid);
+}
+
+/*
+ * The command was killed by SIGKILL: by the helper's death?  Its end ends
+ * the PID namespace, and the kernel kills the command with it; it closes
+ * its socket before that, and its pidfd turns readable only once the
+ * command is reaped (which the caller just did).  Then say so, as the
+ * helper's death, once.  Return: true when it was.
+ */
+static bool helper_took_all(struct run *run, int status)
+{
+	struct pollfd p = { .fd = run->helper.sock, .events = POLLRDHUP };
+	char desc[128];
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL ||
+	    run->helper.sock < 0 || run->helper.pidfd < 0 ||
+	    poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLRDHUP)))
+		return false;
+	p = (struct pollfd){ .fd = run->helper.pidfd, .events = POLLIN };
+	if (poll(&p, 1, HELPER_EXIT_MS) == 1)
+		reap(run->helper.pidfd, desc, sizeof(desc));
+	else
+		snprintf(desc, sizeof(desc), "ended");
+	close(run->helper.pidfd);
+	run->helper.pidfd = -1;
+	run->helper.pid = -1;
+	fe_error("hckns-helper %s unexpectedly; the instance ended with it, "
+		 "and the kernel killed the command", desc);
+	return true;
 }
 
 /*
@@ -1514,6 +1758,8 @@ static int supervise(struct run *run, int *wstatus)
 			fe_trace("command %s", desc);
 			close(run->cmd_pidfd);
 			run->cmd_pidfd = -1;
+			if (!failed && !stopped && helper_took_all(run, status))
+				failed = true;
 			break;
 		}
 		if (p[2].revents && run->helper.pid > 0) {
@@ -1649,6 +1895,38 @@ static void wait_foreign_keeper(struct run *run)
 			 (int)run->keeper_pid);
 }
 
+/**
+ * helper_end() - reap the helper, our child, once it has ended.
+ * @last: nobody else holds the instance; it ends now, bounded.
+ *
+ * It exits when the last copy of its socket closes (ours is closed by
+ * now; the keeper's when the instance ends, or when the keeper dies), and
+ * the kernel ends every process of its PID namespace before its pidfd
+ * turns readable.  When others hold the instance it goes on without us,
+ * and whoever reaps orphans here reaps it in the end.
+ */
+static void helper_end(struct run *run, bool last)
+{
+	struct pollfd p = { .fd = run->helper.pidfd, .events = POLLIN };
+
+	if (run->helper.pidfd < 0)
+		return;
+	if (last && poll(&p, 1, HELPER_EXIT_MS) == 0) {
+		/* Its end is the instance's: make sure of it. */
+		fe_trace("the helper has not ended; killing it");
+		fe_pidfd_signal(run->helper.pidfd, SIGKILL);
+		poll(&p, 1, HELPER_EXIT_MS);
+	}
+	if (poll(&p, 1, 0) == 1)
+		fe_trace("helper ended (%d)", fe_pidfd_wait(run->helper.pidfd, 0));
+	else
+		fe_trace("helper (pid %d) goes on: others hold the instance",
+			 (int)run->helper.pid);
+	close(run->helper.pidfd);
+	run->helper.pidfd = -1;
+	run->helper.pid = -1;
+}
+
 /*
  * Release everything, in the order of DESIGN.md.  The keeper removes the
  * forwards, stops slirp4netns and removes the runtime directory when the
@@ -1668,10 +1946,14 @@ static void teardown(struct run *run)
 		close(run->cmd_pidfd);
 		run->cmd_pidfd = -1;
 	}
-	if (run->helper.pidfd >= 0 || run->helper.sock >= 0) {
-		int st = fe_helper_close(&run->helper, HELPER_EXIT_MS);
-
-		fe_trace("helper ended (%d)", st);
+	/*
+	 * Our copy of the helper's socket: the keeper's keeps the instance
+	 * while others hold it, and goes when the last holder has left.
+	 */
+	if (run->helper.sock >= 0) {
+		close(run->helper.sock);
+		run->helper.sock = -1;
+		fe_trace("helper socket closed");
 	}
 	if (!run->keeper_dead)
 		remaining = leave(run, &slirp_status);
@@ -1700,9 +1982,9 @@ static void teardown(struct run *run)
 		else if (remaining == -1 && keeper_alive &&
 			 run->keeper.pidfd >= 0 && poll(&p, 1, 0) == 1) {
 			/* We were the last holder and it died on the way. */
-			fe_error("the keeper process ended during teardown; hckns "
-				 "stopped what was left in the namespace, and the "
-				 "next hckns run removes %s", run->rundir);
+			fe_error("the keeper process ended during teardown; the "
+				 "instance ended with it, and the next hckns run "
+				 "removes %s", run->rundir);
 			run->keeper_dead = true;
 		}
 	} else if (run->keeper.pidfd >= 0 && remaining != 0 && remaining != -1) {
@@ -1731,16 +2013,16 @@ static void teardown(struct run *run)
 		close(run->keeper.pidfd);
 		run->keeper.pidfd = -1;
 	}
+	/* Nobody else holds it (remaining 0), or no keeper answered: -1. */
+	helper_end(run, remaining <= 0);
 	/*
 	 * The keeper did not do its job (it died, or never started after we
-	 * created the directory): do it here.
+	 * created the directory): do it here.  Its processes are gone: the
+	 * helper's end ended them (helper_end()).
 	 */
-	if (run->keeper_dead || (!run->joined && run->keeper.pid <= 0)) {
-		if (run->have_userns)
-			fe_sweep_userns(run->userns_dev, run->userns_ino);
-		if (run->have_rundir)
-			fe_rm_rf(run->rundir);
-	}
+	if ((run->keeper_dead || (!run->joined && run->keeper.pid <= 0)) &&
+	    run->have_rundir)
+		fe_rm_rf(run->rundir);
 }
 
 int main(int argc, char **argv)

@@ -641,6 +641,12 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	}
 	/* The mount namespace next: nothing may propagate to the host. */
 	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, false, "make / private");
+	/*
+	 * The instance's own /proc, of its PID namespace (the helper is its
+	 * PID 1): `ps` inside shows the instance's processes only.  A kernel
+	 * that refuses it is not fatal (main.c, run_steps()).
+	 */
+	add(&b, PROTO_REQ_MOUNT_PROC, 0, false, "mount a fresh /proc");
 	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
 	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv), false,
 		"point /etc/resolv.conf at %s", dns);

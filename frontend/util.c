@@ -61,21 +61,27 @@ pid_t fe_clone(uint64_t flags, int *pidfd)
 	struct clone_args args = {
 		.flags = flags | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
+		/* CLONE_PARENT: the caller's own, which clone3 wants as 0. */
+		.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 	};
 	long r;
 
 	r = syscall(SYS_clone3, &args, sizeof(args));
 	if (r >= 0)
 		return (pid_t)r;
-	if (errno != ENOSYS || flags != 0)
+	if (errno != ENOSYS)
 		return -errno;
 	/*
-	 * No clone3 (container seccomp profiles answer ENOSYS): fork, then
-	 * a pidfd of the child.  It cannot be reaped before we do, so its
-	 * pid cannot be reused in between.
+	 * No clone3 (container seccomp profiles answer ENOSYS): fork, or
+	 * clone(2) with the flags and no new stack (the child returns here,
+	 * as from fork), then a pidfd of the child.  It cannot be reaped
+	 * before we do, so its pid cannot be reused in between.
 	 */
-	r = fork();
+	if (flags == 0)
+		r = fork();
+	else
+		r = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0L, 0L,
+			    0L, 0L);
 	if (r <= 0)
 		return r < 0 ? -errno : 0;
 	*pidfd = (int)syscall(SYS_pidfd_open, (pid_t)r, 0);

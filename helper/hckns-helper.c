@@ -2,12 +2,20 @@
 /*
  * hckns-helper - the only part of hckns that holds a capability.
  *
- * WHAT IT IS.  hckns (the front end, unprivileged) creates new user, network
- * and mount namespaces and execs this program as their first process, with
- * descriptor 3 a SOCK_SEQPACKET socket back to the front end.  It runs as
- * uid 0 of that user namespace, which the caller owns and which maps only
- * the caller's own ids: it has no capability at all in the caller's
- * namespaces or on the host.  It is not setuid and has no file capabilities.
+ * WHAT IT IS.  hckns (the front end, unprivileged) creates new user,
+ * network, mount and PID namespaces and execs this program as their first
+ * process, with descriptor 3 a SOCK_SEQPACKET socket back to the front end.
+ * It runs as uid 0 of that user namespace, which the caller owns and which
+ * maps only the caller's own ids: it has no capability at all in the
+ * caller's namespaces or on the host.  It is not setuid and has no file
+ * capabilities.
+ *
+ * PID 1.  It is the PID namespace's init: when it exits, the kernel kills
+ * every process left in the namespace, whatever namespaces those made
+ * below it, and it exits on EOF of fd 3, whose copies the front end and
+ * the keeper hold (frontend/keeper_main.c).  So the instance lives exactly
+ * as long as one of them does.  Orphans of the namespace are re-parented
+ * to it; SIGCHLD is ignored, so the kernel reaps them and it never waits.
  *
  * WHAT IT HOLDS.  Right after start it keeps CAP_NET_ADMIN and CAP_SYS_ADMIN
  * of its own user namespace (effective, permitted and bounding set; nothing
@@ -26,8 +34,8 @@
  * enslave a link to a bridge, set an MTU or a transmit queue length, add an
  * address, add a route, create a persistent tap through /dev/net/tun, write
  * "0" to three fixed bridge-netfilter sysctls, make "/" recursively
- * private, and put a read-only overlay on /etc whose resolv.conf names one
- * server.
+ * private, mount a fresh proc of its PID namespace on /proc, and put a
+ * read-only overlay on /etc whose resolv.conf names one server.
  * All of it acts on namespaces that only this run uses.
  *
  * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor, no
@@ -430,6 +438,24 @@ static int helper_op_mount_private(const union proto_payload *u, char *why,
 }
 
 /*
+ * A proc of the PID namespace we are PID 1 of (proc takes the mounter's),
+ * on /proc, hiding the host's there: `ps` inside shows the instance.  No
+ * options: the kernel's defaults (hidepid=0), nothing from the front end.
+ * The kernel refuses it (EPERM) when the host's proc has parts hidden
+ * under other mounts, as some container runtimes leave it: a new proc
+ * would show them.
+ */
+static int helper_op_mount_proc(const union proto_payload *u, char *why,
+				size_t whylen)
+{
+	(void)u;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return sys_fail(errno, "mount-proc", "/proc", why, whylen);
+	return 0;
+}
+
+/*
  * A read-only overlay on /etc: the host's /etc below, a tiny tmpfs holding
  * only resolv.conf on top.  Unlike a bind mount over the file, it survives
  * the host replacing /etc/resolv.conf by rename, and it works when the
@@ -617,6 +643,15 @@ static const struct helper_op helper_ops[] = {
 	 * The tap goes with the namespace.
 	 */
 	{ PROTO_REQ_TAP_ADD, 0, 0, helper_op_tap_add },
+	/*
+	 * Mounts a new proc on the fixed path /proc, in our private mount
+	 * namespace only (hence after mount-private), once.  It shows our
+	 * own PID namespace, which only this run's processes are in: less
+	 * than the host's proc it covers, which stays where it was, below.
+	 * No data: mount options cannot come from the front end.
+	 */
+	{ PROTO_REQ_MOUNT_PROC, OP_ONCE | OP_NEEDS_PRIVATE, 0,
+	  helper_op_mount_proc },
 };
 
 _Static_assert(ARRAY_SIZE(helper_ops) == PROTO_REQ__END - 1,
@@ -1062,9 +1097,16 @@ int main(int argc, char **argv)
 	if (in_initial_userns())
 		die("refusing to run in the initial user namespace",
 		    "hckns starts it in a new one");
-	/* Second line of defence; EOF on the socket is the first. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		die("parent-death signal", strerror(errno));
+	/*
+	 * No parent-death signal: the front end that started us may leave
+	 * while joiners use the instance; EOF on fd 3, once the front end
+	 * and the keeper have both closed it (or died), ends us.  As PID 1
+	 * of the instance, orphans come to us: ignoring SIGCHLD has the
+	 * kernel reap them (no zombies pile up, no wait loop here), and it
+	 * is set before the system call filter, which needs no call for it.
+	 */
+	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR)
+		die("ignore SIGCHLD", strerror(errno));
 	/* The modes in helper_op_resolv_set() are meant exactly. */
 	umask(022);
 	drop_privileges();

@@ -21,11 +21,11 @@
 #include <stdint.h>
 
 /*
- * 2: PROTO_REQ_LINK_SET_TXQLEN.  3: PROTO_REQ_TAP_ADD.  Front end and
- * helper are built and installed together; a mismatch means a stale
- * installation.
+ * 2: PROTO_REQ_LINK_SET_TXQLEN.  3: PROTO_REQ_TAP_ADD.  4:
+ * PROTO_REQ_MOUNT_PROC.  Front end and helper are built and installed
+ * together; a mismatch means a stale installation.
  */
-#define PROTO_VERSION 3u
+#define PROTO_VERSION 4u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -49,6 +49,7 @@ enum proto_op {
 	PROTO_REQ_RESOLV_SET,	   /* struct proto_resolv */
 	PROTO_REQ_LINK_SET_TXQLEN, /* struct proto_txqlen */
 	PROTO_REQ_TAP_ADD,	   /* struct proto_link: a persistent tap */
+	PROTO_REQ_MOUNT_PROC,	   /* no payload: a fresh proc on /proc */
 	PROTO_REQ__END,		   /* first invalid request op */
 };
 

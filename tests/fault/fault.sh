@@ -17,9 +17,11 @@
 # its ready, before hckns hears of it, so that the forward's add_hostfwd
 # waits).  pre-helper is not held (nothing is awaited between the
 # keeper's start and the helper's): its kills come right after the
-# keeper's trace line and land where they land.  teardown has no helper
-# to kill: the front end has closed the helper's socket and reaped it
-# before it leaves the keeper, which removes the forwards (the held step).
+# keeper's trace line and land where they land.  In teardown the helper
+# still runs: the front end has closed its copy of the helper's socket,
+# and the keeper, which removes the forwards (the held step) first, lets
+# the helper go only after that; a kill of it there ends the instance's
+# PID namespace a moment early, with nothing left in it to end.
 # Then single faults: slirp4netns refuses to start, a netlink operation
 # fails (the helper's bridge-add br_test, refused by a preloaded shim as
 # the kernel would), the runtime directory vanishes,
@@ -418,15 +420,14 @@ kill_matrix() { # STAGE VICTIM: N runs, each in its own subshell; all run
 	[ "$bad" = 0 ] || fail "$bad of $N runs failed; the first: $first"
 }
 
-# No helper in teardown: once the command has exited, the front end closes
-# the helper's socket and reaps the helper ("helper ended") before it
-# leaves the keeper, which removes the forwards (what the stage holds, with
-# slirp4netns stopped).  So a kill there finds the helper gone, or its pid
-# taken by some other process, and tests nothing.
+# The helper in teardown: once the command has exited, the front end
+# closes its copy of the helper's socket and leaves the keeper, which
+# removes the forwards (what the stage holds, with slirp4netns stopped)
+# before it closes its own copy; the helper runs until then.
 for spec in "pre-helper:fe keeper" "helper-starting:fe keeper helper" \
 	    "slirp-starting:fe keeper helper slirp" "configure:fe keeper helper slirp" \
 	    "slirp-ready:fe keeper helper slirp" "command:fe keeper helper slirp command" \
-	    "teardown:fe keeper slirp"; do
+	    "teardown:fe keeper helper slirp"; do
 	stage=${spec%%:*}
 	for victim in ${spec#*:}; do
 		case_run "kill-$victim-$stage" kill_matrix "$stage" "$victim"

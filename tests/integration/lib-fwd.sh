@@ -33,8 +33,9 @@ MARK="hckns-test-mark-$$"
 # the namespace (busybox nc -ll: one child per connection) that answers
 # MARKER and closes; ADDR:PORT=MARKER gives br_world the address ADDR/24
 # too (as a guest there would have) and listens on that address only; for
-# each udp:PORT, udpecho.pl on PORT.  Then writes its
-# pid to DIR/pid, waits (30 s at most) until DIR/stop exists and exits with
+# each udp:PORT, udpecho.pl on PORT.  Then writes its pid and PID
+# namespace to DIR/pid (outer_pid, lib-procs.sh), waits (30 s at most)
+# until DIR/stop exists and exits with
 # the number in DIR/stop (0 when empty).  What it leaves in the background
 # goes at teardown with the rest of the instance.
 cat >"$TEST_TMP/serve.sh" <<'EOF'
@@ -50,7 +51,7 @@ for pm in "$@"; do
 	*) busybox nc -ll -p "${pm%%=*}" -e echo "${pm#*=}" </dev/null & ;;
 	esac
 done
-echo $$ >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
+echo "$$ $(readlink /proc/self/ns/pid)" >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
 i=0
 while [ ! -e "$d/stop" ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 read -r code <"$d/stop" 2>/dev/null
@@ -117,7 +118,7 @@ start_served() {
 	at_exit "touch '$DIR/stop'"
 	wait_for 15 test -s "$DIR/pid" ||
 		fail "the command of $name did not start: $(cat "$TRACE")"
-	hold_userns "$(cat "$DIR/pid")"
+	hold_userns "$(outer_pid "$DIR/pid")"
 	RUNDIR=$(trace_value "$TRACE" 'runtime directory:')
 	[ -d "$RUNDIR" ] || fail "no runtime directory '$RUNDIR' for $name"
 }

@@ -65,6 +65,26 @@ userns_pids() {
 	return 0
 }
 
+# A process inside an instance has a pid of the instance's PID namespace
+# ($$ and $! there); this host knows it by another.  Inside, a command
+# writes both its pid there and that namespace into a file:
+#   echo "$$ $(readlink /proc/self/ns/pid)" >FILE
+# and outer_pid FILE prints the pid on this host of that process, the one
+# in that PID namespace whose innermost NSpid is that pid (nothing once it
+# has ended).
+outer_pid() {
+	local inner ns p
+	read -r inner ns <"$1" 2>/dev/null || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] || continue
+		[ "$(sed -n 's/^NSpid:.*[[:space:]]\([0-9][0-9]*\)$/\1/p' \
+			"$p/status" 2>/dev/null)" = "$inner" ] || continue
+		echo "${p#/proc/}"
+		return 0
+	done
+	return 0
+}
+
 userns_inode() { # PID
 	readlink "/proc/$1/ns/user" | sed 's/^user:\[\(.*\)\]$/\1/'
 }

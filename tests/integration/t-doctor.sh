@@ -30,7 +30,8 @@ test_this_host() {
 	assert_eq 0 "$STATUS" "exit status ($OUT)"
 	assert_format host
 	assert_not_contains "$OUT" "FAIL" "a FAIL line"
-	assert_contains "$OUT" "ok   a user+net+mount namespace can be created, and its root holds CAP_NET_ADMIN and CAP_SYS_ADMIN" "the probe"
+	assert_contains "$OUT" "ok   a user+net+mount+pid namespace can be created, and its root holds CAP_NET_ADMIN and CAP_SYS_ADMIN" "the probe"
+	assert_contains "$OUT" "ok   a fresh /proc can be mounted in it: ps inside an instance shows the instance's processes" "the probe's /proc"
 	assert_contains "$OUT" "ok   /dev/net/tun is readable and writable" "tun"
 	assert_contains "$OUT" "ok   slirp4netns " "slirp4netns"
 	assert_contains "$OUT" "ok   hckns-helper: " "the helper"
@@ -113,5 +114,5 @@ test_user_namespaces_disabled() {
 	assert_eq 1 "$STATUS" "exit status ($OUT)"
 	assert_format off
 	assert_contains "$OUT" "FAIL user namespaces: disabled (user.max_user_namespaces = 0); as root, run 'sysctl -w user.max_user_namespaces=15000'" "the sysctl's FAIL line"
-	assert_contains "$OUT" "FAIL cannot create a user+net+mount namespace: user namespaces are disabled (user.max_user_namespaces = 0)" "the probe's FAIL line"
+	assert_contains "$OUT" "FAIL cannot create a user+net+mount+pid namespace: user namespaces are disabled (user.max_user_namespaces = 0)" "the probe's FAIL line"
 }

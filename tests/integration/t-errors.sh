@@ -262,7 +262,7 @@ test_dev_net_tun_missing() {
 
 test_user_namespaces_disabled() {
 	outer nouserns 125 no-userns
-	assert_contains "$MSG" "hckns: cannot create user, network and mount namespaces" "the message"
+	assert_contains "$MSG" "hckns: cannot create user, network, mount and PID namespaces" "the message"
 	assert_contains "$MSG" "user namespaces are disabled (user.max_user_namespaces = 0)" "the message"
 	assert_contains "$MSG" "'sysctl -w user.max_user_namespaces=" "the message"
 }
@@ -279,6 +279,7 @@ TRACE_LINES=(
 	'helper: tap-add tap_host: ok'
 	'slirp4netns started, pid '
 	'helper: make / private: ok'
+	'helper: mount a fresh /proc: ok'
 	'helper: link-up lo: ok'
 	'helper: bridge-add br_world: ok'
 	'helper: addr-add br_world 10.0.2.100/24: ok'
@@ -295,6 +296,7 @@ TRACE_LINES=(
 	'network ready'
 	'command started, pid '
 	'command exited with status 0'
+	'helper socket closed'
 	'helper ended'
 	'keeper ended'
 	'exit status 0'

@@ -92,10 +92,10 @@ test_helper_seccomp_filter() {
 test_helper_not_dumpable() {
 	local reader twin
 	start_instance 'setpriv --bounding-set=-all,+net_admin,+sys_admin sleep 60 &
-		echo $! >"$1/twin.pid"
+		echo "$! $(readlink /proc/self/ns/pid)" >"$1/twin.pid"
 		'"$WAIT_FOR_STOP"'
 		kill $!'
-	twin=$(cat "$TEST_TMP/twin.pid")
+	twin=$(outer_pid "$TEST_TMP/twin.pid")
 	[ -d "/proc/${twin:-none}" ] || fail "the twin did not start"
 	assert_eq "$(status_field "$HELPER" Uid)" "$(status_field "$twin" Uid)" "uids of the helper and its twin"
 	assert_eq "$(readlink "/proc/$HELPER/ns/user")" "$(readlink "/proc/$twin/ns/user")" \
@@ -299,6 +299,9 @@ test_protocol_valid_requests() {
 < answer:link-enslave seq=19 err=0
 > link-up tap0
 < answer:link-up seq=20 err=0
+> mount-proc
+< answer:mount-proc seq=21 err=0
+(/proc in the helper's mount namespace: its pid 1 is hckns-helper)
 > close the socket
 helper: exited with status 0"
 }
@@ -372,8 +375,8 @@ helper: exited with status 0"
 # DESIGN.md: "... or whose operation the kernel refuses, gets an errno and a
 # reason, and the helper keeps serving"; "Enslaves ... to one of our
 # bridges, only" (the helper's own check, EINVAL); the table's ordering
-# rules (resolv-set only after mount-private: EPERM; one-shot operations:
-# EALREADY) refuse without ending the helper either.
+# rules (resolv-set and mount-proc only after mount-private: EPERM;
+# one-shot operations: EALREADY) refuse without ending the helper either.
 test_protocol_kernel_refusal() {
 	assert_probe refused "$HELLO_OK
 > bridge-add br0
@@ -402,26 +405,32 @@ test_protocol_kernel_refusal() {
 < answer:route-add seq=13 err=ENODEV reason=route-add nosuch0: No such device
 > resolv-set before mount-private
 < answer:resolv-set seq=14 err=EPERM reason=resolv-set: needs mount-private first
+> mount-proc before mount-private
+< answer:mount-proc seq=15 err=EPERM reason=mount-proc: needs mount-private first
 > mount-private
-< answer:mount-private seq=15 err=0
+< answer:mount-private seq=16 err=0
 > mount-private again
-< answer:mount-private seq=16 err=EALREADY reason=mount-private: runs only once
+< answer:mount-private seq=17 err=EALREADY reason=mount-private: runs only once
+> mount-proc
+< answer:mount-proc seq=18 err=0
+> mount-proc again
+< answer:mount-proc seq=19 err=EALREADY reason=mount-proc: runs only once
 > brnf-disable
-< answer:brnf-disable seq=17 err=0
+< answer:brnf-disable seq=20 err=0
 > brnf-disable again
-< answer:brnf-disable seq=18 err=EALREADY reason=brnf-disable: runs only once
+< answer:brnf-disable seq=21 err=EALREADY reason=brnf-disable: runs only once
 > link-set-txqlen nosuch0 1000
-< answer:link-set-txqlen seq=19 err=ENODEV reason=link-set-txqlen nosuch0: No such device
+< answer:link-set-txqlen seq=22 err=ENODEV reason=link-set-txqlen nosuch0: No such device
 > tap-add br0 (a bridge's name)
-< answer:tap-add seq=20 err=EEXIST reason=tap-add br0: a link of that name exists
+< answer:tap-add seq=23 err=EEXIST reason=tap-add br0: a link of that name exists
 > tap-add lo
-< answer:tap-add seq=21 err=EEXIST reason=tap-add lo: a link of that name exists
+< answer:tap-add seq=24 err=EEXIST reason=tap-add lo: a link of that name exists
 > tap-add tap0
-< answer:tap-add seq=22 err=0
+< answer:tap-add seq=25 err=0
 > tap-add tap0 again
-< answer:tap-add seq=23 err=EALREADY reason=tap-add tap0: this run has made its one tap already
+< answer:tap-add seq=26 err=EALREADY reason=tap-add tap0: this run has made its one tap already
 > link-up lo (still serving?)
-< answer:link-up seq=24 err=0
+< answer:link-up seq=27 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -512,7 +521,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 3'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 4'
 }
 
 # "bad ... length": shorter than a header.
@@ -560,12 +569,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 4, helper speaks 3'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 5, helper speaks 4'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 3'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 4'
 }
 
 # "unknown operation".

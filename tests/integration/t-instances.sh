@@ -17,7 +17,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib-fwd.sh"
 
 # hold.sh DIR [term|keep|-] [PORT=MARKER...]: the command of a holder.
-# Writes its network namespace to DIR/net and its pid to DIR/pid, starts a
+# Writes its network namespace to DIR/net and its pid (and PID namespace:
+# outer_pid, lib-procs.sh) to DIR/pid, starts a
 # TCP server inside for each PORT=MARKER (busybox nc, answers MARKER), and
 # waits (45 s at most) until DIR/stop exists; then exits 0.  While it
 # waits, DIR/look makes it look again from inside: DIR/net2 (its network
@@ -39,7 +40,7 @@ for pm in "$@"; do
 	busybox nc -ll -p "${pm%%=*}" -e echo "${pm#*=}" </dev/null &
 done
 readlink /proc/self/ns/net >"$d/net"
-echo $$ >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
+echo "$$ $(readlink /proc/self/ns/pid)" >"$d/pid.tmp" && mv "$d/pid.tmp" "$d/pid"
 i=0
 while [ ! -e "$d/stop" ] && [ "$i" -lt 900 ]; do
 	if [ -e "$d/look" ] && [ ! -e "$d/looked" ]; then
@@ -77,7 +78,8 @@ hold() {
 	at_exit "touch '$d/stop'"
 	wait_for 20 test -s "$d/pid" ||
 		fail "the command of $name did not start: $(cat "$TEST_TMP/$name.err")"
-	CMD[$name]=$(cat "$d/pid")
+	CMD[$name]=$(outer_pid "$d/pid")
+	[ -n "${CMD[$name]}" ] || fail "the command of $name is not on this host: $(cat "$d/pid")"
 }
 
 # release NAME [STATUS]: let NAME's command end; hckns must exit with
@@ -216,7 +218,7 @@ test_twenty_at_once_make_one_instance() {
 		wait_for 30 test -s "$TEST_TMP/c$i.d/pid" ||
 			fail "the command of c$i did not start: $(hckns_lines "$TEST_TMP/c$i.err")"
 	done
-	hold_userns "$(cat "$TEST_TMP/c1.d/pid")"
+	hold_userns "$(outer_pid "$TEST_TMP/c1.d/pid")"
 	for i in $(seq 1 20); do
 		if grep -q '\] keeper started, pid' "$TEST_TMP/c$i.err"; then
 			creators=$((creators + 1))
@@ -337,9 +339,9 @@ test_start_as_last_holder_leaves() {
 	kill -STOP "$keeper" || fail "cannot stop the keeper $keeper"
 	at_exit "kill -CONT $keeper 2>/dev/null"
 	touch "$TEST_TMP/c.d/stop"
-	# Its command ended, its helper too: it leaves next (and waits for
-	# the keeper's answer).
-	wait_trace "$TEST_TMP/c.err" 'helper ended' 10
+	# Its command ended, its copy of the helper's socket closed: it
+	# leaves next (and waits for the keeper's answer).
+	wait_trace "$TEST_TMP/c.err" 'helper socket closed' 10
 	sleep 0.2
 	spawn new "${H[@]}" -v --name X -- readlink /proc/self/ns/net
 	wait_for 10 pending_on "$BASE/X/keeper.sock" ||

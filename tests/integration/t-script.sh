@@ -115,8 +115,8 @@ test_status_lines() {
 	[ -d "$BASE/$SPAWNED" ] || fail "runtime_dir $BASE/$SPAWNED is not a directory"
 	assert_eq "$BASE/$SPAWNED/api.sock" "$(jq -r .api_socket <<<"$LINE")" "api_socket"
 	[ -S "$BASE/$SPAWNED/api.sock" ] || fail "api_socket is not a socket"
-	assert_eq '["mnt","net","user"]' "$(jq -c '.namespaces | keys' <<<"$LINE")" "the namespaces"
-	for ns in user net mnt; do
+	assert_eq '["mnt","net","pid","user"]' "$(jq -c '.namespaces | keys' <<<"$LINE")" "the namespaces"
+	for ns in user net mnt pid; do
 		assert_eq "/proc/$helper/ns/$ns" "$(jq -r ".namespaces.$ns" <<<"$LINE")" "namespaces.$ns"
 		[ -e "/proc/$helper/ns/$ns" ] || fail "namespaces.$ns does not exist"
 		[ "$(readlink "/proc/$helper/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")" ] ||
@@ -131,7 +131,7 @@ test_status_lines() {
 
 	expect_status '. == {event:"started", pid:.pid} and (.pid | type) == "number"' "the started line"
 	wait_for 10 test -s "$TEST_TMP/run.d/pid" || fail "the command did not start"
-	cmd=$(cat "$TEST_TMP/run.d/pid")
+	cmd=$(outer_pid "$TEST_TMP/run.d/pid")
 	assert_eq "$cmd" "$(jq -r .pid <<<"$LINE")" "the pid of the started line (the command's)"
 	ino=$(userns_inode "$helper")
 	assert_eq "$ino" "$(userns_inode "$cmd")" "the user namespace of the command"
@@ -219,14 +219,14 @@ test_status_exited_command_not_found() {
 # leaves cannot keep the pipes open either; the reader sees EOF right
 # after the exited line, and the child is gone.
 test_script_fds_not_inherited() {
-	local fds bg
+	local fds
 	mkdir -p "$TEST_TMP/d"
 	# shellcheck disable=SC2016 # expanded by the command
 	status_run run '. == {event:"exited", exit_status:0, how:"exited", code:0}' \
 		"${H[@]}" --status-fd 5 --control-fd 3,4 -- sh -c '
 		ls -l /proc/$$/fd >"$1/fds"
-		sleep 60 &
-		echo $! >"$1/bg"' sh "$TEST_TMP/d"
+		sh -c "sleep 60" "$2" &
+		kill -0 $! && echo alive >"$1/bg"' sh "$TEST_TMP/d" "$MARK"
 	# "FD TARGET" a line.
 	fds=$(awk '/ -> / { print $(NF - 2), $NF }' "$TEST_TMP/d/fds")
 	[ -n "$fds" ] || fail "the command listed no descriptors: $(cat "$TEST_TMP/d/fds")"
@@ -235,9 +235,8 @@ test_script_fds_not_inherited() {
 	assert_not_contains "$fds" "$TEST_TMP/run.ctl_out" "the command's descriptors"
 	assert_eq "" "$(printf '%s\n' "$fds" | awk '$1 == 3 || $1 == 4 || $1 == 5')" \
 		"descriptors 3, 4, 5 in the command"
-	bg=$(cat "$TEST_TMP/d/bg")
-	[ -n "$bg" ] || fail "the command did not record its background child"
-	gone "$bg" || fail "the command's background child $bg still runs"
+	assert_eq alive "$(cat "$TEST_TMP/d/bg" 2>/dev/null)" "the background child, before the command exited"
+	assert_eq "" "$(pids_with_arg "$MARK")" "the command's background child after hckns returned"
 	assert_eq 0 "$STATUS" "exit status of hckns"
 }
 
@@ -249,12 +248,12 @@ test_status_reader_gone() {
 	# shellcheck disable=SC2016 # expanded by the command
 	spawn_piped run "${H[@]}" -v --status-fd 5 -- sh -c '
 		trap "echo TERM >$1/got; exit 0" TERM
-		echo $$ >$1/pid
+		echo "$$ $(readlink /proc/self/ns/pid)" >$1/pid
 		i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done' sh "$d"
 	expect_status '.event == "ready"' "the ready line"
 	expect_status '.event == "started"' "the started line"
 	wait_for 10 test -s "$d/pid" || fail "the command did not start"
-	hold_userns "$(cat "$d/pid")"
+	hold_userns "$(outer_pid "$d/pid")"
 	exec {ST}<&-
 	finish "$SPAWNED" 5
 	assert_eq 125 "$STATUS" "exit status of hckns"
@@ -285,7 +284,7 @@ start_controlled() {
 	expect_status '.event == "ready"' "the ready line"
 	expect_status '.event == "started"' "the started line"
 	wait_for 10 test -s "$DIR/pid" || fail "the command did not start"
-	hold_userns "$(cat "$DIR/pid")"
+	hold_userns "$(outer_pid "$DIR/pid")"
 }
 
 # add, list and remove, tags echoed, each forward proven from the host;
@@ -402,7 +401,7 @@ test_control_errors() {
 	answer_is '.tag == "after-blank"' "the answer after blank lines"
 	# Still running, still serving, from the control fd and from outside.
 	alive "$SPAWNED" || fail "hckns ended"
-	alive "$(cat "$DIR/pid")" || fail "the command ended"
+	alive "$(outer_pid "$DIR/pid")" || fail "the command ended"
 	request '{"execute":"add_hostfwd","arguments":{"host_port":'"$p"'}}'
 	answer_is '. == {return:{id:1}}' "add_hostfwd after the errors"
 	fwd_ok list --instance "$SPAWNED" --json
@@ -438,12 +437,12 @@ test_control_stop_handled() {
 	# shellcheck disable=SC2016 # expanded by the command
 	spawn_piped run "${H[@]}" -v --status-fd 5 --control-fd 3,4 -- sh -c '
 		trap "echo TERM >>$1/got; exit 7" TERM
-		echo $$ >$1/pid
+		echo "$$ $(readlink /proc/self/ns/pid)" >$1/pid
 		i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done' sh "$d"
 	expect_status '.event == "ready"' "the ready line"
 	expect_status '.event == "started"' "the started line"
 	wait_for 10 test -s "$d/pid" || fail "the command did not start"
-	hold_userns "$(cat "$d/pid")"
+	hold_userns "$(outer_pid "$d/pid")"
 	request '{"execute":"stop","arguments":{}}'
 	answer_is '. == {return:{}}' "stop"
 	expect_status '. == {event:"exited", exit_status:7, how:"exited", code:7}' "the exited line"
@@ -465,7 +464,7 @@ test_control_eof_changes_nothing() {
 	wait_trace "$TRACE" 'control fd: end of requests' 5
 	sleep 0.5
 	alive "$SPAWNED" || fail "hckns ended after EOF on the control fd"
-	alive "$(cat "$DIR/pid")" || fail "the command ended after EOF on the control fd"
+	alive "$(outer_pid "$DIR/pid")" || fail "the command ended after EOF on the control fd"
 	expect_answer "$p" "$m"
 	fwd_ok list --instance "$SPAWNED" --json
 	assert_eq "[$p]" "$(jq -c '[.entries[].host_port]' <<<"$OUT")" "the forwards after EOF"

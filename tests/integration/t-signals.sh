@@ -74,7 +74,7 @@ test_ctrl_c_reaches_command_once() {
 	cat >"$TEST_TMP/term.sh" <<EOF
 #!/bin/bash
 cd '$TEST_TMP' || exit 1
-'$HCKNS' -v -- ${COUNTER[*]} 2>'$TEST_TMP/trace'
+sh -c 'echo \$\$ >"\$0.pid"; exec "\$@"' '$TEST_TMP/hckns' '$HCKNS' -v -- ${COUNTER[*]} 2>'$TEST_TMP/trace'
 echo \$? >'$TEST_TMP/rc'
 EOF
 	chmod 0755 "$TEST_TMP/term.sh"
@@ -85,7 +85,7 @@ EOF
 	tmux -S "$sock" -f /dev/null new-session -d -s hckns -x 100 -y 30 \
 		"$TEST_TMP/term.sh" || fail "cannot start tmux"
 	wait_for 15 test -s "$TEST_TMP/ready" || fail "the command did not start in tmux"
-	hckns_pid=$(cut -d' ' -f2 "$TEST_TMP/ready")
+	hckns_pid=$(cat "$TEST_TMP/hckns.pid")
 	at_exit "kill_if_alive $hckns_pid"
 
 	tmux -S "$sock" send-keys -t hckns C-c || fail "tmux send-keys"
@@ -278,7 +278,7 @@ killed_before_hello() { # helper|keeper REPORT
 	cp "$HCKNS" "$TEST_TMP/bin/hckns"
 	cat >"$TEST_TMP/bin/hckns-helper" <<EOF
 #!/bin/sh
-echo \$\$ >'$TEST_TMP/helper.pid'
+echo \$\$ \$(readlink /proc/self/ns/pid) >'$TEST_TMP/helper.pid'
 i=0
 while [ ! -e '$TEST_TMP/go' ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
 exec '$real' "\$@"
@@ -287,8 +287,8 @@ EOF
 	spawn run "$TEST_TMP/bin/hckns" -v -- true
 	wait_for 10 test -s "$TEST_TMP/helper.pid" ||
 		fail "the helper did not start: $(cat "$TEST_TMP/run.err")"
-	hold_userns "$(cat "$TEST_TMP/helper.pid")"
-	victim=$(cat "$TEST_TMP/helper.pid")
+	victim=$(outer_pid "$TEST_TMP/helper.pid")
+	hold_userns "$victim"
 	[ "$1" = keeper ] && victim=$(trace_pid "$TEST_TMP/run.err" 'keeper started, pid')
 	kill -KILL "$victim"
 	touch "$TEST_TMP/go"

@@ -91,8 +91,8 @@ test_filter_and_sandbox_seen_from_proc() {
 	stop_served "$SPAWNED" "$DIR" "$TRACE" "$INODE"
 	# What its filter blocks, slirp4netns says on stdout, which it
 	# flushes when it ends on its own: the keeper closes its exit
-	# descriptor and waits for it before the last sweep of the instance's
-	# user namespace (where it is when run by a user).
+	# descriptor and waits for it before it lets the instance's helper go
+	# (slirp4netns is not in the instance's PID namespace).
 	for call in execve ptrace mount setns unshare; do
 		grep -q "^seccomp: The following syscalls are blocked:.* $call\( \|\$\)" "$TRACE" ||
 			fail "slirp4netns did not say that its filter blocks $call: $(cat "$TRACE")"

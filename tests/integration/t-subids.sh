@@ -97,10 +97,10 @@ test_subids_process_of_subordinate_uid_is_swept() {
 	cd "$TEST_TMP" || fail "cd $TEST_TMP"
 	spawn run "$HCKNS" -v --map-subids -- sh -c "
 		setpriv --reuid 1 --regid 1 --clear-groups sh -c 'sleep 1000; :' $MARK &
-		echo \$! >'$d/sub.pid'; i=0
+		echo \$! \$(readlink /proc/self/ns/pid) >'$d/sub.pid'; i=0
 		while [ ! -e '$d/go' ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done"
 	wait_for 15 test -s "$d/sub.pid" || fail "the command did not start: $(cat "$d/run.err")"
-	pid=$(cat "$d/sub.pid")
+	pid=$(outer_pid "$d/sub.pid")
 	wait_for 5 sh -c "grep -q '^Uid:[[:space:]]*$UID_START' /proc/$pid/status" ||
 		fail "process $pid is not uid $UID_START outside: $(grep Uid "/proc/$pid/status")"
 	hold_userns "$pid"

@@ -4,8 +4,8 @@
  *
  * Usage: helper-probe HELPER SCENARIO
  *
- * Starts HELPER the way hckns does (fe_helper_spawn(): new user, network
- * and mount namespaces, single-id maps, the socket on descriptor 3, the
+ * Starts HELPER the way hckns does (fe_helper_spawn(): new user, network,
+ * mount and PID namespaces, single-id maps, the socket on descriptor 3, the
  * helper's stderr on ours), then plays SCENARIO: well-formed requests built
  * with proto_encode(), or raw bytes and descriptors that no front end would
  * send.  It prints one line per message sent and per answer received, and at
@@ -445,6 +445,27 @@ static void show_tap(const char *name)
 		die("attach to a tap in the helper's namespaces", EIO);
 }
 
+/*
+ * What /proc is in the helper's mount namespace, through the helper's root
+ * (the caller owns its user namespace): whose PID 1 it shows.
+ */
+static void show_proc(void)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/proc/1/comm", (int)h.pid);
+	f = fopen(path, "re");
+	if (!f)
+		die("open /proc/1/comm in the helper's mount namespace", errno);
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	printf("(/proc in the helper's mount namespace: its pid 1 is %s)\n",
+	       comm);
+}
+
 /* ---- scenarios ---------------------------------------------------------- */
 
 static const uint8_t a_10_9_8_7[4] = { 10, 9, 8, 7 };
@@ -488,6 +509,8 @@ static void scenario_valid(void)
 	show_tap("tap0");
 	op_enslave("link-enslave tap0 to br0", "tap0", "br0");
 	op_link("link-up tap0", PROTO_REQ_LINK_UP, "tap0");
+	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
+	show_proc();
 	close_and_expect_exit();
 }
 
@@ -565,8 +588,11 @@ static void scenario_refused(void)
 	op_route4("route-add default via 10.2.2.2 dev nosuch0", "nosuch0",
 		  a_zero, 0, a_10_2_2_2);
 	op_resolv4("resolv-set before mount-private", a_10_0_2_3, 0);
+	req("mount-proc before mount-private", PROTO_REQ_MOUNT_PROC, NULL, 0);
 	req("mount-private", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
 	req("mount-private again", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
+	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
+	req("mount-proc again", PROTO_REQ_MOUNT_PROC, NULL, 0);
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	req("brnf-disable again", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	op_txqlen("link-set-txqlen nosuch0 1000", "nosuch0", 1000);

@@ -60,6 +60,7 @@ static const uint16_t all_ops[] = {
 	PROTO_REQ_RESOLV_SET,
 	PROTO_REQ_LINK_SET_TXQLEN,
 	PROTO_REQ_TAP_ADD,
+	PROTO_REQ_MOUNT_PROC,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
 	PROTO_ANS | PROTO_REQ_LINK_UP,
@@ -73,6 +74,7 @@ static const uint16_t all_ops[] = {
 	PROTO_ANS | PROTO_REQ_RESOLV_SET,
 	PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN,
 	PROTO_ANS | PROTO_REQ_TAP_ADD,
+	PROTO_ANS | PROTO_REQ_MOUNT_PROC,
 };
 
 /* Ops that are neither requests nor answers. */
@@ -94,6 +96,7 @@ static size_t expected_size(uint16_t op)
 	case PROTO_REQ_HELLO:
 	case PROTO_REQ_BRNF_DISABLE:
 	case PROTO_REQ_MOUNT_PRIVATE:
+	case PROTO_REQ_MOUNT_PROC:
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
@@ -306,6 +309,7 @@ static const struct req_case good_reqs[] = {
 		       .gateway = { 0xfd, [15] = 2 } } } },
 	{ "brnf-disable", PROTO_REQ_BRNF_DISABLE, { .link = { "" } } },
 	{ "mount-private", PROTO_REQ_MOUNT_PRIVATE, { .link = { "" } } },
+	{ "mount-proc", PROTO_REQ_MOUNT_PROC, { .link = { "" } } },
 	{ "resolv-set 10.0.2.3", PROTO_REQ_RESOLV_SET,
 	  { .resolv = { .family = AF_INET, .addr = { 10, 0, 2, 3 } } } },
 	{ "resolv-set fd00::3", PROTO_REQ_RESOLV_SET,
@@ -1125,6 +1129,7 @@ START_TEST(test_op_name)
 		{ PROTO_REQ_RESOLV_SET, "resolv-set" },
 		{ PROTO_REQ_LINK_SET_TXQLEN, "link-set-txqlen" },
 		{ PROTO_REQ_TAP_ADD, "tap-add" },
+		{ PROTO_REQ_MOUNT_PROC, "mount-proc" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
 		{ PROTO_ANS | PROTO_REQ_LINK_UP, "answer:link-up" },
@@ -1138,6 +1143,7 @@ START_TEST(test_op_name)
 		{ PROTO_ANS | PROTO_REQ_RESOLV_SET, "answer:resolv-set" },
 		{ PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN, "answer:link-set-txqlen" },
 		{ PROTO_ANS | PROTO_REQ_TAP_ADD, "answer:tap-add" },
+		{ PROTO_ANS | PROTO_REQ_MOUNT_PROC, "answer:mount-proc" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },
 		{ PROTO_REQ__END + 1, "unknown" },

@@ -127,6 +127,7 @@ static const char *step_ifname(const struct fe_step *s)
 	case PROTO_REQ_HELLO:
 	case PROTO_REQ_BRNF_DISABLE:
 	case PROTO_REQ_MOUNT_PRIVATE:
+	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_RESOLV_SET:
 	case PROTO_REQ__END:
 	default:
@@ -255,12 +256,15 @@ START_TEST(test_default_steps)
 	/*
 	 * tap_host first of all, alone before slirp4netns starts (which
 	 * attaches to it); then the mount namespace is made private before
-	 * anything mounts.
+	 * anything mounts, and the first mount is the instance's /proc.
 	 */
 	ck_assert_int_eq(s[0].op, PROTO_REQ_TAP_ADD);
 	ck_assert_str_eq(s[0].p.link.ifname, "tap_host");
 	ck_assert(s[0].before_slirp);
 	ck_assert_int_eq(s[1].op, PROTO_REQ_MOUNT_PRIVATE);
+	ck_assert_int_eq(s[2].op, PROTO_REQ_MOUNT_PROC);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_PROC), 1);
+	ck_assert(!s[2].before_slirp && !s[2].needs_tap);
 	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(x->p.resolv.family, AF_INET);
