@@ -631,7 +631,7 @@ static void check_root_map(struct doctor *d, const struct fe_doctor_env *env,
 	static const char what[] = "root's instances map root inside to host "
 		"root by default: the command is uid 0 outside with every "
 		"capability over the instance's namespaces (it can read "
-		"/etc/shadow, signal host processes, unmount the overlay on /etc "
+		"/etc/shadow, write root's files, unmount the overlay on /etc "
 		"and see the host's /etc); --map-root=subids makes root inside "
 		"root's first subordinate id instead, host uid 0 unmapped "
 		"(for untrusted guests)";
