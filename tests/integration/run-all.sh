@@ -30,6 +30,10 @@ fi
 if [ -e "$(dirname "$HCKNS")/netlink-refuse-shim.so" ]; then
 	cp "$(dirname "$HCKNS")/netlink-refuse-shim.so" "$stage/bin/"
 fi
+# t-loopback-guard.sh finds its frame sender beside hckns.
+if [ -e "$(dirname "$HCKNS")/raw-syn" ]; then
+	cp "$(dirname "$HCKNS")/raw-syn" "$stage/bin/"
+fi
 staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.

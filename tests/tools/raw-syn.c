@@ -16,9 +16,12 @@
  * tap_host.  tests/integration/t-loopback-guard.sh uses it to send SYNs
  * to 127.0.0.1, ::1 and the like to slirp4netns's MAC.
  *
+ * It prints one line saying what it sent, and how many of the frames
+ * IFNAME's own queue dropped (sendto(2) fails with ENOBUFS when the
+ * device's qdisc drops the frame at once, as tap_host's guard does).
  * Needs CAP_NET_RAW in the network namespace (a namespace's root has it).
- * Exit status: 0 when every frame was sent, 1 on a failure (said on stderr),
- * 2 on a usage error.
+ * Exit status: 0 when every frame was sent or dropped so, 1 on a failure
+ * (said on stderr), 2 on a usage error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,7 +168,7 @@ int main(int argc, char **argv)
 	struct timespec gap = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
 	struct sockaddr_ll sll;
 	struct ifreq ifr;
-	unsigned long port, count = 3;
+	unsigned long port, count = 3, dropped = 0;
 	uint16_t sport, ethertype;
 	size_t len;
 	int family, s;
@@ -221,12 +224,17 @@ int main(int argc, char **argv)
 		if (i)
 			nanosleep(&gap, NULL);
 		if (sendto(s, frame, len, 0, (struct sockaddr *)&sll,
-			   sizeof(sll)) != (ssize_t)len)
+			   sizeof(sll)) == (ssize_t)len)
+			continue;
+		/* IFNAME's own qdisc dropped it (NET_XMIT_DROP): say so. */
+		if (errno != ENOBUFS)
 			die("sendto", errno);
+		dropped++;
 	}
 	close(s);
-	printf("raw-syn: %lu frame%s of %zu bytes on %s: %s:%u > %s:%lu\n",
-	       count, count == 1 ? "" : "s", len, argv[1], argv[3],
-	       (unsigned int)sport, argv[4], port);
+	printf("raw-syn: %lu frame%s of %zu bytes on %s: %s:%u > %s:%lu; "
+	       "%lu dropped by %s's queue\n", count, count == 1 ? "" : "s",
+	       len, argv[1], argv[3], (unsigned int)sport, argv[4], port,
+	       dropped, argv[1]);
 	return 0;
 }
