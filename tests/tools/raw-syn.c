@@ -3,14 +3,15 @@
  * raw-syn - send a hand-made TCP SYN in a raw Ethernet frame, as a hostile
  * guest would.
  *
- * Usage: raw-syn IFNAME DSTMAC SRCADDR DSTADDR PORT [COUNT]
+ * Usage: raw-syn [-q VID] IFNAME DSTMAC SRCADDR DSTADDR PORT [COUNT]
  *
  * Builds an Ethernet frame from IFNAME's own MAC to DSTMAC
  * ("52:55:0a:00:02:02") carrying an IPv4 or IPv6 packet (the family of
  * DSTADDR; SRCADDR must be of the same one) with a TCP SYN from
  * SRCADDR:SPORT to DSTADDR:PORT, every checksum right, and writes it COUNT
  * times (default 3, at most 20), 100 ms apart, on an AF_PACKET socket
- * bound to IFNAME.  No routing, no neighbour lookup, no martian check: the
+ * bound to IFNAME.  With -q VID, the frame carries an 802.1Q tag of VLAN
+ * VID (1..4094) before the IP header's ethertype.  No routing, no neighbour lookup, no martian check: the
  * kernel puts the frame on IFNAME's transmit path as it is, which is how
  * a guest's frame reaches a bridge, and how a bridged frame reaches
  * tap_host.  tests/integration/t-loopback-guard.sh uses it to send SYNs
@@ -43,12 +44,13 @@
 #define IP4_HDR 20
 #define IP6_HDR 40
 #define TCP_HDR 20
-#define FRAME_MAX (ETH_HLEN + IP6_HDR + TCP_HDR)
+#define VLAN_TAG 4
+#define FRAME_MAX (ETH_HLEN + VLAN_TAG + IP6_HDR + TCP_HDR)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: raw-syn IFNAME DSTMAC SRCADDR DSTADDR PORT "
-		"[COUNT]\n");
+	fprintf(stderr, "usage: raw-syn [-q VID] IFNAME DSTMAC SRCADDR DSTADDR "
+		"PORT [COUNT]\n");
 	exit(2);
 }
 
@@ -168,12 +170,20 @@ int main(int argc, char **argv)
 	struct timespec gap = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
 	struct sockaddr_ll sll;
 	struct ifreq ifr;
-	unsigned long port, count = 3, dropped = 0;
+	unsigned long port, count = 3, dropped = 0, vid = 0;
 	uint16_t sport, ethertype;
-	size_t len;
+	size_t len, hlen = ETH_HLEN;
 	int family, s;
 	char *end;
 
+	if (argc > 2 && strcmp(argv[1], "-q") == 0) {
+		errno = 0;
+		vid = strtoul(argv[2], &end, 10);
+		if (errno || *end || vid == 0 || vid > 4094)
+			usage();
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 6 || argc > 7 || strlen(argv[1]) >= IFNAMSIZ)
 		usage();
 	if (parse_mac(argv[2], dstmac) < 0)
@@ -205,16 +215,21 @@ int main(int argc, char **argv)
 	memcpy(frame, dstmac, ETH_ALEN);
 	memcpy(frame + ETH_ALEN, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
 	ethertype = family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
-	put16(frame + 2 * ETH_ALEN, ethertype);
+	if (vid) {
+		put16(frame + 2 * ETH_ALEN, ETH_P_8021Q);
+		put16(frame + 2 * ETH_ALEN + 2, (uint16_t)vid);
+		hlen += VLAN_TAG;
+	}
+	put16(frame + hlen - 2, ethertype);
 	if (family == AF_INET)
-		len = build_ip4(frame + ETH_HLEN, src, dst, sport, (uint16_t)port);
+		len = build_ip4(frame + hlen, src, dst, sport, (uint16_t)port);
 	else
-		len = build_ip6(frame + ETH_HLEN, src, dst, sport, (uint16_t)port);
-	len += ETH_HLEN;
+		len = build_ip6(frame + hlen, src, dst, sport, (uint16_t)port);
+	len += hlen;
 
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ethertype);
+	sll.sll_protocol = htons(vid ? ETH_P_8021Q : ethertype);
 	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
 	sll.sll_halen = ETH_ALEN;
 	memcpy(sll.sll_addr, dstmac, ETH_ALEN);
