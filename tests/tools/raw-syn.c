@@ -25,6 +25,7 @@
  * (said on stderr), 2 on a usage error.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -89,16 +90,21 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
+/* "52:55:0a:00:02:02": six bytes of one or two hex digits each. */
 static int parse_mac(const char *s, uint8_t mac[ETH_ALEN])
 {
-	unsigned int b[ETH_ALEN];
-	char end;
+	for (int i = 0; i < ETH_ALEN; i++) {
+		char *end;
+		unsigned long b;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &end) != ETH_ALEN)
-		return -1;
-	for (int i = 0; i < ETH_ALEN; i++)
-		mac[i] = (uint8_t)b[i];
+		if (!isxdigit((unsigned char)s[0]))
+			return -1;
+		b = strtoul(s, &end, 16);
+		if (end - s > 2 || *end != (i == ETH_ALEN - 1 ? '\0' : ':'))
+			return -1;
+		mac[i] = (uint8_t)b;
+		s = end + 1;
+	}
 	return 0;
 }
 
@@ -167,7 +173,7 @@ static size_t build_ip6(uint8_t *ip, const uint8_t src[16],
 int main(int argc, char **argv)
 {
 	uint8_t frame[FRAME_MAX], dstmac[ETH_ALEN], src[16], dst[16];
-	struct timespec gap = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+	struct timespec gap = { .tv_sec = 0, .tv_nsec = 100000000L };
 	struct sockaddr_ll sll;
 	struct ifreq ifr;
 	unsigned long port, count = 3, dropped = 0, vid = 0;
@@ -216,8 +222,9 @@ int main(int argc, char **argv)
 	memcpy(frame + ETH_ALEN, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
 	ethertype = family == AF_INET ? ETH_P_IP : ETH_P_IPV6;
 	if (vid) {
-		put16(frame + 2 * ETH_ALEN, ETH_P_8021Q);
-		put16(frame + 2 * ETH_ALEN + 2, (uint16_t)vid);
+		/* The tag where the ethertype was: TPID, then the VLAN id. */
+		put16(frame + ETH_HLEN - 2, ETH_P_8021Q);
+		put16(frame + ETH_HLEN, (uint16_t)vid);
 		hlen += VLAN_TAG;
 	}
 	put16(frame + hlen - 2, ethertype);
