@@ -557,8 +557,8 @@ static int helper_op_tap_add(const union proto_payload *u, char *why,
  * services.  These are never legitimate destinations on the uplink:
  * 10.0.2.2 is the way --host-loopback opens.
  *
- * With what every kernel hckns runs on has (SECURITY.md argues the
- * choice): tap_host's root qdisc is an htb whose default class is 0, so
+ * With what the kernel hckns is tested on has, and Debian's have too
+ * (SECURITY.md argues the choice): tap_host's root qdisc is an htb whose default class is 0, so
  * that whatever no filter picks takes htb's direct queue (no class, no
  * rate, the length of the tap's transmit queue when the htb is made); u32
  * filters at 1: send the four ranges to class 1:1, whose leaf is a pfifo

@@ -299,6 +299,10 @@ test_protocol_valid_requests() {
 < answer:link-enslave seq=19 err=0
 > link-up tap0
 < answer:link-up seq=20 err=0
+> tap-add tap_host
+< answer:tap-add seq=21 err=0
+> uplink-guard
+< answer:uplink-guard seq=22 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -420,8 +424,12 @@ test_protocol_kernel_refusal() {
 < answer:tap-add seq=22 err=0
 > tap-add tap0 again
 < answer:tap-add seq=23 err=EEXIST reason=tap-add tap0: a link of that name exists
+> uplink-guard (no tap_host)
+< answer:uplink-guard seq=24 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
+> uplink-guard again
+< answer:uplink-guard seq=25 err=EALREADY reason=uplink-guard: runs only once
 > link-up lo (still serving?)
-< answer:link-up seq=24 err=0
+< answer:link-up seq=26 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -472,7 +480,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 3'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 4'
 }
 
 # "bad ... length": shorter than a header.
@@ -520,12 +528,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 4, helper speaks 3'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 5, helper speaks 4'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 3'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 4'
 }
 
 # "unknown operation".

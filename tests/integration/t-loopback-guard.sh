@@ -17,8 +17,8 @@
 #
 # Traffic goes only to the host's loopback and into namespaces the test
 # makes.  (suite.sh sources this file once without lib.sh, only to list its
-# tests: then there is no $TEST_TMP, and no script is written.)  The scripts run inside are single-quoted on purpose: they expand
-# there.
+# tests: then there is no $TEST_TMP, and no script is written.)  The
+# scripts run inside are single-quoted on purpose: they expand there.
 # shellcheck disable=SC2016
 # shellcheck source-path=SCRIPTDIR source=lib-procs.sh disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/lib-procs.sh"
@@ -86,9 +86,10 @@ accepts() {
 # br_world; v1 in the guest, 10.0.2.50/24, and fd00::50/64 when the
 # instance has IPv6), learns slirp4netns's MAC from the guest's neighbour
 # table after a ping to 10.0.2.2 (into DIR/mac), then sends from the guest
-# each FRAME, "ADDR/PORT" (a TCP SYN from 10.0.2.50 or fd00::50 to ADDR:PORT,
-# three copies; "vlan:ADDR/PORT": with an 802.1Q tag, VLAN 5).  Then it pings 10.0.2.2 again: slirp4netns reads the tap
-# in order, so its answer comes after it read every frame before it.  It
+# each FRAME, "ADDR/PORT" (a TCP SYN from 10.0.2.50 or fd00::50 to
+# ADDR:PORT, three copies; "vlan:ADDR/PORT": with an 802.1Q tag, VLAN 5).
+# Then it pings 10.0.2.2 again: slirp4netns reads the tap in order, so its
+# answer comes after it read every frame before it.  It
 # waits (10 s at most) until DIR/listen.log has the line of DIR/want when
 # that file exists, and writes tc's view of tap_host to DIR/qdisc.json
 # (with statistics) and DIR/filter.json.

@@ -488,6 +488,9 @@ static void scenario_valid(void)
 	show_tap("tap0");
 	op_enslave("link-enslave tap0 to br0", "tap0", "br0");
 	op_link("link-up tap0", PROTO_REQ_LINK_UP, "tap0");
+	/* The guard acts on tap_host, whatever else there is. */
+	op_link("tap-add tap_host", PROTO_REQ_TAP_ADD, "tap_host");
+	req("uplink-guard", PROTO_REQ_UPLINK_GUARD, NULL, 0);
 	close_and_expect_exit();
 }
 
@@ -574,6 +577,9 @@ static void scenario_refused(void)
 	op_link("tap-add lo", PROTO_REQ_TAP_ADD, "lo");
 	op_link("tap-add tap0", PROTO_REQ_TAP_ADD, "tap0");
 	op_link("tap-add tap0 again", PROTO_REQ_TAP_ADD, "tap0");
+	/* No tap_host to guard; the one attempt is used up all the same. */
+	req("uplink-guard (no tap_host)", PROTO_REQ_UPLINK_GUARD, NULL, 0);
+	req("uplink-guard again", PROTO_REQ_UPLINK_GUARD, NULL, 0);
 	still_serving();
 	close_and_expect_exit();
 }
