@@ -118,9 +118,16 @@ $(LOAD_MARKER_SHIM): tests/tools/load-marker-shim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared $< -o $@
 
+# Sends a hand-made TCP SYN in a raw Ethernet frame, as a hostile guest
+# would (tests/integration/t-loopback-guard.sh).  Needs nothing of hckns.
+RAW_SYN     := $(BUILDDIR)/raw-syn
+$(RAW_SYN): tests/tools/raw-syn.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDFLAGS)
+
 # `make check`: unit tests, then the integration suite (as this user; when
 # run as root, also as an unprivileged user the setup creates).
-check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM) check-fuzz-corpus check-install
+check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM) $(RAW_SYN) check-fuzz-corpus check-install
 	$(UNIT)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
@@ -139,7 +146,7 @@ check-fuzz-corpus: $(FUZZ_REPLAY)
 	set -e; for h in $(FUZZ_HARNESSES); do \
 		$(BUILDDIR)/fuzz-replay-$$h tests/fuzz/corpus/$$h; done
 
-check-integration: all $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM)
+check-integration: all $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM) $(RAW_SYN)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.

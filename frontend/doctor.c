@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -505,6 +506,65 @@ static void check_helper(struct doctor *d, const char *exe)
 		    "reinstall hckns ('make install')", HCKNS_LIBEXECDIR);
 }
 
+/*
+ * The uplink guard (uplink-guard in helper/hckns-helper.c), without which
+ * hckns does not run, needs the kernel's htb qdisc and u32 classifier.
+ * Asked of the real helper as a run asks it, in namespaces of its own
+ * that go with it: hello, tap-add tap_host, uplink-guard.  Only a failing
+ * uplink-guard is this check's FAIL: a helper that does not start or a
+ * tap it cannot make are the checks above.
+ */
+static void check_guard(struct doctor *d, const struct fe_doctor_env *env)
+{
+	struct fe_idmap map = { .outer_uid = env->uid, .outer_gid = env->gid };
+	struct fe_helper h = { .pid = -1, .pidfd = -1, .sock = -1 };
+	struct timeval tv = { .tv_sec = DOCTOR_TIMEOUT_MS / 1000 };
+	char path[PATH_MAX + 64], why[512], reason[PROTO_REASON_MAX];
+	static const char prefix[] = "uplink-guard " FE_TAP_NAME ": ";
+	struct proto_link tap;
+	const char *what;
+	int r;
+
+	if (fe_find_helper(env->exe, path, sizeof(path)) < 0)
+		return;		/* check_helper() says so */
+	memset(&tap, 0, sizeof(tap));
+	proto_set_ifname(tap.ifname, FE_TAP_NAME);
+	r = fe_helper_spawn(&h, path, &map, /* stderr_fd= */ -1, why,
+			    sizeof(why));
+	if (r < 0) {
+		say(d, "note", "loopback guard: not checked, the helper did not "
+		    "start: %s", why);
+		return;
+	}
+	/* A helper that hangs fails the check instead of the doctor. */
+	setsockopt(h.sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	r = fe_helper_call(&h, PROTO_REQ_HELLO, NULL, 0, reason, sizeof(reason));
+	if (r == 0)
+		r = fe_helper_call(&h, PROTO_REQ_TAP_ADD, &tap, sizeof(tap),
+				   reason, sizeof(reason));
+	if (r < 0) {
+		say(d, "note", "loopback guard: not checked, the helper could not "
+		    "make %s: %s", FE_TAP_NAME, reason[0] ? reason : strerror(-r));
+		fe_helper_close(&h, DOCTOR_TIMEOUT_MS);
+		return;
+	}
+	r = fe_helper_call(&h, PROTO_REQ_UPLINK_GUARD, NULL, 0, reason,
+			   sizeof(reason));
+	fe_helper_close(&h, DOCTOR_TIMEOUT_MS);
+	/* "uplink-guard tap_host: u32 filter ...": the op's name said once. */
+	what = reason[0] ? reason : strerror(-r);
+	if (strncmp(what, prefix, strlen(prefix)) == 0)
+		what += strlen(prefix);
+	if (r == 0)
+		say(d, "ok", "the loopback guard on %s works (htb qdisc, pfifo, "
+		    "u32 classifier)", FE_TAP_NAME);
+	else
+		say(d, "FAIL", "loopback guard on %s: %s; hckns does not run "
+		    "without it: as root, run 'modprobe -a sch_htb cls_u32', or "
+		    "use a kernel built with CONFIG_NET_SCH_HTB and "
+		    "CONFIG_NET_CLS_U32", FE_TAP_NAME, what);
+}
+
 /* ---- the runtime directory ------------------------------------------------ */
 
 /*
@@ -693,6 +753,8 @@ int fe_doctor_run(const char *procroot, const char *devroot,
 	check_tun(&d, devroot);
 	check_slirp(&d, env->path);
 	check_helper(&d, env->exe);
+	if (env->probe)
+		check_guard(&d, env);
 	check_runtime(&d, env);
 	check_subids(&d, env);
 	check_root_map(&d, env, devroot);

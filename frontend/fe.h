@@ -263,8 +263,11 @@ int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
 
 /* ---- topology.c -------------------------------------------------------- */
 
-/* The tap the helper creates (tap-add) and slirp4netns serves. */
-#define FE_TAP_NAME "tap_host"
+/*
+ * The tap the helper creates (tap-add) and slirp4netns serves; the helper's
+ * uplink-guard knows it by this name (include/hckns/proto.h).
+ */
+#define FE_TAP_NAME PROTO_UPLINK_TAP
 
 /* The four default bridges, and room for as many --bridge options. */
 #define FE_TOPO_BRIDGES_MAX (4 + FE_BRIDGE_MAX)

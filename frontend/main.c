@@ -1050,6 +1050,20 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 				 reason[0] ? reason : strerror(-r));
 			return r;
 		}
+		/*
+		 * A kernel without htb or u32: fail closed (no guard, no
+		 * slirp4netns, no command), and say what it needs.
+		 */
+		if (r == -ENOENT && s->op == PROTO_REQ_UPLINK_GUARD &&
+		    !death_explains(run)) {
+			fe_error("cannot %s: %s; hckns does not run without it: "
+				 "the kernel must have the htb qdisc and the u32 "
+				 "classifier (as root: 'modprobe -a sch_htb "
+				 "cls_u32'; 'hckns doctor' checks)", s->what,
+				 reason[0] ? own_words(s->op, reason) :
+				 strerror(-r));
+			return r;
+		}
 		if (r < 0 && !death_explains(run))
 			fe_error("cannot %s: %s", s->what,
 				 reason[0] ? own_words(s->op, reason) :

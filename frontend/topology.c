@@ -639,6 +639,33 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 		proto_set_ifname(s->p.link.ifname, FE_TAP_NAME);
 		s->before_slirp = true;
 	}
+	/*
+	 * Its transmit queue length next, before the guard: the guard's htb
+	 * takes the tap's queue length as its own when it is created.
+	 */
+	if (t->txqueuelen) {
+		s = add(&b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
+			false, "set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
+		if (s) {
+			proto_set_ifname(s->p.txqlen.ifname, FE_TAP_NAME);
+			s->p.txqlen.txqlen = t->txqueuelen;
+			s->before_slirp = true;
+		}
+	}
+	/*
+	 * The guard, before slirp4netns reads a single frame from the tap:
+	 * nothing that leaves the namespace through tap_host (a guest's
+	 * frame bridged onto the uplink, or the namespace's own) reaches
+	 * slirp4netns addressed to 127.0.0.0/8, 0.0.0.0/8, ::/96 or
+	 * ::ffff:0:0/96, which libslirp would connect to in the host's own
+	 * network namespace (SECURITY.md, "What guests can reach").  With or
+	 * without --host-loopback: 10.0.2.2 is the way that option opens.
+	 */
+	s = add(&b, PROTO_REQ_UPLINK_GUARD, 0, false,
+		"guard " FE_TAP_NAME " against packets to loopback "
+		"addresses");
+	if (s)
+		s->before_slirp = true;
 	/* The mount namespace next: nothing may propagate to the host. */
 	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, false, "make / private");
 	/*
@@ -677,14 +704,6 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 
 	/* A tap is made at 1500; slirp4netns leaves it so whatever --mtu says. */
 	add_mtu(&b, FE_TAP_NAME, t->mtu, false);
-	if (t->txqueuelen) {
-		s = add(&b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
-			false, "set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
-		if (s) {
-			proto_set_ifname(s->p.txqlen.ifname, FE_TAP_NAME);
-			s->p.txqlen.txqlen = t->txqueuelen;
-		}
-	}
 	s = add(&b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave), false,
 		"enslave " FE_TAP_NAME " to %s", uplink->name);
 	if (s) {

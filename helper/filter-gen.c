@@ -165,7 +165,12 @@ static scmp_filter_ctx allow_list(void)
 	 */
 	ALLOW(ctx, poll, 2, ARG_EQ(1, 1), ARG_EQ(2, 0));
 	ALLOW(ctx, ppoll, 1, ARG_EQ(1, 1));
-	/* libnl: requests out and answers in, on the netlink socket only. */
+	/*
+	 * libnl: requests out and answers in, on the netlink socket only.
+	 * Every link, address and route operation, and uplink-guard's
+	 * qdiscs, class and filters: libnl's one read of /proc/net/psched
+	 * for the htb class happens before the filter (hckns-helper.c).
+	 */
 	ALLOW(ctx, sendmsg, 1, ARG_EQ(0, nl_fd));
 	ALLOW(ctx, recvmsg, 1, ARG_EQ(0, nl_fd));
 

@@ -32,7 +32,8 @@
  * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
  * fixed-size, fully validated arguments: bring a link up, add a bridge,
  * enslave a link to a bridge, set an MTU or a transmit queue length, add an
- * address, add a route, create a persistent tap through /dev/net/tun, write
+ * address, add a route, create a persistent tap through /dev/net/tun, put
+ * a fixed filter on tap_host against packets to loopback addresses, write
  * "0" to three fixed bridge-netfilter sysctls, make "/" recursively
  * private, mount a fresh proc of its PID namespace on /proc, and put a
  * read-only overlay on /etc whose resolv.conf names one server.
@@ -75,14 +76,22 @@
 #include <unistd.h>
 
 #include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/seccomp.h>
 
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/class.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
 #include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
+#include <netlink/route/qdisc/htb.h>
 #include <netlink/route/route.h>
+#include <netlink/route/tc.h>
 #include <netlink/socket.h>
 
 /* Room for descriptors nobody may send, so that we can close them all. */
@@ -574,6 +583,160 @@ static int helper_op_tap_add(const union proto_payload *u, char *why,
 	return 0;
 }
 
+/*
+ * The uplink guard: on tap_host's transmit path, inside our namespace,
+ * drop every packet to 127.0.0.0/8, 0.0.0.0/8, ::/96 or ::ffff:0:0/96.
+ * libslirp takes a TCP SYN or UDP datagram to such an address as one for
+ * the host and connects to it from the host's network namespace, with or
+ * without --disable-host-loopback (which only drops the 10.0.2.2 alias),
+ * so a guest bridged onto the uplink would reach the host's loopback
+ * services.  These are never legitimate destinations on the uplink:
+ * 10.0.2.2 is the way --host-loopback opens.
+ *
+ * With what the kernel hckns is tested on has, and Debian's have too
+ * (SECURITY.md argues the choice): tap_host's root qdisc is an htb whose default class is 0, so
+ * that whatever no filter picks takes htb's direct queue (no class, no
+ * rate, the length of the tap's transmit queue when the htb is made); u32
+ * filters at 1: send the four ranges to class 1:1, whose leaf is a pfifo
+ * of limit 0, which drops all it gets.  The filters match the
+ * destination at fixed offsets from the network header (IPv4: bytes 16-19;
+ * IPv6: 24-39), so IP options, extension headers and fragments change
+ * nothing; a frame with a VLAN tag is neither IP nor IPv6 to the filter,
+ * and libslirp drops it as a protocol it does not speak.
+ */
+#define GUARD_ROOT TC_HANDLE(1, 0)	/* the htb */
+#define GUARD_DROP TC_HANDLE(1, 1)	/* its one class, for what is dropped */
+#define GUARD_LEAF TC_HANDLE(2, 0)	/* that class's pfifo, limit 0 */
+/* htb wants a class to have a rate; this one never sends (1 Mbit/s). */
+#define GUARD_RATE (1000000u / 8)
+
+static const struct guard_rule {
+	const char *range;
+	uint16_t protocol;		/* ETH_P_*, the frame's ethertype */
+	uint16_t prio;			/* one per protocol, as the kernel wants */
+	unsigned int nkeys;
+	struct {
+		uint32_t val, mask;	/* host order */
+		int off;		/* from the network header */
+	} keys[3];
+} guard_rules[] = {
+	{ "127.0.0.0/8", ETH_P_IP, 1, 1, { { 0x7f000000u, 0xff000000u, 16 } } },
+	{ "0.0.0.0/8", ETH_P_IP, 1, 1, { { 0, 0xff000000u, 16 } } },
+	/* :: and ::1, and the deprecated IPv4-compatible ::a.b.c.d */
+	{ "::/96", ETH_P_IPV6, 2, 3,
+	  { { 0, ~0u, 24 }, { 0, ~0u, 28 }, { 0, ~0u, 32 } } },
+	/* IPv4-mapped ::ffff:a.b.c.d: libslirp would connect to a.b.c.d */
+	{ "::ffff:0:0/96", ETH_P_IPV6, 2, 3,
+	  { { 0, ~0u, 24 }, { 0, ~0u, 28 }, { 0xffffu, ~0u, 32 } } },
+};
+
+/* A tc object of @ifindex with @parent and @handle, of @kind. */
+static int guard_tc(struct rtnl_tc *tc, int ifindex, uint32_t parent,
+		    uint32_t handle, const char *kind)
+{
+	if (!tc)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(tc, ifindex);
+	rtnl_tc_set_parent(tc, parent);
+	if (handle)
+		rtnl_tc_set_handle(tc, handle);
+	return rtnl_tc_set_kind(tc, kind);
+}
+
+/* One u32 filter at 1: sending @rule's range to the dropping class. */
+static int guard_filter(int ifindex, const struct guard_rule *rule)
+{
+	struct rtnl_cls *cls = rtnl_cls_alloc();
+	int r = guard_tc(TC_CAST(cls), ifindex, GUARD_ROOT, 0, "u32");
+
+	if (r >= 0) {
+		rtnl_cls_set_protocol(cls, rule->protocol);
+		rtnl_cls_set_prio(cls, rule->prio);
+	}
+	for (unsigned int i = 0; r >= 0 && i < rule->nkeys; i++)
+		r = rtnl_u32_add_key_uint32(cls, rule->keys[i].val,
+					    rule->keys[i].mask,
+					    rule->keys[i].off, 0);
+	/* Terminal: a match ends the classification with class 1:1. */
+	if (r >= 0)
+		r = rtnl_u32_set_classid(cls, GUARD_DROP);
+	if (r >= 0)
+		r = rtnl_u32_set_cls_terminal(cls);
+	if (r >= 0)
+		r = rtnl_cls_add(nl, cls, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_cls_put(cls);
+	return r;
+}
+
+static int helper_op_uplink_guard(const union proto_payload *u, char *why,
+				  size_t whylen)
+{
+	struct rtnl_qdisc *htb = NULL, *leaf = NULL;
+	struct rtnl_class *drop = NULL;
+	struct rtnl_link *link = NULL;
+	const struct guard_rule *rule = NULL;
+	const char *step = "look up the link";
+	char what[80];
+	int r, ifindex = 0;
+
+	(void)u;
+	r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, PROTO_UPLINK_TAP, &link);
+	if (r < 0)
+		goto out;
+	ifindex = rtnl_link_get_ifindex(link);
+
+	step = "htb qdisc (sch_htb)";
+	htb = rtnl_qdisc_alloc();
+	r = guard_tc(TC_CAST(htb), ifindex, TC_H_ROOT, GUARD_ROOT, "htb");
+	if (r >= 0)
+		r = rtnl_htb_set_defcls(htb, /* defcls= */ 0);
+	if (r >= 0)
+		r = rtnl_qdisc_add(nl, htb, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		goto out;
+
+	step = "htb class (sch_htb)";
+	drop = rtnl_class_alloc();
+	r = guard_tc(TC_CAST(drop), ifindex, GUARD_ROOT, GUARD_DROP, "htb");
+	if (r >= 0)
+		r = rtnl_htb_set_rate(drop, GUARD_RATE);
+	if (r >= 0)
+		r = rtnl_class_add(nl, drop, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		goto out;
+
+	step = "pfifo qdisc (sch_fifo)";
+	leaf = rtnl_qdisc_alloc();
+	r = guard_tc(TC_CAST(leaf), ifindex, GUARD_DROP, GUARD_LEAF, "pfifo");
+	if (r >= 0)
+		r = rtnl_qdisc_fifo_set_limit(leaf, /* limit= */ 0);
+	if (r >= 0)
+		r = rtnl_qdisc_add(nl, leaf, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		goto out;
+
+	for (size_t i = 0; i < ARRAY_SIZE(guard_rules) && r >= 0; i++) {
+		rule = &guard_rules[i];
+		r = guard_filter(ifindex, rule);
+	}
+out:
+	rtnl_qdisc_put(leaf);
+	rtnl_class_put(drop);
+	rtnl_qdisc_put(htb);
+	rtnl_link_put(link);
+	/* "tap_host: htb qdisc (sch_htb)": what failed, and its module. */
+	if (rule)
+		snprintf(what, sizeof(what), "%s: u32 filter for %s (cls_u32)",
+			 PROTO_UPLINK_TAP, rule->range);
+	else
+		snprintf(what, sizeof(what), "%s: %s", PROTO_UPLINK_TAP, step);
+	r = nl_result(r, "uplink-guard", what, why, whylen);
+	/* The kernel's answer for a qdisc or classifier kind it lacks. */
+	if (r == -ENOENT && ifindex > 0)
+		snprintf(why, whylen, "uplink-guard %s: the kernel has none", what);
+	return r;
+}
+
 /* ---- the operation table: the whole audit surface ------------------------ */
 
 enum {
@@ -652,6 +815,16 @@ static const struct helper_op helper_ops[] = {
 	 */
 	{ PROTO_REQ_MOUNT_PROC, OP_ONCE | OP_NEEDS_PRIVATE, 0,
 	  helper_op_mount_proc },
+	/*
+	 * Puts a fixed filter (an htb, one class, a pfifo, four u32 filters)
+	 * on the transmit path of the one fixed link PROTO_UPLINK_TAP of our
+	 * own network namespace; the request carries nothing.  It only takes
+	 * packets away (what would reach the host's loopback through
+	 * slirp4netns), and the namespace's root, the caller, can remove it
+	 * as it can remove the tap: it protects the host from guests, not
+	 * from the caller.
+	 */
+	{ PROTO_REQ_UPLINK_GUARD, OP_ONCE, 0, helper_op_uplink_guard },
 };
 
 _Static_assert(ARRAY_SIZE(helper_ops) == PROTO_REQ__END - 1,
@@ -1125,6 +1298,13 @@ int main(int argc, char **argv)
 	if (nl_socket_get_fd(nl) != NL_FD)
 		die("netlink socket", "not on the descriptor the system call "
 		    "filter names (filter.h)");
+	/*
+	 * libnl reads the kernel's packet-scheduler clock (/proc/net/psched)
+	 * the first time it needs it, for the rate of uplink-guard's htb
+	 * class, and keeps it: read it now, while the filter below would
+	 * not kill us for the open(2).
+	 */
+	(void)nl_get_psched_hz();
 	prepare_files();
 	confine_syscalls();
 	serve();

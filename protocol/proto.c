@@ -29,6 +29,7 @@ static const struct {
 					sizeof(struct proto_txqlen) },
 	[PROTO_REQ_TAP_ADD] = { "tap-add", sizeof(struct proto_link) },
 	[PROTO_REQ_MOUNT_PROC] = { "mount-proc", 0 },
+	[PROTO_REQ_UPLINK_GUARD] = { "uplink-guard", 0 },
 };
 
 long proto_payload_size(uint16_t op)
@@ -62,6 +63,7 @@ const char *proto_op_name(uint16_t op)
 		[PROTO_REQ_LINK_SET_TXQLEN] = "answer:link-set-txqlen",
 		[PROTO_REQ_TAP_ADD] = "answer:tap-add",
 		[PROTO_REQ_MOUNT_PROC] = "answer:mount-proc",
+		[PROTO_REQ_UPLINK_GUARD] = "answer:uplink-guard",
 	};
 	uint16_t req = op & (uint16_t)~PROTO_ANS;
 
@@ -256,6 +258,7 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 	case PROTO_REQ_BRNF_DISABLE:
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
+	case PROTO_REQ_UPLINK_GUARD:
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:

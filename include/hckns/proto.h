@@ -22,10 +22,11 @@
 
 /*
  * 2: PROTO_REQ_LINK_SET_TXQLEN.  3: PROTO_REQ_TAP_ADD.  4:
- * PROTO_REQ_MOUNT_PROC.  Front end and helper are built and installed
+ * PROTO_REQ_MOUNT_PROC.  5: PROTO_REQ_UPLINK_GUARD.  Front end and helper
+ * are built and installed
  * together; a mismatch means a stale installation.
  */
-#define PROTO_VERSION 4u
+#define PROTO_VERSION 5u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -35,6 +36,12 @@
 #define PROTO_REASON_MAX 120
 /* No message is larger than this; anything larger is a protocol violation. */
 #define PROTO_MSG_MAX 256
+/*
+ * The tap slirp4netns serves, the namespace's uplink: the one link
+ * PROTO_REQ_UPLINK_GUARD acts on.  The name is fixed here, not sent, so
+ * that the request carries nothing at all.
+ */
+#define PROTO_UPLINK_TAP "tap_host"
 
 enum proto_op {
 	PROTO_REQ_HELLO = 1,	   /* must be first; checks the version */
@@ -50,6 +57,7 @@ enum proto_op {
 	PROTO_REQ_LINK_SET_TXQLEN, /* struct proto_txqlen */
 	PROTO_REQ_TAP_ADD,	   /* struct proto_link: a persistent tap */
 	PROTO_REQ_MOUNT_PROC,	   /* no payload: a fresh proc on /proc */
+	PROTO_REQ_UPLINK_GUARD,	   /* no payload: PROTO_UPLINK_TAP's filter */
 	PROTO_REQ__END,		   /* first invalid request op */
 };
 

@@ -322,10 +322,11 @@ one_kill() {
 	slirp-ready) mkfifo "$TEST_TMP/slirp.fifo" && touch "$TEST_TMP/slirp.hold" || fail "mkfifo" ;;
 	configure)
 		[ -n "$HOLD_OK" ] || fail "cannot build the hold shim: $(cat "$TEST_TMP/hold.cc.err")"
-		# Requests 1-3: hello, tap-add, make / private; 21: link-up
-		# tap_host, the last of the default topology.  Hold at 4..21.
+		# Requests 1-4: hello, tap-add, uplink-guard, make / private;
+		# 22: link-up tap_host, the last of the default topology.
+		# Hold at 5..22.
 		printf r >"$TEST_TMP/hold.map"
-		echo $((4 + RANDOM % 18)) >"$TEST_TMP/helper.hold" ;;
+		echo $((5 + RANDOM % 18)) >"$TEST_TMP/helper.hold" ;;
 	esac
 	start_hckns
 	case $stage in

@@ -33,6 +33,10 @@ for shim in netlink-refuse-shim.so seccomp-shim.so load-marker-shim.so; do
 		cp "$(dirname "$HCKNS")/$shim" "$stage/bin/"
 	fi
 done
+# t-loopback-guard.sh finds its frame sender beside hckns.
+if [ -e "$(dirname "$HCKNS")/raw-syn" ]; then
+	cp "$(dirname "$HCKNS")/raw-syn" "$stage/bin/"
+fi
 staged_probe=${probe:+$stage/bin/$(basename "$probe")}
 cp -r "$here" "$stage/tests/integration"
 # t-completion.sh finds the completion at ../../contrib from its directory.

@@ -1,7 +1,8 @@
 # `hckns doctor`: on this host (where the other tests run hckns) it exits 0
 # with "ok" lines; each simulated problem (no slirp4netns in PATH, a runtime
 # directory that cannot be created, user namespaces disabled by sysctl, a
-# socket path too long) is a "FAIL what: why; remedy" line and exit 1.
+# socket path too long, a kernel without what the loopback guard needs) is
+# a "FAIL what: why; remedy" line and exit 1.
 
 # doctor NAME [ENV...]: `env ENV... hckns doctor`, its output in
 # $TEST_TMP/NAME.out and .err, its exit status in STATUS, the output in OUT.
@@ -35,6 +36,8 @@ test_this_host() {
 	assert_contains "$OUT" "ok   /dev/net/tun is readable and writable" "tun"
 	assert_contains "$OUT" "ok   slirp4netns " "slirp4netns"
 	assert_contains "$OUT" "ok   hckns-helper: " "the helper"
+	assert_contains "$OUT" "ok   the loopback guard on tap_host works (htb qdisc, pfifo, u32 classifier)" \
+		"the loopback guard"
 	assert_contains "$OUT" "ok   runtime directory " "the runtime directory"
 	assert_contains "$OUT" "ok   socket paths fit" "socket paths"
 	assert_contains "$OUT" "hckns doctor: hckns can run here" "summary"
@@ -62,6 +65,21 @@ test_no_slirp4netns() {
 	assert_eq 1 "$STATUS" "exit status ($OUT)"
 	assert_format noslirp
 	assert_contains "$OUT" "FAIL slirp4netns: not found in PATH; install it (Debian and Ubuntu: 'apt install slirp4netns')" "the FAIL line"
+	assert_contains "$OUT" "hckns doctor: 1 problem, hckns cannot run here until it is fixed" "summary"
+}
+
+# A kernel without the u32 classifier, as the helper sees one when
+# tests/tools/netlink-refuse-shim.c spoils the kind "u32" in its requests:
+# the loopback guard cannot be made, and hckns would not run.
+test_no_loopback_guard() {
+	local shim
+	shim=$(dirname "$HCKNS")/netlink-refuse-shim.so
+	[ -r "$shim" ] || skip "no netlink-refuse-shim.so at $shim: build it with make check-integration"
+	doctor noguard LD_PRELOAD="$shim" HCKNS_TEST_REFUSE_LINK=u32
+	assert_eq 1 "$STATUS" "exit status ($OUT)"
+	assert_format noguard
+	assert_contains "$OUT" "FAIL loopback guard on tap_host: u32 filter for 127.0.0.0/8 (cls_u32): the kernel has none; hckns does not run without it: as root, run 'modprobe -a sch_htb cls_u32', or use a kernel built with CONFIG_NET_SCH_HTB and CONFIG_NET_CLS_U32" \
+		"the FAIL line"
 	assert_contains "$OUT" "hckns doctor: 1 problem, hckns cannot run here until it is fixed" "summary"
 }
 

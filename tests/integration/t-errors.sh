@@ -277,6 +277,7 @@ TRACE_LINES=(
 	'helper started, pid '
 	'helper: hello: ok'
 	'helper: tap-add tap_host: ok'
+	'helper: guard tap_host against packets to loopback addresses: ok'
 	'slirp4netns started, pid '
 	'helper: make / private: ok'
 	'helper: mount a fresh /proc: ok'

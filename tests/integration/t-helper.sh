@@ -292,15 +292,17 @@ test_protocol_valid_requests() {
 (p1 txqlen 1000000)
 > brnf-disable
 < answer:brnf-disable seq=17 err=0
-> tap-add tap0
+> tap-add tap_host
 < answer:tap-add seq=18 err=0
-(tap0: attached, tap, persistent)
-> link-enslave tap0 to br0
+(tap_host: attached, tap, persistent)
+> link-enslave tap_host to br0
 < answer:link-enslave seq=19 err=0
-> link-up tap0
+> link-up tap_host
 < answer:link-up seq=20 err=0
+> uplink-guard
+< answer:uplink-guard seq=21 err=0
 > mount-proc
-< answer:mount-proc seq=21 err=0
+< answer:mount-proc seq=22 err=0
 (/proc in the helper's mount namespace: its pid 1 is hckns-helper)
 > close the socket
 helper: exited with status 0"
@@ -429,8 +431,12 @@ test_protocol_kernel_refusal() {
 < answer:tap-add seq=25 err=0
 > tap-add tap0 again
 < answer:tap-add seq=26 err=EALREADY reason=tap-add tap0: this run has made its one tap already
+> uplink-guard (no tap_host)
+< answer:uplink-guard seq=27 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
+> uplink-guard again
+< answer:uplink-guard seq=28 err=EALREADY reason=uplink-guard: runs only once
 > link-up lo (still serving?)
-< answer:link-up seq=27 err=0
+< answer:link-up seq=29 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -521,7 +527,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 4'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 5'
 }
 
 # "bad ... length": shorter than a header.
@@ -569,12 +575,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 5, helper speaks 4'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 6, helper speaks 5'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 4'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 5'
 }
 
 # "unknown operation".

@@ -505,10 +505,12 @@ static void scenario_valid(void)
 	op_txqlen("link-set-txqlen p1 1000000", "p1", 1000000);
 	show_txqlen("p1");
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
-	op_link("tap-add tap0", PROTO_REQ_TAP_ADD, "tap0");
-	show_tap("tap0");
-	op_enslave("link-enslave tap0 to br0", "tap0", "br0");
-	op_link("link-up tap0", PROTO_REQ_LINK_UP, "tap0");
+	/* The one tap a run makes; the guard acts on it by its fixed name. */
+	op_link("tap-add tap_host", PROTO_REQ_TAP_ADD, "tap_host");
+	show_tap("tap_host");
+	op_enslave("link-enslave tap_host to br0", "tap_host", "br0");
+	op_link("link-up tap_host", PROTO_REQ_LINK_UP, "tap_host");
+	req("uplink-guard", PROTO_REQ_UPLINK_GUARD, NULL, 0);
 	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
 	show_proc();
 	close_and_expect_exit();
@@ -600,6 +602,9 @@ static void scenario_refused(void)
 	op_link("tap-add lo", PROTO_REQ_TAP_ADD, "lo");
 	op_link("tap-add tap0", PROTO_REQ_TAP_ADD, "tap0");
 	op_link("tap-add tap0 again", PROTO_REQ_TAP_ADD, "tap0");
+	/* No tap_host to guard; the one attempt is used up all the same. */
+	req("uplink-guard (no tap_host)", PROTO_REQ_UPLINK_GUARD, NULL, 0);
+	req("uplink-guard again", PROTO_REQ_UPLINK_GUARD, NULL, 0);
 	still_serving();
 	close_and_expect_exit();
 }

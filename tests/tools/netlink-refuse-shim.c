@@ -17,6 +17,12 @@
  * (test_kernel_refuses_a_request) and tests/fault/fault.sh (netlink-fails)
  * check that it does.
  *
+ * NAME may be any string the messages carry with its NUL: a qdisc's or a
+ * classifier's kind ("htb", "u32") becomes one the kernel does not know
+ * ("h/b"), and it answers ENOENT, as a kernel without that module does
+ * (uplink-guard: t-loopback-guard.sh test_no_guard_no_run, t-doctor.sh
+ * test_no_loopback_guard).
+ *
  * It wraps libc's sendmsg(), not a libnl function, so it works whether the
  * helper links libnl statically or not.  The wrapper runs in the serving
  * helper, under its seccomp filter, so it makes no system call of its own:

@@ -61,6 +61,7 @@ static const uint16_t all_ops[] = {
 	PROTO_REQ_LINK_SET_TXQLEN,
 	PROTO_REQ_TAP_ADD,
 	PROTO_REQ_MOUNT_PROC,
+	PROTO_REQ_UPLINK_GUARD,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
 	PROTO_ANS | PROTO_REQ_LINK_UP,
@@ -75,6 +76,7 @@ static const uint16_t all_ops[] = {
 	PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN,
 	PROTO_ANS | PROTO_REQ_TAP_ADD,
 	PROTO_ANS | PROTO_REQ_MOUNT_PROC,
+	PROTO_ANS | PROTO_REQ_UPLINK_GUARD,
 };
 
 /* Ops that are neither requests nor answers. */
@@ -97,6 +99,7 @@ static size_t expected_size(uint16_t op)
 	case PROTO_REQ_BRNF_DISABLE:
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
+	case PROTO_REQ_UPLINK_GUARD:
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
@@ -237,6 +240,7 @@ static const struct req_case good_reqs[] = {
 	{ "tap-add tap_host", PROTO_REQ_TAP_ADD, { .link = { "tap_host" } } },
 	{ "tap-add 15 bytes", PROTO_REQ_TAP_ADD,
 	  { .link = { "123456789012345" } } },
+	{ "uplink-guard", PROTO_REQ_UPLINK_GUARD, { .link = { "" } } },
 	{ "link-enslave", PROTO_REQ_LINK_ENSLAVE,
 	  { .enslave = { .ifname = "tap_host", .master = "br_world" } } },
 	{ "link-set-mtu 1500", PROTO_REQ_LINK_SET_MTU,
@@ -1130,6 +1134,7 @@ START_TEST(test_op_name)
 		{ PROTO_REQ_LINK_SET_TXQLEN, "link-set-txqlen" },
 		{ PROTO_REQ_TAP_ADD, "tap-add" },
 		{ PROTO_REQ_MOUNT_PROC, "mount-proc" },
+		{ PROTO_REQ_UPLINK_GUARD, "uplink-guard" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
 		{ PROTO_ANS | PROTO_REQ_LINK_UP, "answer:link-up" },
@@ -1144,6 +1149,7 @@ START_TEST(test_op_name)
 		{ PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN, "answer:link-set-txqlen" },
 		{ PROTO_ANS | PROTO_REQ_TAP_ADD, "answer:tap-add" },
 		{ PROTO_ANS | PROTO_REQ_MOUNT_PROC, "answer:mount-proc" },
+		{ PROTO_ANS | PROTO_REQ_UPLINK_GUARD, "answer:uplink-guard" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },
 		{ PROTO_REQ__END + 1, "unknown" },

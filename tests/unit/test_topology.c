@@ -129,6 +129,7 @@ static const char *step_ifname(const struct fe_step *s)
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_RESOLV_SET:
+	case PROTO_REQ_UPLINK_GUARD:
 	case PROTO_REQ__END:
 	default:
 		return NULL;
@@ -254,17 +255,22 @@ START_TEST(test_default_steps)
 	BUILD_OK(&t, "-v");
 	n = steps_of(&t, s);
 	/*
-	 * tap_host first of all, alone before slirp4netns starts (which
-	 * attaches to it); then the mount namespace is made private before
-	 * anything mounts, and the first mount is the instance's /proc.
+	 * tap_host first of all, then its guard, the two alone before
+	 * slirp4netns starts (which attaches to the tap and reads what the
+	 * guard lets through); then the mount namespace is made private
+	 * before anything mounts, and the first mount is the instance's /proc.
 	 */
 	ck_assert_int_eq(s[0].op, PROTO_REQ_TAP_ADD);
 	ck_assert_str_eq(s[0].p.link.ifname, "tap_host");
 	ck_assert(s[0].before_slirp);
-	ck_assert_int_eq(s[1].op, PROTO_REQ_MOUNT_PRIVATE);
-	ck_assert_int_eq(s[2].op, PROTO_REQ_MOUNT_PROC);
+	ck_assert_int_eq(s[1].op, PROTO_REQ_UPLINK_GUARD);
+	ck_assert_int_eq((long)s[1].plen, 0);
+	ck_assert(s[1].before_slirp);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_UPLINK_GUARD), 1);
+	ck_assert_int_eq(s[2].op, PROTO_REQ_MOUNT_PRIVATE);
+	ck_assert_int_eq(s[3].op, PROTO_REQ_MOUNT_PROC);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_PROC), 1);
-	ck_assert(!s[2].before_slirp && !s[2].needs_tap);
+	ck_assert(!s[3].before_slirp && !s[3].needs_tap);
 	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(x->p.resolv.family, AF_INET);
@@ -308,7 +314,7 @@ START_TEST(test_default_steps)
 	ck_assert_str_eq(x->p.enslave.master, "br_world");
 	for (int i = 0; i < n; i++) {
 		ck_assert_msg(!s[i].needs_tap, "step %s", s[i].what);
-		ck_assert_msg(s[i].before_slirp == (i == 0), "step %s", s[i].what);
+		ck_assert_msg(s[i].before_slirp == (i <= 1), "step %s", s[i].what);
 		if (strstr(s[i].what, "tap_host") && &s[i] != y)
 			ck_assert_msg(index_of(s, y) < i, "step %s before "
 				      "tap-add", s[i].what);
@@ -500,9 +506,17 @@ START_TEST(test_txqueuelen)
 	ck_assert_uint_eq(x->p.txqlen.txqlen, 2000);
 	ck_assert(!x->needs_tap);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_LINK_SET_TXQLEN), 1);
-	/* After the tap exists. */
-	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_TAP_ADD, "tap_host")),
-			 index_of(s, x));
+	/*
+	 * Right after the tap exists, before slirp4netns starts, and before
+	 * the guard, whose htb takes the tap's queue length when it is made.
+	 */
+	ck_assert(x->before_slirp);
+	ck_assert_int_eq(index_of(s, find(s, n, PROTO_REQ_TAP_ADD, "tap_host")),
+			 0);
+	ck_assert_int_eq(index_of(s, x), 1);
+	ck_assert_int_eq(s[2].op, PROTO_REQ_UPLINK_GUARD);
+	ck_assert(s[2].before_slirp);
+	ck_assert(!s[3].before_slirp);
 	/* Before the tap goes up. */
 	ck_assert_int_lt(index_of(s, x),
 			 index_of(s, find(s, n, PROTO_REQ_LINK_UP, "tap_host")));
