@@ -75,7 +75,7 @@ test_no_loopback_guard() {
 	local shim
 	shim=$(dirname "$HCKNS")/netlink-refuse-shim.so
 	[ -r "$shim" ] || skip "no netlink-refuse-shim.so at $shim: build it with make check-integration"
-	doctor noguard LD_PRELOAD="$shim" HCKNS_TEST_REFUSE_LINK=u32
+	doctor noguard HCKNS_TEST_HELPER_PRELOAD="$shim" HCKNS_TEST_REFUSE_LINK=u32
 	assert_eq 1 "$STATUS" "exit status ($OUT)"
 	assert_format noguard
 	assert_contains "$OUT" "FAIL loopback guard on tap_host: u32 filter for 127.0.0.0/8 (cls_u32): the kernel has none; hckns does not run without it: as root, run 'modprobe -a sch_htb cls_u32', or use a kernel built with CONFIG_NET_SCH_HTB and CONFIG_NET_CLS_U32" \

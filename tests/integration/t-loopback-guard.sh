@@ -360,7 +360,7 @@ test_no_guard_no_run() {
 		htb) what='htb qdisc (sch_htb)' ;;
 		u32) what='u32 filter for 127.0.0.0/8 (cls_u32)' ;;
 		esac
-		expect_error "no-$kind" 125 "${e[@]}" LD_PRELOAD="$shim" \
+		expect_error "no-$kind" 125 "${e[@]}" HCKNS_TEST_HELPER_PRELOAD="$shim" \
 			HCKNS_TEST_REFUSE_LINK="$kind" "$HCKNS" -- \
 			sh -c ': >"$1"' sh "$TEST_TMP/ran" "$MARK"
 		assert_eq "hckns: cannot guard tap_host against packets to loopback addresses: $what: the kernel has none; hckns does not run without it: the kernel must have the htb qdisc and the u32 classifier (as root: 'modprobe -a sch_htb cls_u32'; 'hckns doctor' checks)" \
