@@ -150,11 +150,12 @@ int fe_cmd_fwd(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sel = NULL, *verb, *arg = NULL;
-	char base[PATH_MAX], why[PATH_MAX + 256], sock[PATH_MAX + 16];
+	char why[PATH_MAX + 256], sock[PATH_MAX + 16];
+	struct fe_base base;
 	char guest[INET_ADDRSTRLEN];
 	struct fe_instance in;
 	bool json = false, is_add, is_list, is_rm;
-	int c;
+	int c, r;
 
 	opterr = 0;
 	optind = 0;
@@ -196,9 +197,16 @@ int fe_cmd_fwd(int argc, char **argv)
 			 "--help'");
 		return FE_EXIT_FAILURE;
 	}
-	if (fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
-			    getuid(), base, sizeof(base)) < 0 ||
-	    fe_instance_find(base, sel, &in, why, sizeof(why)) < 0) {
+	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+			 /* create= */ false, &base, why, sizeof(why));
+	if (r == -ENOENT)
+		snprintf(why, sizeof(why), "no hckns instance of yours is "
+			 "running (looked in %s)", base.path);
+	if (r == 0) {
+		r = fe_instance_find(&base, sel, &in, why, sizeof(why));
+		fe_base_close(&base);
+	}
+	if (r < 0) {
 		fe_error("%s", why);
 		return FE_EXIT_FAILURE;
 	}

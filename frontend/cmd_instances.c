@@ -53,15 +53,17 @@ static void age(int64_t started, char *buf, size_t len)
 		snprintf(buf, len, "%ldh%02ldm", s / 3600, s / 60 % 60);
 }
 
-static int cmd_ls(const char *base, bool json)
+/* @b: the checked base, or NULL when there is none yet (no instances). */
+static int cmd_ls(const struct fe_base *b, const char *where, bool json)
 {
-	struct fe_instance *list;
+	struct fe_instance *list = NULL;
 	json_t *arr = json ? json_array() : NULL;
-	size_t n;
-	int r = fe_instances_list(base, &list, &n);
+	size_t n = 0;
+	int r = b ? fe_instances_list(b, &list, &n) : 0;
 
 	if (r < 0) {
-		fe_error("cannot list %s: %s", base, strerror(-r));
+		fe_error("cannot list %s: %s", where, strerror(-r));
+		json_decref(arr);
 		return FE_EXIT_FAILURE;
 	}
 	if (!json && n)
@@ -90,20 +92,21 @@ static int cmd_ls(const char *base, bool json)
 			       a, in.holders, in.forwards);
 	}
 	if (json) {
-		json_t *o = json_pack("{s:o}", "instances", arr);
+		json_t *o = json_pack("{s:o, s:s}", "instances", arr,
+				      "runtime_base", where);
 		char *text = json_dumps(o, JSON_COMPACT);
 
 		printf("%s\n", text ? text : "{}");
 		free(text);
 		json_decref(o);
 	} else if (!n) {
-		printf("no instances\n");
+		printf("no instances (looked in %s)\n", where);
 	}
 	free(list);
 	return 0;
 }
 
-static int cmd_stop(const char *base, const char *name)
+static int cmd_stop(const struct fe_base *base, const char *name)
 {
 	struct fe_keeper_msg m = { .type = FE_KEEPER_STOP };
 	struct fe_instance in;
@@ -117,6 +120,11 @@ static int cmd_stop(const char *base, const char *name)
 		return FE_EXIT_FAILURE;
 	}
 	fd = fe_keeper_connect(in.dir);
+	if (fd == -EPERM) {
+		fe_error("the keeper of instance '%s' (%s/%s) is not yours: "
+			 "refusing it", in.name, in.dir, FE_KEEPER_SOCK);
+		return FE_EXIT_FAILURE;
+	}
 	if (fd < 0 || fe_keeper_send(fd, &m, NULL, 0) < 0) {
 		fe_error("instance '%s' is ending already", in.name);
 		if (fd >= 0)
@@ -141,7 +149,9 @@ static int cmd_stop(const char *base, const char *name)
 
 int fe_cmd_instances(int argc, char **argv)
 {
-	char base[PATH_MAX];
+	char why[PATH_MAX + 256];
+	struct fe_base base;
+	int r;
 	bool json = false;
 	const char *name = NULL;
 
@@ -166,10 +176,20 @@ int fe_cmd_instances(int argc, char **argv)
 		fe_error("usage: hckns stop NAME (see 'hckns ls')");
 		return FE_EXIT_FAILURE;
 	}
-	if (fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
-			    getuid(), base, sizeof(base)) < 0) {
-		fe_error("the runtime directory path is too long");
+	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+			 /* create= */ false, &base, why, sizeof(why));
+	if (r == -ENOENT && !name)
+		return cmd_ls(NULL, base.path, json);
+	if (r == -ENOENT) {
+		fe_error("no instance '%s' is running (see 'hckns ls')", name);
 		return FE_EXIT_FAILURE;
 	}
-	return name ? cmd_stop(base, name) : cmd_ls(base, json);
+	if (r < 0) {
+		fe_error("%s", why);
+		return FE_EXIT_FAILURE;
+	}
+	fe_trace("runtime base: %s", base.path);
+	r = name ? cmd_stop(&base, name) : cmd_ls(&base, base.path, json);
+	fe_base_close(&base);
+	return r;
 }

@@ -31,6 +31,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -568,36 +569,24 @@ static void check_guard(struct doctor *d, const struct fe_doctor_env *env)
 /* ---- the runtime directory ------------------------------------------------ */
 
 /*
- * Can hckns make its instances' directories in @base?  @base is created
- * as hckns would create it (and left, as hckns leaves it); a directory
- * made in it is removed.
+ * Can hckns make its instances' directories in @base (checked, opened)?
+ * A directory made in it is removed; how much room there is is said.
  */
-static int base_writable(const char *base, uid_t uid, char *why, size_t len)
+static int base_writable(const struct fe_base *b, char *why, size_t len,
+			 unsigned long long *free_kib)
 {
-	char probe[PATH_MAX];
-	struct stat st;
+	char probe[32];
+	struct statvfs vfs;
 
-	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
-		snprintf(why, len, "cannot create %s: %s", base, strerror(errno));
-		return -1;
-	}
-	if (lstat(base, &st) < 0) {
-		snprintf(why, len, "cannot check %s: %s", base, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077)) {
-		snprintf(why, len, "%s is not a private directory of yours (mode "
-			 "0700, owned by uid %u); remove it ('rm -rf %s') or",
-			 base, (unsigned int)uid, base);
-		return -2;
-	}
-	if (snprintf(probe, sizeof(probe), "%s/.doctor.XXXXXX", base) >=
-	    (int)sizeof(probe) || !mkdtemp(probe)) {
-		snprintf(why, len, "cannot create a directory in %s: %s", base,
+	snprintf(probe, sizeof(probe), ".doctor.%d", (int)getpid());
+	if (mkdirat(b->fd, probe, 0700) < 0) {
+		snprintf(why, len, "cannot create a directory in %s: %s", b->path,
 			 strerror(errno));
 		return -1;
 	}
-	rmdir(probe);
+	unlinkat(b->fd, probe, AT_REMOVEDIR);
+	*free_kib = fstatvfs(b->fd, &vfs) == 0 ?
+		    (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024 : 0;
 	return 0;
 }
 
@@ -613,7 +602,9 @@ static void check_runtime(struct doctor *d, const struct fe_doctor_env *env)
 		"set TMPDIR to a short directory you can write ('export "
 		"TMPDIR=/tmp', or 'mkdir -p -m 0700 ~/.tmp && export "
 		"TMPDIR=~/.tmp')";
-	char base[PATH_MAX], why[2 * PATH_MAX + 256];
+	char why[2 * PATH_MAX + 256];
+	unsigned long long kib = 0;
+	struct fe_base b;
 	size_t need;
 	int r;
 
@@ -622,34 +613,42 @@ static void check_runtime(struct doctor *d, const struct fe_doctor_env *env)
 		    env->xdg);
 	else if (env->xdg && env->xdg[0])
 		say(d, "note", "XDG_RUNTIME_DIR=%s is not an absolute directory "
-		    "of yours: hckns uses TMPDIR instead", env->xdg);
+		    "of yours with mode 0700: hckns uses /run/user/%u or "
+		    "TMPDIR instead", env->xdg, (unsigned int)env->uid);
 	else
 		say(d, "note", "XDG_RUNTIME_DIR is not set (no login session): "
-		    "hckns uses TMPDIR instead");
+		    "hckns uses /run/user/%u or TMPDIR instead",
+		    (unsigned int)env->uid);
 
-	if (fe_runtime_base(env->xdg, env->tmpdir, env->uid, base,
-			    sizeof(base)) < 0) {
-		say(d, "FAIL", "runtime directory: its path is too long; %s",
-		    remedy);
+	r = fe_base_open(env->xdg, env->tmpdir, env->uid, /* create= */ true,
+			 &b, why, sizeof(why));
+	if (r < 0) {
+		say(d, "FAIL", "runtime directory: %s", why);
 		return;
 	}
-	r = base_writable(base, env->uid, why, sizeof(why));
-	if (r == -2)
-		say(d, "FAIL", "runtime directory: %s %s", why, remedy);
-	else if (r < 0)
+	r = base_writable(&b, why, sizeof(why), &kib);
+	if (r < 0)
 		say(d, "FAIL", "runtime directory: %s; %s", why, remedy);
+	else if (kib < 1024)
+		say(d, "FAIL", "runtime directory %s: its file system has %llu "
+		    "KiB free, and an instance needs some; free space there, "
+		    "or %s", b.path, kib, remedy);
 	else
-		say(d, "ok", "runtime directory %s is writable", base);
+		say(d, "ok", "runtime directory %s is yours, mode 0700, not "
+		    "reachable by others, writable, %llu MiB free", b.path,
+		    kib / 1024);
 
 	/* BASE/NAME/keeper.sock for the longest --name. */
-	need = strlen(base) + 1 + FE_NAME_MAX + 1 + strlen(sock);
+	need = strlen(b.path) + 1 + FE_NAME_MAX + 1 + strlen(sock);
 	if (need > max)
 		say(d, "FAIL", "socket path: %s/<%d-character name>/%s would be "
 		    "%zu bytes, and a unix socket path holds at most %zu; %s",
-		    base, FE_NAME_MAX, sock, need, max, remedy);
+		    b.path, FE_NAME_MAX, sock, need, max, remedy);
 	else
 		say(d, "ok", "socket paths fit: %s/<%d-character name>/%s is "
-		    "%zu bytes, at most %zu", base, FE_NAME_MAX, sock, need, max);
+		    "%zu bytes, at most %zu", b.path, FE_NAME_MAX, sock, need,
+		    max);
+	fe_base_close(&b);
 }
 
 /* ---- --map-subids (optional) ---------------------------------------------- */

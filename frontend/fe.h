@@ -4,6 +4,7 @@
 #define HCKNS_FE_H
 
 #include <stdarg.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 
 #include "hckns/proto.h"
 
-/* Exit statuses (DESIGN.md). */
+/* Exit statuses (doc/design.md). */
 #define FE_EXIT_FAILURE 125	/* hckns itself failed */
 #define FE_EXIT_NOEXEC 126	/* command found but not executable */
 #define FE_EXIT_NOTFOUND 127	/* command not found */
@@ -52,6 +53,8 @@ int fe_write_all(int fd, const void *buf, size_t len);
 int fe_write_file(const char *path, const char *text);
 /* Remove a directory tree we own; does not follow symbolic links. */
 int fe_rm_rf(const char *path);
+/* The same for the entry @name of directory @dirfd, never through a link. */
+int fe_rm_rf_at(int dirfd, const char *name);
 /* Close every descriptor >= @from except those in @keep. */
 void fe_close_from(int from, const int *keep, size_t nkeep);
 /* Restore the default signal mask and dispositions (in a child). */
@@ -376,27 +379,70 @@ int fe_netinfo_guest_addr(const char *rundir, char *out, size_t len);
 #define FE_API_SOCK "api.sock"
 #define FE_SLIRP_LOG "slirp4netns.log"
 
+/* The directory that holds this user's instances, checked and held. */
+struct fe_base {
+	int fd;			/* O_DIRECTORY|O_NOFOLLOW, checked; -1 */
+	char path[PATH_MAX];	/* the same, for messages and socket paths */
+};
+
 /**
- * fe_runtime_base() - the directory that holds this user's instances.
+ * fe_base_choose() - where this user's instances live: @parent/@name.
  * @xdg, @tmpdir: $XDG_RUNTIME_DIR and $TMPDIR (may be NULL).
  *
- * $XDG_RUNTIME_DIR/hckns when XDG_RUNTIME_DIR is an absolute directory that
- * belongs to @uid, else $TMPDIR/hckns-UID (TMPDIR defaulting to /tmp).
- * Return: 0, or -ENAMETOOLONG.
+ * $XDG_RUNTIME_DIR/hckns when XDG_RUNTIME_DIR is an absolute directory of
+ * @uid's with mode 0700; else /run/user/UID/hckns when that is such a
+ * directory (the same instances from a shell without XDG_RUNTIME_DIR);
+ * else $TMPDIR/hckns-UID (TMPDIR defaulting to /tmp) when TMPDIR is root's
+ * or @uid's and not writable by others, unless sticky (for root: not
+ * writable by others at all); else, for root, /run/hckns.
+ * Return: 0; -EPERM (no trustworthy place, @why says what to set),
+ * -ENAMETOOLONG.
  */
-int fe_runtime_base(const char *xdg, const char *tmpdir, uid_t uid,
-		    char *out, size_t len);
+int fe_base_choose(const char *xdg, const char *tmpdir, uid_t uid,
+		   char *parent, size_t plen, char *name, size_t nlen,
+		   char *why, size_t whylen);
 
-/* $XDG_RUNTIME_DIR as the XDG spec wants it: absolute, a dir of @uid's. */
+/**
+ * fe_base_open() - choose the base (fe_base_choose()), check that no
+ * directory above it can be changed by others (root's or @uid's, not
+ * writable by others unless sticky), create it 0700 when @create, open it
+ * with O_NOFOLLOW and check that it is @uid's, mode 0700.  Everything
+ * below is reached through @b->fd, or by @b->path once checked so.
+ * Return: 0; -ENOENT (!@create and none yet); -errno with a one-line
+ * reason naming the path, its owner and what to do in @why.
+ */
+int fe_base_open(const char *xdg, const char *tmpdir, uid_t uid, bool create,
+		 struct fe_base *b, char *why, size_t whylen);
+void fe_base_close(struct fe_base *b);
+
+/* $XDG_RUNTIME_DIR as the XDG spec wants it: absolute, @uid's, 0700. */
 bool fe_runtime_xdg_usable(const char *xdg, uid_t uid);
+
+/**
+ * fe_instance_dir_check() - open BASE/@name (no link followed) and check
+ * that it is ours, mode 0700.
+ * Return: its descriptor; -ESRCH (none); -EPERM with @why (not ours).
+ */
+int fe_instance_dir_check(const struct fe_base *b, const char *name,
+			  char *why, size_t whylen);
+
+/* A name hckns gives instance directories: --name's or a pid. */
+bool fe_instance_name_like(const char *name);
+
+/**
+ * fe_runtime_fits() - @base/@instance in @dir, if its sockets' paths fit a
+ * sockaddr_un.  Return: 0, or -ENAMETOOLONG with what to do in @why.
+ */
+int fe_runtime_fits(const char *base, const char *instance, char *dir,
+		    size_t len, char *why, size_t whylen);
 
 /**
  * fe_runtime_create() - create (mode 0700) and check the instance directory.
  * @dir: receives BASE/INSTANCE.
  * Return: 0, or -errno with a one-line reason (and what to do) in @why.
  */
-int fe_runtime_create(const char *base, const char *instance, char *dir,
-		      size_t len, char *why, size_t whylen);
+int fe_runtime_create(const struct fe_base *b, const char *instance,
+		      char *dir, size_t len, char *why, size_t whylen);
 
 /* ---- instances.c ------------------------------------------------------ */
 
@@ -415,14 +461,15 @@ int fe_instance_lock(const char *rundir, char *why, size_t whylen);
 /* Is an instance alive in @dir (its lock held)? */
 bool fe_instance_alive(const char *dir);
 /* The live instances under @base, sorted by name.  Return: 0 or -errno. */
-int fe_instances_list(const char *base, struct fe_instance **out, size_t *n);
+int fe_instances_list(const struct fe_base *b, struct fe_instance **out,
+		      size_t *n);
 /**
  * fe_instance_find() - the instance a subcommand acts on.
  * @sel: --instance (a name or pid, or a directory if it has a '/'), or NULL
  *       for the only running instance.
  * Return: 0; -ESRCH (none), -EEXIST (several, listed in @why), -EINVAL.
  */
-int fe_instance_find(const char *base, const char *sel,
+int fe_instance_find(const struct fe_base *b, const char *sel,
 		     struct fe_instance *out, char *why, size_t whylen);
 
 /* flock(2) that gives up after @timeout_ms.  Return: 0, -ETIMEDOUT, -errno. */
@@ -435,8 +482,13 @@ int fe_name_lock(const char *base, const char *name, int timeout_ms,
 		 char *why, size_t whylen);
 /* Listen on RUNDIR/keeper.sock.  Return: the descriptor, or -errno. */
 int fe_keeper_listen(const char *rundir, char *why, size_t whylen);
-/* Connect to DIR/keeper.sock.  Return: the descriptor, or -errno. */
+/*
+ * Connect to DIR/keeper.sock, whose keeper must be ours (SO_PEERCRED).
+ * Return: the descriptor; -EPERM (another user's keeper), -errno.
+ */
 int fe_keeper_connect(const char *dir);
+/* Is the peer of unix socket @fd of our uid?  Return: 0, -EPERM, -errno. */
+int fe_peer_is_us(int fd);
 /* Ask the keeper in @dir about its instance (INFO).  Return: 0 or -errno. */
 struct fe_keeper_msg;
 int fe_instance_query(const char *dir, struct fe_keeper_msg *info);
@@ -484,7 +536,7 @@ int fe_cmd_fwd(int argc, char **argv);
  * instance is gone (a crash, a power cut: nobody holds their lock), without
  * racing anyone who is creating one.  Return: how many were removed.
  */
-int fe_runtime_sweep(const char *base);
+int fe_runtime_sweep(const struct fe_base *b);
 
 /* ---- keeper.c ---------------------------------------------------------- */
 
@@ -494,6 +546,16 @@ int fe_runtime_sweep(const char *base);
  * Descriptors of them travel in this order.
  */
 enum { FE_NS_USER, FE_NS_NET, FE_NS_MNT, FE_NS_PID, FE_NS_COUNT };
+
+/**
+ * fe_ns_check() - may we enter these namespaces?  @fds: FE_NS_COUNT
+ * descriptors, FE_NS_* order.  The user namespace must be owned by our uid
+ * and be a child of our own user namespace; each other one must be of its
+ * type and owned by that user namespace.  Checked before any setns(), so
+ * that a keeper that is not what it seems cannot make us enter anything
+ * else.  Return: 0, or -EPERM/-EINVAL with the reason in @why.
+ */
+int fe_ns_check(const int *fds, int n, char *why, size_t whylen);
 
 struct fe_keeper {
 	pid_t pid;

@@ -66,25 +66,40 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int fe_instances_list(const char *base, struct fe_instance **out, size_t *n)
+int fe_instances_list(const struct fe_base *b, struct fe_instance **out,
+		      size_t *n)
 {
 	struct fe_instance *list = NULL;
 	size_t len = 0, cap = 0;
 	struct dirent *e;
+	int dfd;
 	DIR *d;
 
 	*out = NULL;
 	*n = 0;
-	d = opendir(base);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	/* Through the checked base's descriptor, not its path again. */
+	dfd = dup(b->fd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int r = -errno;
+
+		if (dfd >= 0)
+			close(dfd);
+		return r;
+	}
 	while ((e = readdir(d)) != NULL) {
 		struct fe_instance in = { 0 };
+		struct stat st;
 
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(in.name))
+		/* Only real directories of ours, named as hckns names them. */
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(in.name) ||
+		    !fe_instance_name_like(e->d_name) ||
+		    fstatat(b->fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+		    (st.st_mode & 077))
 			continue;
 		snprintf(in.name, sizeof(in.name), "%s", e->d_name);
-		if (snprintf(in.dir, sizeof(in.dir), "%s/%s", base, e->d_name) >=
+		if (snprintf(in.dir, sizeof(in.dir), "%s/%s", b->path, e->d_name) >=
 		    (int)sizeof(in.dir) || !fe_instance_alive(in.dir))
 			continue;
 		if (len == cap) {
@@ -109,7 +124,47 @@ int fe_instances_list(const char *base, struct fe_instance **out, size_t *n)
 	return 0;
 }
 
-int fe_instance_find(const char *base, const char *sel,
+/* --instance DIR: a runtime directory of ours (no link), mode 0700. */
+static int find_dir(const char *sel, struct fe_instance *out, char *why,
+		    size_t whylen)
+{
+	const char *slash;
+	struct stat st;
+	int fd;
+
+	if (snprintf(out->dir, sizeof(out->dir), "%s", sel) >=
+	    (int)sizeof(out->dir)) {
+		snprintf(why, whylen, "instance path too long");
+		return -ENAMETOOLONG;
+	}
+	while (strlen(out->dir) > 1 && out->dir[strlen(out->dir) - 1] == '/')
+		out->dir[strlen(out->dir) - 1] = '\0';
+	slash = strrchr(out->dir, '/');
+	snprintf(out->name, sizeof(out->name), "%s", slash + 1);
+	fd = open(out->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != getuid()) {
+		close(fd);
+		snprintf(why, whylen, "%s is not a runtime directory of yours "
+			 "(it belongs to uid %u): give one of yours (see 'hckns "
+			 "ls')", out->dir, (unsigned int)st.st_uid);
+		return -EPERM;
+	}
+	/* Ours but open to others: no runtime directory hckns made. */
+	if (fd >= 0 && (st.st_mode & 077)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || !fe_instance_alive(out->dir)) {
+		snprintf(why, whylen, "no running hckns instance in %s",
+			 out->dir);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int fe_instance_find(const struct fe_base *b, const char *sel,
 		     struct fe_instance *out, char *why, size_t whylen)
 {
 	struct fe_instance *list;
@@ -117,34 +172,21 @@ int fe_instance_find(const char *base, const char *sel,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (sel && strchr(sel, '/')) {
-		/* A runtime directory, given as a path. */
-		const char *slash;
-
-		if (snprintf(out->dir, sizeof(out->dir), "%s", sel) >=
-		    (int)sizeof(out->dir))
-			return snprintf(why, whylen, "instance path too long"),
-			       -ENAMETOOLONG;
-		while (strlen(out->dir) > 1 && out->dir[strlen(out->dir) - 1] == '/')
-			out->dir[strlen(out->dir) - 1] = '\0';
-		slash = strrchr(out->dir, '/');
-		snprintf(out->name, sizeof(out->name), "%s", slash + 1);
-		if (!fe_instance_alive(out->dir)) {
-			snprintf(why, whylen, "no running hckns instance in %s",
-				 out->dir);
-			return -ESRCH;
-		}
-		return 0;
-	}
+	if (sel && strchr(sel, '/'))
+		return find_dir(sel, out, why, whylen);
 	if (sel) {
-		/* A name (for now, the pid of its front end). */
-		if (!sel[0] || strchr(sel, '.') ||
-		    snprintf(out->dir, sizeof(out->dir), "%s/%s", base, sel) >=
+		/* A name: --name's, or the pid of the hckns that created it. */
+		if (!fe_instance_name_like(sel) ||
+		    snprintf(out->dir, sizeof(out->dir), "%s/%s", b->path, sel) >=
 		    (int)sizeof(out->dir)) {
 			snprintf(why, whylen, "invalid instance '%s'", sel);
 			return -EINVAL;
 		}
 		snprintf(out->name, sizeof(out->name), "%s", sel);
+		r = fe_instance_dir_check(b, sel, why, whylen);
+		if (r < 0)
+			return r;
+		close(r);
 		if (!fe_instance_alive(out->dir)) {
 			snprintf(why, whylen, "no instance '%s' is running "
 				 "(see 'hckns ls')", sel);
@@ -152,9 +194,9 @@ int fe_instance_find(const char *base, const char *sel,
 		}
 		return 0;
 	}
-	r = fe_instances_list(base, &list, &n);
+	r = fe_instances_list(b, &list, &n);
 	if (r < 0) {
-		snprintf(why, whylen, "cannot list %s: %s", base, strerror(-r));
+		snprintf(why, whylen, "cannot list %s: %s", b->path, strerror(-r));
 		return r;
 	}
 	if (n == 1) {
@@ -164,7 +206,7 @@ int fe_instance_find(const char *base, const char *sel,
 	}
 	if (n == 0) {
 		snprintf(why, whylen, "no hckns instance of yours is running "
-			 "(looked in %s)", base);
+			 "(looked in %s)", b->path);
 		free(list);
 		return -ESRCH;
 	}
@@ -281,7 +323,28 @@ int fe_keeper_connect(const char *dir)
 		close(fd);
 		return r;
 	}
+	/* Believe nothing a keeper of another user would say. */
+	r = fe_peer_is_us(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	return fd;
+}
+
+int fe_peer_is_us(int fd)
+{
+	struct ucred c;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0)
+		return -errno;
+	if (c.uid != getuid()) {
+		fe_trace("peer of socket %d is uid %u, not ours (%u): refused",
+			 fd, (unsigned int)c.uid, (unsigned int)getuid());
+		return -EPERM;
+	}
+	return 0;
 }
 
 int fe_instance_query(const char *dir, struct fe_keeper_msg *info)

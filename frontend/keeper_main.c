@@ -6,7 +6,7 @@
  * to RUNDIR/keeper.sock that joined.  A holder leaves by closing its end,
  * whatever the reason (exit, crash, SIGKILL): the kernel closes it, so the
  * count is never wrong (connections, not pid lists).  When none remains,
- * the keeper takes the instance down in DESIGN.md's order: no new joiners,
+ * the keeper takes the instance down in doc/design.md's order: no new joiners,
  * every forward removed while slirp4netns still runs, slirp4netns stopped,
  * the helper let go (its socket closed, its end awaited: the kernel ends
  * every process of its PID namespace first), the runtime directory
@@ -356,6 +356,11 @@ static void accept_conn(struct keeper *k)
 
 	if (fd < 0)
 		return;
+	/* Only our own uid may join, ask, stop (SECURITY.md). */
+	if (fe_peer_is_us(fd) < 0) {
+		close(fd);
+		return;
+	}
 	for (int i = 1; i < MAX_CONNS; i++)
 		if (k->conns[i].role == CONN_FREE) {
 			k->conns[i] = (struct conn){ .fd = fd, .role = CONN_NEW };

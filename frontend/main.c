@@ -448,7 +448,8 @@ static int preflight(struct run *run)
 }
 
 /* Our own new instance in BASE/NAME: directory, lock, joiners' socket. */
-static int create_rundir(struct run *run, const char *base, const char *name)
+static int create_rundir(struct run *run, const struct fe_base *base,
+			 const char *name)
 {
 	char why[PATH_MAX + 256];
 	int r;
@@ -484,6 +485,7 @@ static int create_rundir(struct run *run, const char *base, const char *name)
 static int join(struct run *run, const char *dir, int fd, const char *name)
 {
 	struct fe_keeper_msg m = { .type = FE_KEEPER_JOIN };
+	char why[256];
 	struct stat st;
 	int r, waited = 0;
 
@@ -519,6 +521,11 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 			run->ns[i] = -1;
 		}
 		return -ESRCH;
+	}
+	r = fe_ns_check(run->ns, FE_NS_COUNT, why, sizeof(why));
+	if (r < 0) {
+		fe_error("cannot join instance '%s': %s; refusing it", name, why);
+		return r;
 	}
 	run->joined = true;
 	run->host_loopback = m.flags & FE_KEEPER_F_HOST_LOOPBACK;
@@ -557,46 +564,91 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
  *
  * Return: 0 when we create (setup follows), 1 when we joined, -errno.
  */
+static int claim_in(struct run *run, const struct fe_base *b, const char *name,
+		    char *pidname, size_t plen, char *dir, size_t dlen);
+
 static int claim_instance(struct run *run)
 {
-	char base[PATH_MAX], pidname[32], dir[PATH_MAX + 64], why[PATH_MAX + 256];
+	char pidname[32], dir[PATH_MAX + 64], why[PATH_MAX + 256];
+	char parent[PATH_MAX], bname[32], inst[PATH_MAX + 160];
 	const char *name = run->o.name;
+	struct fe_base base;
 	int r;
 
-	r = fe_runtime_base(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"),
-			    getuid(), base, sizeof(base));
+	/* Nothing is made for an instance whose sockets could not be bound. */
+	snprintf(pidname, sizeof(pidname), "%d", (int)getpid());
+	if (fe_base_choose(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+			   parent, sizeof(parent), bname, sizeof(bname), why,
+			   sizeof(why)) == 0) {
+		snprintf(dir, sizeof(dir), "%.*s/%s", PATH_MAX - 40, parent,
+			 bname);
+		r = fe_runtime_fits(dir, name ? name : pidname, inst,
+				    sizeof(inst), why, sizeof(why));
+		if (r < 0) {
+			fe_error("%s", why);
+			return r;
+		}
+	}
+	/* Checked first: nothing below is touched before.  enter makes none. */
+	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+			 /* create= */ !run->o.join_only, &base, why, sizeof(why));
+	if (r == -ENOENT) {
+		fe_error("no instance '%s' is running (see 'hckns ls')", name);
+		return -ESRCH;
+	}
 	if (r < 0) {
-		fe_error("the runtime directory path is too long: set "
-			 "XDG_RUNTIME_DIR or TMPDIR to a shorter directory");
+		fe_error("%s", why);
 		return r;
 	}
+	fe_trace("runtime base: %s", base.path);
+	r = claim_in(run, &base, name, pidname, sizeof(pidname), dir,
+		     sizeof(dir));
+	fe_base_close(&base);
+	return r;
+}
+
+/* A keeper that would not let us in, or is not ours: one line. */
+static int keeper_refused(const char *name, const char *dir, int r)
+{
+	if (r == -EPERM)
+		fe_error("the keeper of instance '%s' (%s/%s) is not yours: "
+			 "refusing it; see 'hckns ls' for your instances", name,
+			 dir, FE_KEEPER_SOCK);
+	else
+		fe_error("no instance '%s' is running (see 'hckns ls')", name);
+	return r == -EPERM ? -EPERM : -ESRCH;
+}
+
+/* claim_instance() in the checked base @b. */
+static int claim_in(struct run *run, const struct fe_base *b, const char *name,
+		    char *pidname, size_t plen, char *dir, size_t dlen)
+{
+	char why[PATH_MAX + 256];
+	int r;
+
 	/* What crashed instances left behind goes first. */
-	fe_runtime_sweep(base);
+	fe_runtime_sweep(b);
 	if (!name) {
-		snprintf(pidname, sizeof(pidname), "%d", (int)getpid());
-		return create_rundir(run, base, pidname);
+		snprintf(pidname, plen, "%d", (int)getpid());
+		return create_rundir(run, b, pidname);
 	}
-	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	snprintf(dir, dlen, "%s/%s", b->path, name);
 	if (run->o.join_only) {
-		int fd = fe_instance_alive(dir) ? fe_keeper_connect(dir) : -ESRCH;
+		int fd = fe_instance_dir_check(b, name, why, sizeof(why));
 
 		if (fd < 0) {
-			fe_error("no instance '%s' is running (see 'hckns ls')",
-				 name);
-			return -ESRCH;
+			fe_error("%s", why);
+			return fd;
 		}
+		close(fd);
+		fd = fe_instance_alive(dir) ? fe_keeper_connect(dir) : -ESRCH;
+		if (fd < 0)
+			return keeper_refused(name, dir, fd);
 		r = join(run, dir, fd, name);
 		return r < 0 ? r : 1;
 	}
-	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		fe_error("cannot create runtime directory %s: %s; set "
-			 "XDG_RUNTIME_DIR or TMPDIR to a directory you can write",
-			 base, strerror(-r));
-		return r;
-	}
 	for (int attempt = 0; attempt < 3; attempt++) {
-		int lock = fe_name_lock(base, name, 10000, why, sizeof(why));
+		int lock = fe_name_lock(b->path, name, 10000, why, sizeof(why));
 		int fd;
 
 		if (lock < 0) {
@@ -604,13 +656,22 @@ static int claim_instance(struct run *run)
 			return lock;
 		}
 		if (!fe_instance_alive(dir)) {
-			r = create_rundir(run, base, name);
+			r = create_rundir(run, b, name);
 			/* Joiners may come now: the keeper's socket exists. */
 			close(lock);
 			return r;
 		}
+		fd = fe_instance_dir_check(b, name, why, sizeof(why));
+		if (fd < 0) {
+			close(lock);
+			fe_error("%s", why);
+			return fd;
+		}
+		close(fd);
 		fd = fe_keeper_connect(dir);
 		close(lock);
+		if (fd == -EPERM)
+			return keeper_refused(name, dir, fd);
 		if (fd >= 0) {
 			r = join(run, dir, fd, name);
 			if (r == 0)
@@ -1942,7 +2003,7 @@ static void helper_end(struct run *run, bool last)
 }
 
 /*
- * Release everything, in the order of DESIGN.md.  The keeper removes the
+ * Release everything, in the order of doc/design.md.  The keeper removes the
  * forwards, stops slirp4netns and removes the runtime directory when the
  * last holder has left; whoever leaves last waits for that, so that nothing
  * is left once hckns returns.

@@ -18,7 +18,7 @@ _Static_assert(FE_TXQLEN_MAX <= PROTO_TXQLEN_MAX,
 _Static_assert(FE_MTU_MIN >= PROTO_MTU_MIN && FE_MTU_MAX <= PROTO_MTU_MAX,
 	       "the helper takes every --mtu the front end accepts");
 
-/* The default topology of DESIGN.md (AutoHCK's), without --no-default-bridges. */
+/* The default topology of doc/design.md (AutoHCK's), without --no-default-bridges. */
 static const struct {
 	const char *name;
 	uint8_t addr[4];	/* 0.0.0.0: none of its own (see below) */

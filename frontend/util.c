@@ -4,6 +4,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -184,6 +187,20 @@ static int rm_rf_at(int dirfd)
 	return r;
 }
 
+int fe_rm_rf_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = rm_rf_at(fd);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
 int fe_rm_rf(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -241,4 +258,66 @@ int fe_exit_code(int wstatus)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return FE_EXIT_FAILURE;
+}
+
+/* st_dev/st_ino of a namespace: the same namespace, the same pair. */
+static bool same_file(int fd, const struct stat *b)
+{
+	struct stat a;
+
+	return fstat(fd, &a) == 0 && a.st_dev == b->st_dev &&
+	       a.st_ino == b->st_ino;
+}
+
+int fe_ns_check(const int *fds, int n, char *why, size_t whylen)
+{
+	static const int types[FE_NS_COUNT] = {
+		CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID,
+	};
+	static const char *const names[FE_NS_COUNT] = {
+		"user", "network", "mount", "PID",
+	};
+	struct stat self, user;
+	uid_t owner = (uid_t)-1;
+	int parent;
+
+	if (n != FE_NS_COUNT || stat("/proc/self/ns/user", &self) < 0 ||
+	    fstat(fds[FE_NS_USER], &user) < 0) {
+		snprintf(why, whylen, "cannot look at the namespaces received");
+		return -EINVAL;
+	}
+	if (ioctl(fds[FE_NS_USER], NS_GET_NSTYPE) != CLONE_NEWUSER ||
+	    ioctl(fds[FE_NS_USER], NS_GET_OWNER_UID, &owner) < 0 ||
+	    owner != getuid()) {
+		snprintf(why, whylen, "the user namespace received is not one "
+			 "of yours (its owner is uid %d)", (int)owner);
+		return -EPERM;
+	}
+	/* A child of ours, not some other user namespace we could enter. */
+	parent = ioctl(fds[FE_NS_USER], NS_GET_PARENT);
+	if (parent < 0 || !same_file(parent, &self)) {
+		if (parent >= 0)
+			close(parent);
+		snprintf(why, whylen, "the user namespace received is not a "
+			 "child of yours");
+		return -EPERM;
+	}
+	close(parent);
+	for (int i = 0; i < n; i++) {
+		int ns;
+
+		if (i == FE_NS_USER)
+			continue;
+		ns = ioctl(fds[i], NS_GET_USERNS);
+		if (ioctl(fds[i], NS_GET_NSTYPE) != types[i] || ns < 0 ||
+		    !same_file(ns, &user)) {
+			if (ns >= 0)
+				close(ns);
+			snprintf(why, whylen, "the %s namespace received is not "
+				 "one of the instance's user namespace", names[i]);
+			return -EPERM;
+		}
+		close(ns);
+	}
+	return 0;
 }

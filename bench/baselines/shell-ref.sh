@@ -1,5 +1,5 @@
 #!/bin/bash
-# Baseline "shell reference": the default topology of DESIGN.md the way a
+# Baseline "shell reference": the default topology of doc/design.md the way a
 # careful user would script it with standard tools: bash, unshare(1), one
 # `ip -batch`, a bind mount for resolv.conf, and slirp4netns (ready fd,
 # killed and reaped at the end).  No polling, no sleeps.

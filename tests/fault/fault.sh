@@ -392,7 +392,7 @@ one_kill() {
 			return 0
 		fi
 		[ "$STATUS" != 0 ] || fail "hckns exited 0 after $victim was killed in stage $seen: $(grep -v '^hckns: \[' "$TRACE" | grep -v '^\*\|^api\|event\|tapfd\|slirp' ; grep '^hckns: \[' "$TRACE" | tail -n 8)"
-		# DESIGN.md: one line.  Not asserted (yet), shown by kill_matrix.
+		# doc/design.md: one line.  Not asserted (yet), shown by kill_matrix.
 		[ "$(printf '%s\n' "$lines" | grep -c .)" -le 1 ] ||
 			printf '%s\n' "$lines" | tr '\n' '|' | sed 's/|$/\n/' >>"$TEST_TMP/multi.$stage.$victim"
 		lines=$(printf '%s\n' "$lines" | head -n 1)

@@ -40,14 +40,39 @@ wait_for() {
 	return 1
 }
 
-# The directory hckns puts its instances in (see frontend/runtime.c).
+# The directory hckns puts its instances in (frontend/runtime.c,
+# fe_base_choose): XDG_RUNTIME_DIR/hckns, /run/user/UID/hckns, then
+# TMPDIR/hckns-UID when TMPDIR is root's or ours and not writable by others
+# (unless sticky, and not for root), else /run/hckns for root.
 runtime_base() {
-	if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ] &&
-	   [ "$(stat -c %u "$XDG_RUNTIME_DIR")" = "$(id -u)" ]; then
+	local uid t mode owner
+	uid=$(id -u)
+	private_dir_of_uid() {
+		[ -n "$1" ] && [ "${1#/}" != "$1" ] && [ -d "$1" ] &&
+			[ "$(stat -L -c %u "$1")" = "$uid" ] &&
+			[ $((8#$(stat -L -c %a "$1") & 8#077)) = 0 ]
+	}
+	if private_dir_of_uid "${XDG_RUNTIME_DIR:-}"; then
 		echo "$XDG_RUNTIME_DIR/hckns"
-	else
-		echo "${TMPDIR:-/tmp}/hckns-$(id -u)"
+		return
 	fi
+	if private_dir_of_uid "/run/user/$uid"; then
+		echo "/run/user/$uid/hckns"
+		return
+	fi
+	t=${TMPDIR:-/tmp}
+	[ "${t#/}" != "$t" ] || t=/tmp
+	if [ -d "$t" ]; then
+		mode=$((8#$(stat -L -c %a "$t")))
+		owner=$(stat -L -c %u "$t")
+		if { [ "$owner" = 0 ] || [ "$owner" = "$uid" ]; } &&
+		   { [ $((mode & 8#022)) = 0 ] ||
+		     { [ $((mode & 8#1000)) != 0 ] && [ "$uid" != 0 ]; }; }; then
+			echo "$t/hckns-$uid"
+			return
+		fi
+	fi
+	[ "$uid" = 0 ] && echo /run/hckns
 }
 
 # A value from hckns's verbose trace in file $1: trace_value FILE 'helper started, pid'

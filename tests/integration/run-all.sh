@@ -53,6 +53,12 @@ if ! id "$test_user" >/dev/null 2>&1; then
 	echo "run-all: creating the unprivileged user $test_user for the tests"
 	useradd --system --no-create-home --shell /bin/bash "$test_user" || exit 1
 fi
+# t-hostile-user.sh: a second unprivileged user who plays the attacker.
+evil_user=${HCKNS_EVIL_USER:-hckns-evil}
+if ! id "$evil_user" >/dev/null 2>&1; then
+	echo "run-all: creating the unprivileged user $evil_user, the attacker of t-hostile-user.sh"
+	useradd --system --no-create-home --shell /bin/bash "$evil_user" || exit 1
+fi
 # --map-subids (t-subids.sh) needs subordinate ids for the user: the first
 # 65536 ids past every range already given to anyone, once.
 has_range() { # FILE

@@ -1,4 +1,4 @@
-# Traffic through slirp4netns (DESIGN.md: "The network it builds" and the
+# Traffic through slirp4netns (doc/design.md: "The network it builds" and the
 # host-protecting defaults).  Traffic goes only to the host's 127.0.0.1
 # (through 10.0.2.2) and to namespaces the tests make; no DNS.
 # The scripts run inside are single-quoted on purpose: they expand there.

@@ -93,12 +93,17 @@ test_old_slirp4netns() {
 	assert_contains "$OUT" "FAIL slirp4netns ($bin/slirp4netns): version 0.3.2 is too old, hckns needs 0.4.0 or later" "the FAIL line"
 }
 
+# Where the runtime directory goes, a file is in the way: FAIL, naming it,
+# its owner and what to do.
 test_runtime_dir_unwritable() {
-	: >"$TEST_TMP/file"
-	doctor rt -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/file/tmp"
+	local who
+	mkdir -p "$TEST_TMP/t" && chmod 0755 "$TEST_TMP/t"
+	: >"$TEST_TMP/t/hckns-$(id -u)"
+	doctor rt -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/t"
 	assert_eq 1 "$STATUS" "exit status ($OUT)"
 	assert_format rt
-	assert_contains "$OUT" "FAIL runtime directory: cannot create $TEST_TMP/file/tmp/hckns-$(id -u): Not a directory; set TMPDIR to a short directory you can write" "the FAIL line"
+	who="uid $(id -u) ($(id -un))"
+	assert_contains "$OUT" "FAIL runtime directory: runtime directory $TEST_TMP/t/hckns-$(id -u) is a file of $who, not a directory of yours: remove it (as its owner or root), or set XDG_RUNTIME_DIR to a directory of yours (mode 0700)" "the FAIL line"
 }
 
 test_socket_path_too_long() {
@@ -108,7 +113,7 @@ test_socket_path_too_long() {
 	doctor long -u XDG_RUNTIME_DIR TMPDIR="$long"
 	assert_eq 1 "$STATUS" "exit status ($OUT)"
 	assert_format long
-	assert_contains "$OUT" "ok   runtime directory $long/hckns-$(id -u) is writable" "the runtime directory"
+	assert_contains "$OUT" "ok   runtime directory $long/hckns-$(id -u) is yours, mode 0700" "the runtime directory"
 	assert_contains "$OUT" "FAIL socket path: $long/hckns-$(id -u)/<32-character name>/keeper.sock would be" "the FAIL line"
 	assert_contains "$OUT" "and a unix socket path holds at most 107; set TMPDIR to a short directory" "the remedy"
 	[ -d "$long/hckns-$(id -u)" ] || fail "no runtime directory"

@@ -1,4 +1,4 @@
-# Errors a user can hit (DESIGN.md: Errors, Exit status): each is ONE line
+# Errors a user can hit (doc/design.md: Errors, Exit status): each is ONE line
 # "hckns: what failed: why" that says what to do, exit status 125 (127 for
 # a command not found), and nothing is left behind: no runtime directory,
 # no process.  And the verbose mode: a trace line per step and per helper
@@ -156,13 +156,14 @@ test_kernel_refuses_a_request() {
 }
 
 test_runtime_dir_not_writable() {
-	# A path under a regular file cannot be created, not even by root.
+	# A TMPDIR under a regular file: a user is told what to set; root,
+	# who never needs TMPDIR, takes /run/hckns (see t-hostile-user.sh).
 	: >"$TEST_TMP/file"
-	expect_error notdir 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/file/x" \
-		"$HCKNS" -- true "$MARK"
-	assert_eq "hckns: cannot create runtime directory $TEST_TMP/file/x/hckns-$(id -u): Not a directory; set XDG_RUNTIME_DIR or TMPDIR to a directory you can write" \
-		"$MSG" "the message"
 	if [ "$(id -u)" != 0 ]; then
+		expect_error notdir 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/file/x" \
+			"$HCKNS" -- true "$MARK"
+		assert_eq "hckns: no runtime directory for hckns: XDG_RUNTIME_DIR is unset or not a directory of yours with mode 0700, and TMPDIR $TEST_TMP/file/x does not exist (Not a directory); set XDG_RUNTIME_DIR or TMPDIR to a directory of yours (mode 0700)" \
+			"$MSG" "the message"
 		mkdir "$TEST_TMP/ro"
 		chmod 0555 "$TEST_TMP/ro"
 		expect_error readonly 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/ro" \
@@ -171,6 +172,12 @@ test_runtime_dir_not_writable() {
 			"$MSG" "the message"
 		assert_eq "" "$(ls -A "$TEST_TMP/ro")" "entries in the read-only TMPDIR"
 	fi
+	# A file where the base goes: named, with its owner.
+	mkdir -p "$TEST_TMP/t" && : >"$TEST_TMP/t/hckns-$(id -u)"
+	expect_error file 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/t" \
+		"$HCKNS" -- true "$MARK"
+	assert_eq "hckns: runtime directory $TEST_TMP/t/hckns-$(id -u) is a file of uid $(id -u) ($(id -un)), not a directory of yours: remove it (as its owner or root), or set XDG_RUNTIME_DIR to a directory of yours (mode 0700)" \
+		"$MSG" "the message"
 }
 
 # A runtime base that others could write is refused, not used.
@@ -181,7 +188,7 @@ test_runtime_dir_not_private() {
 	chmod 0755 "$base"
 	expect_error open 125 env -u XDG_RUNTIME_DIR TMPDIR="$TEST_TMP/rt" \
 		"$HCKNS" -- true "$MARK"
-	assert_eq "hckns: runtime directory $base is not a private directory of yours (it must be mode 0700 and owned by uid $(id -u)); remove it or set XDG_RUNTIME_DIR or TMPDIR elsewhere" \
+	assert_eq "hckns: runtime directory $base is mode 0755, open to others: run 'chmod 0700 $base'" \
 		"$MSG" "the message"
 	assert_no_instance_dir "$TEST_TMP/rt"
 }

@@ -105,7 +105,7 @@ test_publish_explicit_any_address() {
 # A UDP forward: an echo server inside answers through it.
 #
 # Known to fail with slirp4netns 1.2.0 / libslirp 4.7.0: hckns runs
-# slirp4netns with --disable-host-loopback (DESIGN.md: the host's loopback
+# slirp4netns with --disable-host-loopback (doc/design.md: the host's loopback
 # is not reachable from inside by default), and then libslirp drops a UDP
 # answer addressed to 10.0.2.2, which is where a forwarded datagram from
 # the host's 127.0.0.1 seems to come from (podman issue #4586).  TCP is not

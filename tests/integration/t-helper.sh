@@ -1,5 +1,5 @@
 # hckns-helper: its confinement while a command runs, seen from /proc, and
-# its protocol against the real binary (DESIGN.md: "The helper and its
+# its protocol against the real binary (doc/design.md: "The helper and its
 # protocol"; helper/hckns-helper.c).
 # The scripts run inside are single-quoted on purpose: they expand there.
 # shellcheck disable=SC2016
@@ -198,7 +198,7 @@ test_helper_executable() {
 	assert_eq 0 "$STATUS" "hckns's exit status"
 }
 
-# DESIGN.md: "serves the socketpair; exits on EOF".  After the run the
+# doc/design.md: "serves the socketpair; exits on EOF".  After the run the
 # helper is gone, and it exited by itself with status 0 (the front end's
 # trace says "helper ended (0)"; a helper killed after the grace time would
 # be reported as -110, ETIMEDOUT).
@@ -250,7 +250,7 @@ $(diff <(echo "$2") <(echo "$OUT"))
 HELLO_OK='> hello
 < answer:hello seq=1 err=0'
 
-# DESIGN.md: "It reads one request at a time ..., validates it completely,
+# doc/design.md: "It reads one request at a time ..., validates it completely,
 # does exactly one operation, and answers with 0".  Every operation, well
 # formed and acceptable (the veth is made with ip(8) in the helper's
 # namespaces, as the helper only makes bridges); then EOF ends the helper
@@ -314,7 +314,7 @@ test_protocol_eof_ends_helper() {
 helper: exited with status 0"
 }
 
-# DESIGN.md: "A well-formed request whose arguments fail validation ...
+# doc/design.md: "A well-formed request whose arguments fail validation ...
 # gets an errno and a reason, and the helper keeps serving"; "Names are
 # validated as the kernel would (1..15 bytes, no /, no whitespace, not . or
 # ..); addresses, prefix lengths and MTUs by range."
@@ -374,7 +374,7 @@ test_protocol_invalid_arguments() {
 helper: exited with status 0"
 }
 
-# DESIGN.md: "... or whose operation the kernel refuses, gets an errno and a
+# doc/design.md: "... or whose operation the kernel refuses, gets an errno and a
 # reason, and the helper keeps serving"; "Enslaves ... to one of our
 # bridges, only" (the helper's own check, EINVAL); the table's ordering
 # rules (resolv-set and mount-proc only after mount-private: EPERM;
@@ -506,7 +506,7 @@ test_seccomp_kills_creating_a_file() {
 	assert_eq "" "$ERR" "the helper's stderr"
 }
 
-# Protocol violations.  DESIGN.md: "A protocol violation (bad header or
+# Protocol violations.  doc/design.md: "A protocol violation (bad header or
 # length, unknown operation, unexpected descriptors) is answered with an
 # error, the descriptors are closed and the helper exits: it never
 # guesses."  The helper logs one line and exits with status 1.

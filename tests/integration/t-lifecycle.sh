@@ -1,4 +1,4 @@
-# Exit statuses, and what is left after a run: nothing (DESIGN.md: Stop,
+# Exit statuses, and what is left after a run: nothing (doc/design.md: Stop,
 # Exit status).  Every process of an instance is killed with SIGKILL in
 # turn, and the rest must go away within 2 s, the survivor saying what
 # happened.

@@ -1,4 +1,4 @@
-# The instance's PID namespace (DESIGN.md: Stop; SECURITY.md: "Nothing
+# The instance's PID namespace (doc/design.md: Stop; SECURITY.md: "Nothing
 # started inside survives the instance"): hckns-helper is its PID 1, and
 # when the instance ends the kernel ends every process started in it,
 # whatever that process did: a nested user namespace, setsid, a double

@@ -1,4 +1,4 @@
-# Signals (DESIGN.md: Signals): a terminal's Ctrl-C reaches the command
+# Signals (doc/design.md: Signals): a terminal's Ctrl-C reaches the command
 # once, directly; a signal another process sends to hckns is relayed once;
 # SIGINT or SIGTERM before the command starts aborts the setup and leaves
 # nothing behind.

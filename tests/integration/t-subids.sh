@@ -271,7 +271,8 @@ test_root_user_without_range() {
 	id "$user" >/dev/null 2>&1 || skip "no user $user (run-all.sh creates it)"
 	setpriv --reuid="$user" --regid="$user" --clear-groups test -x "$HCKNS" ||
 		skip "$user cannot run $HCKNS (run-all.sh stages it where it can)"
-	chmod 0777 "$(private_tmpdir rt)"
+	# Root's, sticky, like /tmp: the user may put its runtime base there.
+	chmod 1777 "$(private_tmpdir rt)"
 	mapfile -t e < <(rt_env)
 	mapfile -t w < <(with_subids '' '' setpriv --reuid="$user" --regid="$user" \
 		--clear-groups "${e[@]}" "$HCKNS" --map-subids -- /bin/true "$MARK")

@@ -1,5 +1,5 @@
 # The default network and its surroundings, looked at from inside with the
-# tools a person would use (ip -j | jq, cat, /proc): DESIGN.md, "The network
+# tools a person would use (ip -j | jq, cat, /proc): doc/design.md, "The network
 # it builds".  Every test runs hckns in the foreground under `timeout`.
 # The scripts run inside are single-quoted on purpose: they expand there.
 # shellcheck disable=SC2016
@@ -62,7 +62,7 @@ test_mtu_option_sets_tap_host_and_br_world() {
 		"\(.ifname) \(.mtu)"' "$TEST_TMP/links.json")" "br_world with --mtu 65520"
 }
 
-# DESIGN.md: the three bridge-nf-call-* sysctls are 0 inside where they
+# doc/design.md: the three bridge-nf-call-* sysctls are 0 inside where they
 # exist; they are per network namespace, so the host's stay as they were.
 test_bridge_netfilter_sysctls_off_inside_only() {
 	local f before after name script=''
@@ -93,7 +93,7 @@ propagating_mounts() { # FILE
 	awk '{ s = ""; for (i = 7; $i != "-"; i++) s = s " " $i; if (s != "") print $5 s }' "$1"
 }
 
-# DESIGN.md: "/" is made recursively private first: no mount inside has
+# doc/design.md: "/" is made recursively private first: no mount inside has
 # propagation fields.  On a host where nothing is shared this holds
 # trivially, so the second half makes every mount shared in an outer mount
 # namespace first; there a new less privileged mount namespace would start

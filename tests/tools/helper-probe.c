@@ -10,7 +10,7 @@
  * with proto_encode(), or raw bytes and descriptors that no front end would
  * send.  It prints one line per message sent and per answer received, and at
  * the end whether and how the helper exited.  tests/integration/t-helper.sh
- * compares that output with what DESIGN.md's rules demand.
+ * compares that output with what doc/design.md's rules demand.
  *
  * Output lines:
  *   "> WHAT"                             a message sent

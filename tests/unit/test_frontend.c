@@ -6,11 +6,13 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../frontend/fe.h"
@@ -282,59 +284,241 @@ END_TEST
 
 /* ---- runtime directory and paths -------------------------------------- */
 
-START_TEST(test_runtime_base)
+START_TEST(test_base_choose)
 {
-	char dir[] = "/tmp/hckns-unit.XXXXXX", out[4096];
+	char dir[] = "/tmp/hckns-unit.XXXXXX", open_dir[] = "/tmp/hckns-unit.XXXXXX";
+	char parent[4096], name[32], why[512];
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	/* An XDG_RUNTIME_DIR of ours is used. */
-	ck_assert_int_eq(fe_runtime_base(dir, "/var/tmp", getuid(), out,
-					 sizeof(out)), 0);
-	ck_assert_str_eq(out, strcat(strcpy((char[4200]){ 0 }, dir), "/hckns"));
-	/* Someone else's, a relative one or none: TMPDIR, else /tmp. */
-	ck_assert_int_eq(fe_runtime_base(dir, "/var/tmp", getuid() + 1, out,
-					 sizeof(out)), 0);
-	snprintf(dir, sizeof(dir), "/var/tmp/hckns-%u", getuid() + 1);
-	ck_assert_str_eq(out, dir);
-	ck_assert_int_eq(fe_runtime_base("relative", NULL, 7, out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "/tmp/hckns-7");
-	ck_assert_int_eq(fe_runtime_base(NULL, "", 7, out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "/tmp/hckns-7");
-	ck_assert_int_eq(fe_runtime_base(NULL, "/tmp", 7, out, 5), -ENAMETOOLONG);
+	ck_assert_ptr_nonnull(mkdtemp(open_dir));
+	/* An XDG_RUNTIME_DIR of ours, mode 0700, is used. */
+	ck_assert_int_eq(fe_base_choose(dir, "/var/tmp", getuid(), parent,
+					sizeof(parent), name, sizeof(name), why,
+					sizeof(why)), 0);
+	ck_assert_str_eq(parent, dir);
+	ck_assert_str_eq(name, "hckns");
+	/* Someone else's: TMPDIR, sticky /var/tmp is fine for a user. */
+	ck_assert_int_eq(fe_base_choose(dir, "/var/tmp", 4242, parent,
+					sizeof(parent), name, sizeof(name), why,
+					sizeof(why)), 0);
+	ck_assert_str_eq(parent, "/var/tmp");
+	ck_assert_str_eq(name, "hckns-4242");
+	ck_assert_int_eq(fe_base_choose("relative", NULL, 4242, parent,
+					sizeof(parent), name, sizeof(name), why,
+					sizeof(why)), 0);
+	ck_assert_str_eq(parent, "/tmp");
+	/* Root never in a directory others can write: /run/hckns. */
+	ck_assert_int_eq(fe_base_choose(NULL, "/tmp", 0, parent, sizeof(parent),
+					name, sizeof(name), why, sizeof(why)), 0);
+	ck_assert_str_eq(parent, "/run");
+	ck_assert_str_eq(name, "hckns");
+	/* A TMPDIR others can write without the sticky bit: refused. */
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	if (getuid() == 0) {
+		ck_assert_int_eq(fe_base_choose(NULL, open_dir, 4242, parent,
+						sizeof(parent), name, sizeof(name),
+						why, sizeof(why)), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, "set XDG_RUNTIME_DIR or TMPDIR"));
+	}
+	rmdir(dir);
+	rmdir(open_dir);
+}
+END_TEST
+
+/* A fresh private XDG_RUNTIME_DIR-like directory in /tmp. */
+static char *private_tmp(char *buf)
+{
+	strcpy(buf, "/tmp/hckns-unit.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+	return buf;
+}
+
+START_TEST(test_base_open_refuses)
+{
+	char x[32], y[32], w[32], path[128], why[1024];
+	struct fe_base b;
+	struct stat st;
+
+	/* Ours: created 0700, held by a descriptor. */
+	ck_assert_int_eq(fe_base_open(private_tmp(x), NULL, getuid(), true, &b,
+				      why, sizeof(why)), 0);
+	snprintf(path, sizeof(path), "%s/hckns", x);
+	ck_assert_str_eq(b.path, path);
+	ck_assert_int_ge(b.fd, 0);
+	ck_assert_int_eq(fstat(b.fd, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	fe_base_close(&b);
+	/* Not created unless asked. */
+	ck_assert_int_eq(fe_base_open(private_tmp(y), NULL, getuid(), false, &b,
+				      why, sizeof(why)), -ENOENT);
+	/* A link planted where the base goes: never followed. */
+	snprintf(path, sizeof(path), "%s/hckns", y);
+	ck_assert_int_eq(symlink(x, path), 0);
+	ck_assert_int_eq(fe_base_open(y, NULL, getuid(), true, &b, why,
+				      sizeof(why)), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "is a symbolic link"));
+	ck_assert_int_eq(b.fd, -1);
+	unlink(path);
+	/* Open to others. */
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(fe_base_open(y, NULL, getuid(), true, &b, why,
+				      sizeof(why)), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "open to others: run 'chmod 0700"));
+	/* Someone else's (root can make one). */
+	if (getuid() == 0) {
+		ck_assert_int_eq(chmod(path, 0700), 0);
+		ck_assert_int_eq(chown(path, 4242, 4242), 0);
+		ck_assert_int_eq(fe_base_open(y, NULL, getuid(), true, &b, why,
+					      sizeof(why)), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, "belongs to uid 4242"));
+	}
+	/* A directory above that others could change. */
+	private_tmp(w);
+	ck_assert_int_eq(chmod(w, 0777), 0);
+	snprintf(path, sizeof(path), "%s/x", w);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	if (getuid() == 0) {
+		ck_assert_int_eq(fe_base_open(path, "/nonexistent", 0, true, &b,
+					      why, sizeof(why)), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, "others could change what it holds"));
+	}
+	fe_rm_rf(x);
+	fe_rm_rf(y);
+	fe_rm_rf(w);
 }
 END_TEST
 
 START_TEST(test_runtime_create)
 {
-	char base[] = "/tmp/hckns-unit.XXXXXX", dir[4096], why[512], longb[300];
+	char x[32], dir[4096], why[512];
+	struct fe_base b = { .fd = -1 };
 	struct stat st;
 
-	ck_assert_ptr_nonnull(mkdtemp(base));
-	ck_assert_int_eq(fe_runtime_create(base, "42", dir, sizeof(dir), why,
+	ck_assert_int_eq(fe_base_open(private_tmp(x), NULL, getuid(), true, &b,
+				      why, sizeof(why)), 0);
+	ck_assert_int_eq(fe_runtime_create(&b, "42", dir, sizeof(dir), why,
 					   sizeof(why)), 0);
 	ck_assert_int_eq(stat(dir, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0700);
 	/* A stale directory of the same name is replaced. */
 	ck_assert_int_eq(mkdir(strcat(strcpy((char[4200]){ 0 }, dir), "/old"),
 			       0700), 0);
-	ck_assert_int_eq(fe_runtime_create(base, "42", dir, sizeof(dir), why,
+	ck_assert_int_eq(fe_runtime_create(&b, "42", dir, sizeof(dir), why,
 					   sizeof(why)), 0);
 	ck_assert_int_ne(access(strcat(strcpy((char[4200]){ 0 }, dir), "/old"),
 				F_OK), 0);
 	/* Too long for sun_path. */
-	memset(longb, 'x', sizeof(longb));
-	longb[0] = '/';
-	longb[100] = '\0';
-	ck_assert_int_eq(fe_runtime_create(longb, "42", dir, sizeof(dir), why,
-					   sizeof(why)), -ENAMETOOLONG);
+	ck_assert_int_eq(fe_runtime_create(&b, "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789",
+					   dir, sizeof(dir), why, sizeof(why)),
+			 -ENAMETOOLONG);
 	ck_assert_ptr_nonnull(strstr(why, "too long for a unix socket path"));
-	/* A base that is not private. */
-	chmod(base, 0755);
-	ck_assert_int_eq(fe_runtime_create(base, "43", dir, sizeof(dir), why,
-					   sizeof(why)), -EPERM);
-	ck_assert_ptr_nonnull(strstr(why, "not a private directory"));
-	fe_rm_rf(base);
-	ck_assert_int_ne(access(base, F_OK), 0);
+	fe_base_close(&b);
+	fe_rm_rf(x);
+}
+END_TEST
+
+/* The sweep removes stale instance directories of ours, nothing else. */
+START_TEST(test_sweep_only_ours)
+{
+	char x[32], victim[32], p[256], why[512];
+	static const char *const kept[] = { "link", "open", "file", ".hidden",
+					    "has space" };
+	struct fe_base b;
+
+	ck_assert_int_eq(fe_base_open(private_tmp(x), NULL, getuid(), true, &b,
+				      why, sizeof(why)), 0);
+	private_tmp(victim);
+	snprintf(p, sizeof(p), "%s/precious", victim);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	/* Stale: a pid that cannot run, and a name nobody holds. */
+	ck_assert_int_eq(mkdirat(b.fd, "999999999", 0700), 0);
+	ck_assert_int_eq(mkdirat(b.fd, "stale-x", 0700), 0);
+	/* Not instance directories: each is left alone. */
+	ck_assert_int_eq(symlinkat(victim, b.fd, "link"), 0);
+	ck_assert_int_eq(mkdirat(b.fd, "open", 0755), 0);
+	ck_assert_int_eq(fchmodat(b.fd, "open", 0755, 0), 0);
+	close(openat(b.fd, "file", O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	ck_assert_int_eq(mkdirat(b.fd, ".hidden", 0700), 0);
+	ck_assert_int_eq(mkdirat(b.fd, "has space", 0700), 0);
+	ck_assert_int_eq(fe_runtime_sweep(&b), 2);
+	ck_assert_int_ne(faccessat(b.fd, "999999999", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_ne(faccessat(b.fd, "stale-x", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		ck_assert_msg(faccessat(b.fd, kept[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0,
+			      "%s was removed", kept[i]);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	fe_base_close(&b);
+	fe_rm_rf(x);
+	fe_rm_rf(victim);
+}
+END_TEST
+
+/* Namespaces to enter: ours (not a child of ours) are refused. */
+START_TEST(test_ns_check)
+{
+	static const char *const kinds[FE_NS_COUNT] = { "user", "net", "mnt",
+							"pid_for_children" };
+	int fds[FE_NS_COUNT], sync[2], go[2];
+	char path[64], why[256], c;
+	pid_t pid;
+
+	for (int i = 0; i < FE_NS_COUNT; i++) {
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[i]);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	ck_assert_int_eq(fe_ns_check(fds, FE_NS_COUNT, why, sizeof(why)), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "user namespace received is not"));
+	for (int i = 0; i < FE_NS_COUNT; i++)
+		close(fds[i]);
+
+	/* A child's new namespaces: accepted; a wrong type: refused. */
+	ck_assert_int_eq(pipe(sync), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(go[1]);
+		close(sync[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS |
+			    CLONE_NEWPID) < 0) {
+			c = 'x';
+			_exit(write(sync[1], &c, 1) == 1 ? 0 : 1);
+		}
+		/* Its PID namespace shows in /proc once it has its PID 1. */
+		if (fork() == 0)
+			_exit(read(go[0], &c, 1) < 0);
+		c = 'u';
+		if (write(sync[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+			_exit(1);
+		wait(NULL);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(sync[0], &c, 1), 1);
+	if (c == 'u') {
+		for (int i = 0; i < FE_NS_COUNT; i++) {
+			snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid,
+				 kinds[i]);
+			fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+			ck_assert_int_ge(fds[i], 0);
+		}
+		ck_assert_int_eq(fe_ns_check(fds, FE_NS_COUNT, why, sizeof(why)), 0);
+		/* The network namespace where the PID one should be. */
+		c = (char)fds[FE_NS_PID];
+		fds[FE_NS_PID] = fds[FE_NS_NET];
+		ck_assert_int_eq(fe_ns_check(fds, FE_NS_COUNT, why, sizeof(why)),
+				 -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, "PID namespace received"));
+		fds[FE_NS_PID] = (unsigned char)c;
+		for (int i = 0; i < FE_NS_COUNT; i++)
+			close(fds[i]);
+	}
+	close(go[1]);
+	waitpid(pid, NULL, 0);
+	close(sync[0]);
+	close(sync[1]);
+	close(go[0]);
 }
 END_TEST
 
@@ -529,7 +713,10 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_parse_uint);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("paths");
-	tcase_add_test(tc, test_runtime_base);
+	tcase_add_test(tc, test_base_choose);
+	tcase_add_test(tc, test_base_open_refuses);
+	tcase_add_test(tc, test_sweep_only_ours);
+	tcase_add_test(tc, test_ns_check);
 	tcase_add_test(tc, test_runtime_create);
 	tcase_add_test(tc, test_userns_advice);
 	tcase_add_test(tc, test_find_in_path);

@@ -242,7 +242,7 @@ START_TEST(test_default_values)
 }
 END_TEST
 
-/* The default steps: DESIGN.md's table, in an order that works. */
+/* The default steps: doc/design.md's table, in an order that works. */
 START_TEST(test_default_steps)
 {
 	static const char *const bridges[] = { "br_world", "br_ctrl", "br_test",
