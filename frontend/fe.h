@@ -471,6 +471,13 @@ int fe_instances_list(const struct fe_base *b, struct fe_instance **out,
  */
 int fe_instance_find(const struct fe_base *b, const char *sel,
 		     struct fe_instance *out, char *why, size_t whylen);
+/*
+ * fe_instance_by_pid() - the instance whose keeper has pid @sel, the PID
+ * column of `hckns ls`, when @sel is a number that names no instance.
+ * Return: 0, or -ESRCH.
+ */
+int fe_instance_by_pid(const struct fe_base *b, const char *sel,
+		       struct fe_instance *out);
 
 /* flock(2) that gives up after @timeout_ms.  Return: 0, -ETIMEDOUT, -errno. */
 int fe_flock_wait(int fd, int op, int timeout_ms);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,9 @@ int fe_instances_list(const struct fe_base *b, struct fe_instance **out,
 	/* Through the checked base's descriptor, not its path again. */
 	dfd = dup(b->fd);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	/* A dup shares the offset: another walk may have left it at the end. */
+	if (d)
+		rewinddir(d);
 	if (!d) {
 		int r = -errno;
 
@@ -164,6 +168,32 @@ static int find_dir(const char *sel, struct fe_instance *out, char *why,
 	return 0;
 }
 
+int fe_instance_by_pid(const struct fe_base *b, const char *sel,
+		       struct fe_instance *out)
+{
+	struct fe_instance *list;
+	unsigned int pid;
+	size_t n;
+	int r = -ESRCH;
+
+	/* A number that is no instance's name: the PID column of ls. */
+	if (fe_parse_uint(sel, 1, INT_MAX, &pid) < 0 ||
+	    faccessat(b->fd, sel, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fe_instances_list(b, &list, &n) < 0)
+		return -ESRCH;
+	for (size_t i = 0; i < n && r < 0; i++) {
+		struct fe_keeper_msg m;
+
+		if (fe_instance_query(list[i].dir, &m) == 0 &&
+		    m.pid == (int32_t)pid) {
+			*out = list[i];
+			r = 0;
+		}
+	}
+	free(list);
+	return r;
+}
+
 int fe_instance_find(const struct fe_base *b, const char *sel,
 		     struct fe_instance *out, char *why, size_t whylen)
 {
@@ -174,6 +204,8 @@ int fe_instance_find(const struct fe_base *b, const char *sel,
 	memset(out, 0, sizeof(*out));
 	if (sel && strchr(sel, '/'))
 		return find_dir(sel, out, why, whylen);
+	if (sel && fe_instance_by_pid(b, sel, out) == 0)
+		return 0;
 	if (sel) {
 		/* A name: --name's, or the pid of the hckns that created it. */
 		if (!fe_instance_name_like(sel) ||

@@ -155,6 +155,7 @@ struct run {
 	bool status_lost;	/* its reader went away: the script is gone */
 	struct fe_linebuf ctl;	/* --control-fd input */
 	char failure[256];	/* why hckns failed, for the exited line */
+	char o_name[64];	/* `enter PID`: the name of that instance */
 };
 
 /* The signals hckns takes through its signalfd. */
@@ -634,7 +635,16 @@ static int claim_in(struct run *run, const struct fe_base *b, const char *name,
 	}
 	snprintf(dir, dlen, "%s/%s", b->path, name);
 	if (run->o.join_only) {
-		int fd = fe_instance_dir_check(b, name, why, sizeof(why));
+		struct fe_instance in;
+		int fd;
+
+		/* `hckns enter PID`, the PID column of `hckns ls`. */
+		if (fe_instance_by_pid(b, name, &in) == 0) {
+			snprintf(run->o_name, sizeof(run->o_name), "%s", in.name);
+			name = run->o_name;
+			snprintf(dir, dlen, "%s/%s", b->path, name);
+		}
+		fd = fe_instance_dir_check(b, name, why, sizeof(why));
 
 		if (fd < 0) {
 			fe_error("%s", why);

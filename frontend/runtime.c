@@ -404,6 +404,8 @@ int fe_runtime_sweep(const struct fe_base *b)
 			close(dfd);
 		return 0;
 	}
+	/* A dup shares the offset: another walk may have left it at the end. */
+	rewinddir(d);
 	while ((e = readdir(d)) != NULL) {
 		char dir[PATH_MAX + 256], lockname[300];
 		struct stat st;

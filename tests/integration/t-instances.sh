@@ -447,6 +447,30 @@ test_enter_joins_in_cwd() {
 	assert_no_instance
 }
 
+# What `hckns ls` prints is accepted everywhere: the PID column (the
+# keeper's pid) names the instance for enter, fwd --instance and stop, as
+# its name does; a name that is a number still wins (its own instance).
+test_ls_pid_accepted_everywhere() {
+	local pid
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	hold c --name lab --
+	hold_userns "${CMD[c]}"
+	pid=$(field lab pid)
+	[ -n "$pid" ] && [ "$pid" != null ] || fail "no pid for lab in: $JSON"
+	hk enter enter "$pid" -- sh -c 'readlink /proc/self/ns/net'
+	assert_eq 0 "$STATUS" "hckns enter $pid ($ERR)"
+	assert_eq "$(netns_of c)" "$OUT" "the network namespace of hckns enter $pid"
+	hk fwd fwd list --instance "$pid"
+	assert_eq 0 "$STATUS" "hckns fwd list --instance $pid ($ERR)"
+	assert_eq "no forwards" "$OUT" "hckns fwd list --instance $pid"
+	hk stop stop "$pid"
+	assert_eq 0 "$STATUS" "hckns stop $pid ($ERR)"
+	assert_eq "stopped lab" "$OUT" "hckns stop $pid"
+	finish "${FE[c]}" 20
+	assert_instance_gone "$TEST_TMP/c.err" "$INODE"
+	assert_no_instance
+}
+
 # `hckns enter` of an instance that does not run: one line, 125, nothing
 # created or started (with no instance at all, and beside another one).
 test_enter_nosuch() {

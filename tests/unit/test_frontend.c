@@ -448,6 +448,9 @@ START_TEST(test_sweep_only_ours)
 		ck_assert_msg(faccessat(b.fd, kept[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0,
 			      "%s was removed", kept[i]);
 	ck_assert_int_eq(access(p, F_OK), 0);
+	/* Again on the same descriptor: a walk starts at the beginning. */
+	ck_assert_int_eq(mkdirat(b.fd, "stale-y", 0700), 0);
+	ck_assert_int_eq(fe_runtime_sweep(&b), 1);
 	fe_base_close(&b);
 	fe_rm_rf(x);
 	fe_rm_rf(victim);
