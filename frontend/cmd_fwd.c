@@ -197,6 +197,9 @@ int fe_cmd_fwd(int argc, char **argv)
 			 "--help'");
 		return FE_EXIT_FAILURE;
 	}
+	/* Inside an instance, the one it runs in. */
+	if (!sel)
+		sel = getenv("HCKNS_INSTANCE");
 	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
 			 /* create= */ false, &base, why, sizeof(why));
 	if (r == -ENOENT)

@@ -2147,6 +2147,14 @@ int main(int argc, char **argv)
 			fputs(enter_usage, stdout);
 			return 0;
 		}
+		/* Its command's environment says where it runs. */
+		if (name && getenv("HCKNS_INSTANCE") &&
+		    strcmp(name, getenv("HCKNS_INSTANCE")) == 0) {
+			fe_error("you are inside instance '%s' already (see "
+				 "HCKNS_INSTANCE): run the command here, without "
+				 "hckns enter", name);
+			return FE_EXIT_FAILURE;
+		}
 
 		if (!name || name[0] == '-' || name[0] == '.' || strchr(name, '/')) {
 			fe_error("usage: hckns enter NAME [OPTIONS] [--] "

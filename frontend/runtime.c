@@ -144,12 +144,29 @@ int fe_base_choose(const char *xdg, const char *tmpdir, uid_t uid,
 		   char *parent, size_t plen, char *name, size_t nlen,
 		   char *why, size_t whylen)
 {
+	const char *inside = getenv("HCKNS_RUNTIME_DIR");
 	char run_user[64];
 	const char *tmp = tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp";
 	struct stat st;
 	int n;
 
 	snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned int)uid);
+	/*
+	 * Inside an instance (hckns sets HCKNS_RUNTIME_DIR for its command):
+	 * that instance's base, whatever XDG_RUNTIME_DIR and TMPDIR say there,
+	 * so that `hckns fwd`, `ls`, `stop` inside mean it.  Checked as any.
+	 */
+	if (inside && inside[0] == '/' && strrchr(inside, '/') != inside) {
+		const char *slash = strrchr(inside, '/');
+
+		n = snprintf(parent, plen, "%.*s", (int)(slash - inside), inside);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent && n > 0 && (size_t)n < plen) {
+			snprintf(name, nlen, "%s", slash + 1);
+			parent[slash - parent] = '\0';
+			return 0;
+		}
+	}
 	if (fe_runtime_xdg_usable(xdg, uid)) {
 		n = snprintf(parent, plen, "%s", xdg);
 		snprintf(name, nlen, "hckns");

@@ -471,6 +471,29 @@ test_ls_pid_accepted_everywhere() {
 	assert_no_instance
 }
 
+# Inside an instance, hckns means that instance (its command's environment
+# names it: HCKNS_RUNTIME_DIR, HCKNS_INSTANCE), whatever XDG_RUNTIME_DIR and
+# TMPDIR say there: fwd adds and lists its forwards, ls lists it, enter of
+# itself says so; nothing is created elsewhere.
+test_inside_means_this_instance() {
+	local p
+	p=$(free_ports 1) || fail "no free port"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	hk inside --name lab -- sh -c '
+		unset XDG_RUNTIME_DIR; export TMPDIR=/tmp
+		"$1" fwd add "$2:80" && "$1" fwd ls && "$1" ls
+		"$1" enter lab -- true; echo "enter: $?"' sh "$HCKNS" "$p"
+	assert_eq 0 "$STATUS" "hckns ($ERR)"
+	assert_eq "added forward 1: tcp 127.0.0.1:$p -> 10.0.2.100:80
+ID   PROTO HOST -> GUEST
+1    tcp   127.0.0.1:$p -> 10.0.2.100:80" "$(sed -n 1,3p <<<"$OUT")" "hckns fwd add and fwd ls inside"
+	assert_contains "$(sed -n 4,5p <<<"$OUT")" "lab " "hckns ls inside"
+	assert_eq "enter: 125" "$(sed -n 6p <<<"$OUT")" "hckns enter lab inside lab"
+	assert_eq "hckns: you are inside instance 'lab' already (see HCKNS_INSTANCE): run the command here, without hckns enter" \
+		"$ERR" "the message of hckns enter lab inside"
+	assert_no_instance
+}
+
 # `hckns enter` of an instance that does not run: one line, 125, nothing
 # created or started (with no instance at all, and beside another one).
 test_enter_nosuch() {
