@@ -385,6 +385,7 @@ int fe_instance_query(const char *dir, struct fe_keeper_msg *info)
 	struct pollfd p;
 	int fd, r;
 
+	*info = (struct fe_keeper_msg){ 0 };
 	fd = fe_keeper_connect(dir);
 	if (fd < 0)
 		return fd;

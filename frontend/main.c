@@ -581,9 +581,11 @@ static int claim_instance(struct run *run)
 	if (fe_base_choose(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
 			   parent, sizeof(parent), bname, sizeof(bname), why,
 			   sizeof(why)) == 0) {
-		snprintf(dir, sizeof(dir), "%.*s/%s", PATH_MAX - 40, parent,
-			 bname);
-		r = fe_runtime_fits(dir, name ? name : pidname, inst,
+		char base_path[PATH_MAX + 64];
+
+		snprintf(base_path, sizeof(base_path), "%.*s/%s", PATH_MAX - 40,
+			 parent, bname);
+		r = fe_runtime_fits(base_path, name ? name : pidname, inst,
 				    sizeof(inst), why, sizeof(why));
 		if (r < 0) {
 			fe_error("%s", why);
@@ -2148,8 +2150,9 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		/* Its command's environment says where it runs. */
-		if (name && getenv("HCKNS_INSTANCE") &&
-		    strcmp(name, getenv("HCKNS_INSTANCE")) == 0) {
+		const char *here = getenv("HCKNS_INSTANCE");
+
+		if (name && here && strcmp(name, here) == 0) {
 			fe_error("you are inside instance '%s' already (see "
 				 "HCKNS_INSTANCE): run the command here, without "
 				 "hckns enter", name);

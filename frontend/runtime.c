@@ -70,8 +70,13 @@ static bool unmapped_root(uid_t owner)
 		if (f)
 			fclose(f);
 		f = fopen("/proc/sys/kernel/overflowuid", "re");
-		if (f && fscanf(f, "%lu", &v) == 1)
-			overflow = (uid_t)v;
+		if (f && fgets(line, sizeof(line), f)) {
+			char *end;
+
+			v = strtoul(line, &end, 10);
+			if (end != line)
+				overflow = (uid_t)v;
+		}
 		if (f)
 			fclose(f);
 	}

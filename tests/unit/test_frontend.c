@@ -491,7 +491,7 @@ START_TEST(test_ns_check)
 		}
 		/* Its PID namespace shows in /proc once it has its PID 1. */
 		if (fork() == 0)
-			_exit(read(go[0], &c, 1) < 0);
+			_exit(read(go[0], &c, 1) < 0 ? 1 : 0);
 		c = 'u';
 		if (write(sync[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
 			_exit(1);
