@@ -193,3 +193,21 @@ expect_error() {
 	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
 	[ -z "${EXPECT_RT:-}" ] || assert_no_instance_dir "$EXPECT_RT"
 }
+
+# with_subids SUBUID SUBGID COMMAND...: print a command line that runs
+# COMMAND in a private mount namespace whose /etc/subuid and /etc/subgid
+# say SUBUID and SUBGID (t-subids.sh, t-root-map.sh).  They come from a
+# read-only overlay on /etc, not from bind mounts over the two files: hckns
+# cannot put its own overlay on an /etc that has mounts below it (the
+# kernel refuses a lower layer with locked submounts).
+with_subids() {
+	mkdir -p "$TEST_TMP/etc"
+	printf '%b' "$1" >"$TEST_TMP/etc/subuid"
+	printf '%b' "$2" >"$TEST_TMP/etc/subgid"
+	chmod 0755 "$TEST_TMP/etc"
+	chmod 0644 "$TEST_TMP/etc/subuid" "$TEST_TMP/etc/subgid"
+	shift 2
+	printf '%s\n' unshare --mount sh -c \
+		'mount -t overlay -o "lowerdir=$1:/etc" overlay /etc && shift && exec "$@"' \
+		sh "$TEST_TMP/etc" "$@"
+}

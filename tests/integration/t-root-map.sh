@@ -25,22 +25,6 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root: it is about root's instances (as a user, see not_for_users)"
 }
 
-# with_subids SUBUID SUBGID COMMAND...: print a command line that runs
-# COMMAND in a private mount namespace whose /etc/subuid and /etc/subgid
-# say SUBUID and SUBGID, from a read-only overlay on /etc (t-subids.sh
-# says why not bind mounts).
-with_subids() {
-	mkdir -p "$TEST_TMP/etc"
-	printf '%b' "$1" >"$TEST_TMP/etc/subuid"
-	printf '%b' "$2" >"$TEST_TMP/etc/subgid"
-	chmod 0755 "$TEST_TMP/etc"
-	chmod 0644 "$TEST_TMP/etc/subuid" "$TEST_TMP/etc/subgid"
-	shift 2
-	printf '%s\n' unshare --mount sh -c \
-		'mount -t overlay -o "lowerdir=$1:/etc" overlay /etc && shift && exec "$@"' \
-		sh "$TEST_TMP/etc" "$@"
-}
-
 # A host process of root's for the command to try to signal; sets VICTIM.
 start_victim() {
 	sleep 60 &
