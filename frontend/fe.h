@@ -592,7 +592,8 @@ enum fe_keeper_msg_type {
 	FE_KEEPER_QUERY,	/* `hckns ls` */
 	FE_KEEPER_INFO,		/* keeper: .value = holders, .pid = its pid,
 				 * .started = when (CLOCK_REALTIME s) */
-	FE_KEEPER_STOP,		/* `hckns stop`; keeper, to every holder */
+	FE_KEEPER_STOP,		/* `hckns stop`; keeper, to every holder:
+				 * .value = the pid of who asked */
 	FE_KEEPER_LEAVE,	/* holder: I am leaving */
 	FE_KEEPER_LEFT,		/* keeper: .value = holders that remain;
 				   the last holder's comes once all is gone,

@@ -318,9 +318,16 @@ static bool handle(struct keeper *k, int i)
 			return false;
 		k->conns[i].role = CONN_STOPPER;
 		if (!k->stopping) {
+			struct ucred c = { 0 };
+			socklen_t len = sizeof(c);
+
 			k->stopping = true;
-			/* Each holder SIGTERMs its command; SIGKILL at the deadline. */
-			broadcast(k, FE_KEEPER_STOP, 0);
+			/*
+			 * Each holder SIGTERMs its command; SIGKILL at the
+			 * deadline.  They are told who asked: its pid.
+			 */
+			getsockopt(k->conns[i].fd, SOL_SOCKET, SO_PEERCRED, &c, &len);
+			broadcast(k, FE_KEEPER_STOP, (int32_t)c.pid);
 			timerfd_settime(k->timer, 0, &t, NULL);
 		}
 		return true;

@@ -1866,9 +1866,20 @@ static int supervise(struct run *run, int *wstatus)
 				why = "slirp4netns";
 				run->slirp_gone = true;
 			} else if (r == 0 && m.type == FE_KEEPER_STOP) {
-				/* `hckns stop`: SIGKILL comes from the keeper. */
-				fe_trace("stopped by 'hckns stop': SIGTERM to the "
-					 "command");
+				/*
+				 * `hckns stop`: SIGKILL comes from the keeper.
+				 * Someone at a terminal is told why the
+				 * command ends (a script reads `exited`).
+				 */
+				if (isatty(STDERR_FILENO))
+					fe_error("instance '%s' is being stopped "
+						 "by 'hckns stop' (pid %d): the "
+						 "command gets SIGTERM now, SIGKILL "
+						 "%d s later", strrchr(run->rundir,
+						 '/') + 1, (int)m.value,
+						 FE_STOP_TIMEOUT_MS / 1000);
+				fe_trace("stopped by 'hckns stop' (pid %d): "
+					 "SIGTERM to the command", (int)m.value);
 				stopped = true;
 				if (!failed)
 					fe_pidfd_signal(run->cmd_pidfd, SIGTERM);

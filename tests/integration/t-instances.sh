@@ -494,6 +494,27 @@ ID   PROTO HOST -> GUEST
 	assert_no_instance
 }
 
+# `hckns stop` tells a holder at a terminal why its command ends, and who
+# asked, before SIGTERM; a holder without one (a script) is not told
+# (its status fd says how the command ended).
+test_stop_tells_interactive_holders() {
+	local tty=$TEST_TMP/tty.out
+	command -v script >/dev/null || skip "no script(1) (Debian: bsdutils)"
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	spawn term script -qfc "$(printf '%q ' "${H[@]}" --name lab -- sleep 30)" "$tty"
+	local term=$SPAWNED
+	hold c --name lab --
+	wait_for 10 holders_are lab 2 || fail "two holders expected: $JSON"
+	hk stop stop lab
+	assert_eq 0 "$STATUS" "hckns stop ($ERR)"
+	finish "$term" 20
+	grep -qE "^hckns: instance 'lab' is being stopped by 'hckns stop' \(pid [0-9]+\): the command gets SIGTERM now, SIGKILL 5 s later" "$tty" ||
+		fail "no line for the holder at a terminal: $(cat "$tty")"
+	finish "${FE[c]}" 20
+	assert_not_contains "$(cat "$TEST_TMP/c.err")" "is being stopped" "the holder without a terminal"
+	assert_no_instance
+}
+
 # `hckns enter` of an instance that does not run: one line, 125, nothing
 # created or started (with no instance at all, and beside another one).
 test_enter_nosuch() {
