@@ -240,6 +240,17 @@ struct fe_opts {
  * instance's.
  * Return: the hash; fe_network_opts_given() says whether any was given.
  */
+/**
+ * fe_network_describe() - the options a joiner must match, one a line
+ * ("--mtu 1500\n..."), in @buf.  Return: its length, or -ENOSPC.
+ */
+int fe_network_describe(const struct fe_opts *o, char *buf, size_t len);
+/**
+ * fe_network_differ() - the first line where descriptions @a and @b
+ * differ: @a's in @out, @b's in @theirs.  Return: whether they differ.
+ */
+bool fe_network_differ(const char *a, const char *b, char *out, size_t len,
+		       char *theirs, size_t tlen);
 int32_t fe_network_fingerprint(const struct fe_opts *o);
 bool fe_network_opts_given(const struct fe_opts *o);
 
@@ -373,6 +384,12 @@ int fe_netinfo_save(const char *rundir, const struct fe_topology *t);
  * Return: 0; -ENOENT (an instance that wrote none), -EBADMSG, -errno.
  */
 int fe_netinfo_guest_addr(const char *rundir, char *out, size_t len);
+
+/* The instance's network options (fe_network_describe()), for joiners. */
+#define FE_OPTIONS_FILE "options"
+int fe_netinfo_save_options(const char *rundir, const struct fe_opts *o);
+/* Read them into @out (NUL-terminated).  Return: 0 or -errno. */
+int fe_netinfo_options(const char *rundir, char *out, size_t len);
 
 /* ---- runtime.c --------------------------------------------------------- */
 

@@ -536,9 +536,21 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 	 */
 	if (fe_network_opts_given(&run->o) &&
 	    fe_network_fingerprint(&run->o) != m.value) {
-		fe_error("instance '%s' runs with other network or id options "
-			 "than these; join it without them (or with the ones it "
-			 "was started with), or choose another --name", name);
+		char theirs[2048], ours[2048], a[256], b[256];
+
+		/* Name the option, where the instance says what it runs with. */
+		if (fe_netinfo_options(dir, theirs, sizeof(theirs)) == 0 &&
+		    fe_network_describe(&run->o, ours, sizeof(ours)) > 0 &&
+		    fe_network_differ(theirs, ours, a, sizeof(a), b, sizeof(b)))
+			fe_error("instance '%s' runs with %s, not %s; join it "
+				 "without network or id options (or with the ones "
+				 "it was started with), or choose another --name",
+				 name, a, b);
+		else
+			fe_error("instance '%s' runs with other network or id "
+				 "options than these; join it without them (or "
+				 "with the ones it was started with), or choose "
+				 "another --name", name);
 		return -EINVAL;
 	}
 	run->keeper_pid = m.pid;
@@ -1230,6 +1242,8 @@ static int setup(struct run *run)
 	}
 	/* Where forwards lead, for `hckns fwd` and for joiners. */
 	r = fe_netinfo_save(run->rundir, &run->topo);
+	if (r == 0)
+		r = fe_netinfo_save_options(run->rundir, &run->o);
 	if (r < 0) {
 		fe_error("cannot write %s/%s: %s", run->rundir,
 			 FE_GUEST_ADDR_FILE, strerror(-r));

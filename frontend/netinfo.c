@@ -34,6 +34,46 @@ int fe_netinfo_save(const char *rundir, const struct fe_topology *t)
 	return r;
 }
 
+int fe_netinfo_save_options(const char *rundir, const struct fe_opts *o)
+{
+	char path[4200], text[2048];
+	int fd, r, n = fe_network_describe(o, text, sizeof(text));
+
+	if (n < 0)
+		return n;
+	if (snprintf(path, sizeof(path), "%s/%s", rundir, FE_OPTIONS_FILE) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	r = fe_write_all(fd, text, (size_t)n);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+int fe_netinfo_options(const char *rundir, char *out, size_t len)
+{
+	char path[4200];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", rundir, FE_OPTIONS_FILE) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	out[n] = '\0';
+	return 0;
+}
+
 int fe_netinfo_guest_addr(const char *rundir, char *out, size_t len)
 {
 	char path[4200], text[32];

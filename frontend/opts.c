@@ -335,6 +335,55 @@ static uint32_t fnv(uint32_t h, const char *s)
 	return (h ^ 0xff) * 16777619u;
 }
 
+int fe_network_describe(const struct fe_opts *o, char *buf, size_t len)
+{
+	size_t used = 0;
+	int n;
+
+#define LINE(...) do {							\
+		n = snprintf(buf + used, len - used, __VA_ARGS__);	\
+		if (n < 0 || (size_t)n >= len - used)			\
+			return -ENOSPC;					\
+		used += (size_t)n;					\
+	} while (0)
+	buf[0] = '\0';
+	LINE("--mtu %u\n", o->mtu);
+	LINE("--txqueuelen %u\n", o->txqueuelen);
+	LINE("--host-loopback %s\n", o->host_loopback ? "on" : "off");
+	LINE("--map-subids %s\n", o->map_subids ? "on" : "off");
+	LINE("--map-root %s\n", o->map_root == FE_MAP_ROOT_SUBIDS ? "subids"
+								   : "self");
+	LINE("--ipv6 %s\n", o->ipv6 ? "on" : "off");
+	LINE("--no-default-bridges %s\n", o->no_default_bridges ? "on" : "off");
+	LINE("--uplink %s\n", o->uplink ? o->uplink : "(default)");
+	LINE("--cidr %s\n", o->cidr ? o->cidr : "(default)");
+	LINE("--dns %s\n", o->dns ? o->dns : "(default)");
+	LINE("--bridge");
+	for (size_t i = 0; i < o->nbridges; i++)
+		LINE(" %s", o->bridges[i]);
+	LINE("%s\n", o->nbridges ? "" : " (none)");
+#undef LINE
+	return (int)used;
+}
+
+/* The first line of @a that differs from @b's, in @out; false if none. */
+bool fe_network_differ(const char *a, const char *b, char *out, size_t len,
+		       char *theirs, size_t tlen)
+{
+	while (*a || *b) {
+		size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+
+		if (la != lb || strncmp(a, b, la) != 0) {
+			snprintf(out, len, "%.*s", (int)la, a);
+			snprintf(theirs, tlen, "%.*s", (int)lb, b);
+			return true;
+		}
+		a += la + (a[la] == '\n');
+		b += lb + (b[lb] == '\n');
+	}
+	return false;
+}
+
 int32_t fe_network_fingerprint(const struct fe_opts *o)
 {
 	char num[64];

@@ -826,8 +826,8 @@ test_joiner_network_options() {
 	hk other --name X --mtu 1400 -- true
 	assert_eq 125 "$STATUS" "a joiner with other options"
 	assert_one_line "$TEST_TMP/other.err" "a joiner with other options"
-	assert_eq "hckns: instance 'X' runs with other network or id options than these; join it without them (or with the ones it was started with), or choose another --name" \
-		"$ERR" "the message"
+	assert_eq "hckns: instance 'X' runs with --mtu 9000, not --mtu 1400; join it without network or id options (or with the ones it was started with), or choose another --name" \
+		"$ERR" "the message names the option"
 	hk enter enter X --cidr 10.9.0.0/24 -- true
 	assert_eq 125 "$STATUS" "hckns enter with other options"
 	assert_eq 1 "$(field X holders)" "holders after the refused joiners"

@@ -69,6 +69,35 @@ START_TEST(test_opts_given_twice)
 }
 END_TEST
 
+/* What a joiner is told: the first option that differs, both values. */
+START_TEST(test_network_describe_differ)
+{
+	struct fe_opts a, b;
+	char da[2048], db[2048], x[256], y[256], err[256];
+
+	ck_assert_int_eq(parse(&a, err, NULL, "--mtu", "9000", "--bridge", "lan",
+			       (char *)NULL), 0);
+	ck_assert_int_eq(parse(&b, err, NULL, "--mtu", "9000", "--bridge", "lan",
+			       (char *)NULL), 0);
+	ck_assert_int_gt(fe_network_describe(&a, da, sizeof(da)), 0);
+	ck_assert_int_gt(fe_network_describe(&b, db, sizeof(db)), 0);
+	ck_assert(!fe_network_differ(da, db, x, sizeof(x), y, sizeof(y)));
+	ck_assert_int_eq(parse(&b, err, NULL, "--mtu", "1400", "--cidr",
+			       "10.9.0.0/24", (char *)NULL), 0);
+	ck_assert_int_gt(fe_network_describe(&b, db, sizeof(db)), 0);
+	ck_assert(fe_network_differ(da, db, x, sizeof(x), y, sizeof(y)));
+	ck_assert_str_eq(x, "--mtu 9000");
+	ck_assert_str_eq(y, "--mtu 1400");
+	ck_assert_int_eq(parse(&b, err, NULL, "--mtu", "9000", "--host-loopback",
+			       "--bridge", "lan", (char *)NULL), 0);
+	ck_assert_int_gt(fe_network_describe(&b, db, sizeof(db)), 0);
+	ck_assert(fe_network_differ(da, db, x, sizeof(x), y, sizeof(y)));
+	ck_assert_str_eq(x, "--host-loopback off");
+	ck_assert_str_eq(y, "--host-loopback on");
+	ck_assert_int_eq(fe_network_describe(&a, da, 10), -ENOSPC);
+}
+END_TEST
+
 START_TEST(test_opts_defaults)
 {
 	struct fe_opts o;
@@ -711,6 +740,7 @@ Suite *make_frontend_suite(void)
 	tcase_add_test(tc, test_opts_script);
 	tcase_add_test(tc, test_opts_publish_max);
 	tcase_add_test(tc, test_opts_given_twice);
+	tcase_add_test(tc, test_network_describe_differ);
 	tcase_add_loop_test(tc, test_opts_bad, 0,
 			    sizeof(bad_opts) / sizeof(*bad_opts));
 	tcase_add_test(tc, test_parse_uint);
