@@ -219,6 +219,7 @@ struct fe_opts {
 	int control_out;
 	const char *name;	/* --name: a shared instance, or NULL */
 	bool join_only;		/* `hckns enter NAME`: never create */
+	bool detach;		/* --detach: return once ready, run on */
 	bool map_subids;	/* --map-subids: newuidmap/newgidmap */
 	enum fe_map_root map_root;	/* --map-root */
 	/* The topology (topology.c), unparsed: */

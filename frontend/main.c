@@ -56,6 +56,8 @@ static const char usage[] =
 "\n"
 "Options:\n"
 "  --name NAME      a shared instance: start it, or join it when it runs\n"
+"  --detach         with --name: return once it runs, and let it run on\n"
+"                   (COMMAND, default 'sleep infinity') until hckns stop\n"
 "  -p, --publish SPEC  forward a host port into the namespace, repeatable;\n"
 "                   SPEC is [tcp:|udp:][HOST_ADDR:]HOST_PORT\n"
 "                   [:[GUEST_ADDR:]GUEST_PORT] (HOST_ADDR 127.0.0.1,\n"
@@ -156,6 +158,7 @@ struct run {
 	struct fe_linebuf ctl;	/* --control-fd input */
 	char failure[256];	/* why hckns failed, for the exited line */
 	char o_name[64];	/* `enter PID`: the name of that instance */
+	int detach_fd;		/* --detach: told once the command runs */
 };
 
 /* The signals hckns takes through its signalfd. */
@@ -2137,9 +2140,86 @@ static void teardown(struct run *run)
 		fe_rm_rf(run->rundir);
 }
 
+/*
+ * --detach: the instance runs on in a child of ours, in a session of its
+ * own; we return once its command runs (0, after saying so), or with the
+ * child's own status when it failed first (it said why).  Without a
+ * command, the child holds the instance with `sleep infinity` until `hckns
+ * stop NAME`.  Return: our exit status, or -1 in the child.
+ */
+static int detach(struct run *run)
+{
+	static char *hold[] = { "sleep", "infinity", NULL };
+	int p[2], st;
+	pid_t pid;
+	char c;
+
+	if (!run->o.name) {
+		fe_error("--detach needs --name NAME: the name is how 'hckns "
+			 "enter', 'hckns stop' and 'hckns ls' find it");
+		return FE_EXIT_FAILURE;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		fe_error("cannot detach: %s", strerror(errno));
+		return FE_EXIT_FAILURE;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		run->detach_fd = p[1];
+		if (!run->o.argv)
+			run->o.argv = hold;
+		return -1;
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) == 1) {
+		printf("instance '%s' runs; 'hckns stop %s' ends it\n",
+		       run->o.name, run->o.name);
+		return 0;
+	}
+	/* It ended before its command ran: its status is ours. */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return fe_exit_code(st);
+}
+
+/* Point descriptors @from..@to at /dev/null. */
+static void to_null(int from, int to)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int fd = from; null >= 0 && fd <= to; fd++)
+		dup2(null, fd);
+	if (null >= 0)
+		close(null);
+}
+
+/*
+ * --detach, in the child, before the command starts: it reads and writes
+ * nothing of the caller's terminal but its stderr, where a failure to
+ * start is said.
+ */
+static void detaching(struct run *run)
+{
+	if (run->detach_fd >= 0)
+		to_null(STDIN_FILENO, STDOUT_FILENO);
+}
+
+/* --detach, in the child: the command runs; the caller may return. */
+static void detached(struct run *run)
+{
+	if (run->detach_fd < 0)
+		return;
+	to_null(STDERR_FILENO, STDERR_FILENO);
+	if (write(run->detach_fd, "r", 1) != 1)
+		fe_trace("the caller of --detach is gone");
+	close(run->detach_fd);
+	run->detach_fd = -1;
+}
+
 int main(int argc, char **argv)
 {
-	struct run run = { .status_fd = -1, .sfd = -1, .ns = { -1, -1, -1 },
+	struct run run = { .status_fd = -1, .sfd = -1, .detach_fd = -1, .ns = { -1, -1, -1 },
 			   .listen_fd = -1, .lock_fd = -1, .cmd_pid = -1, .cmd_pidfd = -1,
 			   .keeper = { .pid = -1, .pidfd = -1, .sock = -1,
 				       .ready_fd = -1 },
@@ -2214,6 +2294,11 @@ int main(int argc, char **argv)
 	}
 	fe_verbose = run.o.verbose;
 	run.host_loopback = run.o.host_loopback;	/* a joiner learns it */
+	if (run.o.detach) {
+		code = detach(&run);
+		if (code >= 0)
+			return code;	/* the caller's side: how it went */
+	}
 	fe_now_ms();
 	fe_linebuf_init(&run.ctl);
 	signal(SIGPIPE, SIG_IGN);
@@ -2230,7 +2315,10 @@ int main(int argc, char **argv)
 		code = run.interrupted ? 128 + run.interrupted : FE_EXIT_FAILURE;
 	} else {
 		status_ready(&run);
+		detaching(&run);
 		code = start_command(&run);
+		if (code == 0)
+			detached(&run);
 		if (code == 0) {
 			ran = true;
 			code = supervise(&run, &wstatus);
@@ -2238,6 +2326,8 @@ int main(int argc, char **argv)
 	}
 	teardown(&run);
 	status_exited(&run, code, wstatus, ran);
+	if (run.detach_fd >= 0)
+		close(run.detach_fd);
 	/* Said once it is true. */
 	if (run.interrupted)
 		fe_error("interrupted by SIG%s during setup; nothing is left "

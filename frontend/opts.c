@@ -24,6 +24,7 @@ enum {
 	OPT_IPV6,
 	OPT_TXQUEUELEN,
 	OPT_MAP_ROOT,
+	OPT_DETACH,
 	OPT__END,
 };
 
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "ipv6", no_argument, NULL, OPT_IPV6 },
 	{ "txqueuelen", required_argument, NULL, OPT_TXQUEUELEN },
 	{ "map-root", required_argument, NULL, OPT_MAP_ROOT },
+	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -236,6 +238,9 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		}
 		case OPT_MAP_SUBIDS:
 			o->map_subids = true;
+			break;
+		case OPT_DETACH:
+			o->detach = true;
 			break;
 		case OPT_MAP_ROOT:
 			if (strcmp(optarg, "self") == 0) {

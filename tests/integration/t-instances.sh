@@ -515,6 +515,29 @@ test_stop_tells_interactive_holders() {
 	assert_no_instance
 }
 
+# --detach: returns once the instance runs, which lives (held by sleep
+# infinity) until `hckns stop`; ls shows it, enter joins it; nothing left.
+# Without --name: one line, 125.
+test_detach() {
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	hk start --name lab --detach
+	assert_eq 0 "$STATUS" "hckns --name lab --detach ($ERR)"
+	assert_eq "instance 'lab' runs; 'hckns stop lab' ends it" "$OUT" "what it says"
+	assert_eq 1 "$(field lab holders)" "holders of the detached instance"
+	hk enter enter lab -- sh -c 'ps -e -o comm= | sort | xargs'
+	assert_eq 0 "$STATUS" "hckns enter lab ($ERR)"
+	assert_contains "$OUT" "sleep" "the processes inside"
+	hk stop stop lab
+	assert_eq 0 "$STATUS" "hckns stop lab ($ERR)"
+	wait_for 10 sh -c "[ -z \"\$(ls -A '$BASE' 2>/dev/null | grep -v '^\.')\" ]" ||
+		fail "instance directories left: $(ls -A "$BASE")"
+	assert_no_instance
+	hk nameless --detach -- true
+	assert_eq 125 "$STATUS" "--detach without --name"
+	assert_eq "hckns: --detach needs --name NAME: the name is how 'hckns enter', 'hckns stop' and 'hckns ls' find it" \
+		"$ERR" "the message"
+}
+
 # `hckns enter` of an instance that does not run: one line, 125, nothing
 # created or started (with no instance at all, and beside another one).
 test_enter_nosuch() {
