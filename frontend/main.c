@@ -1123,6 +1123,12 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 				 "host's processes", own_words(s->op, reason));
 			continue;
 		}
+		if (r == -EPERM && s->op == PROTO_REQ_MOUNT_SYSFS) {
+			fe_trace("no /sys of the network inside (%s): "
+				 "/sys/class/net there shows the host's links",
+				 own_words(s->op, reason));
+			continue;
+		}
 		if (r == -EPERM || r == -EACCES) {
 			fe_error("cannot %s: %s: %s", s->what, reason,
 				 fe_userns_advice("/proc", -r, advice,

@@ -674,6 +674,8 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * that refuses it is not fatal (main.c, run_steps()).
 	 */
 	add(&b, PROTO_REQ_MOUNT_PROC, 0, false, "mount a fresh /proc");
+	/* And a /sys of its network namespace: /sys/class/net is its links. */
+	add(&b, PROTO_REQ_MOUNT_SYSFS, 0, false, "mount a /sys of the network");
 	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
 	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv), false,
 		"point /etc/resolv.conf at %s", dns);

@@ -178,7 +178,7 @@ static scmp_filter_ctx allow_list(void)
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_REC | MS_PRIVATE));
 	/* resolv-set: the read-only overlay on /etc. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_RDONLY | MS_NOSUID | MS_NODEV));
-	/* mount-proc: the new proc on /proc. */
+	/* mount-proc, mount-sysfs: the new proc on /proc, sysfs on /sys. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	/*
 	 * No open(2), openat(2) or openat2(2): every file an operation

@@ -465,6 +465,23 @@ static int helper_op_mount_proc(const union proto_payload *u, char *why,
 }
 
 /*
+ * A sysfs of the network namespace we are in (sysfs takes the mounter's),
+ * on /sys, hiding the host's there: /sys/class/net lists the instance's
+ * links, as tools that read sysfs expect.  No options, nothing from the
+ * front end.  The kernel refuses it (EPERM) where the host's sysfs has
+ * parts hidden under other mounts.
+ */
+static int helper_op_mount_sysfs(const union proto_payload *u, char *why,
+				 size_t whylen)
+{
+	(void)u;
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return sys_fail(errno, "mount-sysfs", "/sys", why, whylen);
+	return 0;
+}
+
+/*
  * A read-only overlay on /etc: the host's /etc below, a tiny tmpfs holding
  * only resolv.conf on top.  Unlike a bind mount over the file, it survives
  * the host replacing /etc/resolv.conf by rename, and it works when the
@@ -825,6 +842,14 @@ static const struct helper_op helper_ops[] = {
 	 * from the caller.
 	 */
 	{ PROTO_REQ_UPLINK_GUARD, OP_ONCE, 0, helper_op_uplink_guard },
+	/*
+	 * Mounts a new sysfs on the fixed path /sys, in our private mount
+	 * namespace only (after mount-private), once: it shows the links of
+	 * our own network namespace, no more than the namespace's root could
+	 * see with ip(8).  No data.
+	 */
+	{ PROTO_REQ_MOUNT_SYSFS, OP_ONCE | OP_NEEDS_PRIVATE, 0,
+	  helper_op_mount_sysfs },
 };
 
 _Static_assert(ARRAY_SIZE(helper_ops) == PROTO_REQ__END - 1,

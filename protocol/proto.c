@@ -30,6 +30,7 @@ static const struct {
 	[PROTO_REQ_TAP_ADD] = { "tap-add", sizeof(struct proto_link) },
 	[PROTO_REQ_MOUNT_PROC] = { "mount-proc", 0 },
 	[PROTO_REQ_UPLINK_GUARD] = { "uplink-guard", 0 },
+	[PROTO_REQ_MOUNT_SYSFS] = { "mount-sysfs", 0 },
 };
 
 long proto_payload_size(uint16_t op)
@@ -64,6 +65,7 @@ const char *proto_op_name(uint16_t op)
 		[PROTO_REQ_TAP_ADD] = "answer:tap-add",
 		[PROTO_REQ_MOUNT_PROC] = "answer:mount-proc",
 		[PROTO_REQ_UPLINK_GUARD] = "answer:uplink-guard",
+		[PROTO_REQ_MOUNT_SYSFS] = "answer:mount-sysfs",
 	};
 	uint16_t req = op & (uint16_t)~PROTO_ANS;
 
@@ -259,6 +261,7 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_UPLINK_GUARD:
+	case PROTO_REQ_MOUNT_SYSFS:
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:

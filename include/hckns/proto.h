@@ -22,11 +22,11 @@
 
 /*
  * 2: PROTO_REQ_LINK_SET_TXQLEN.  3: PROTO_REQ_TAP_ADD.  4:
- * PROTO_REQ_MOUNT_PROC.  5: PROTO_REQ_UPLINK_GUARD.  Front end and helper
- * are built and installed
+ * PROTO_REQ_MOUNT_PROC.  5: PROTO_REQ_UPLINK_GUARD.  6: PROTO_REQ_MOUNT_SYSFS.
+ * Front end and helper are built and installed
  * together; a mismatch means a stale installation.
  */
-#define PROTO_VERSION 5u
+#define PROTO_VERSION 6u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -58,6 +58,7 @@ enum proto_op {
 	PROTO_REQ_TAP_ADD,	   /* struct proto_link: a persistent tap */
 	PROTO_REQ_MOUNT_PROC,	   /* no payload: a fresh proc on /proc */
 	PROTO_REQ_UPLINK_GUARD,	   /* no payload: PROTO_UPLINK_TAP's filter */
+	PROTO_REQ_MOUNT_SYSFS,	   /* no payload: a sysfs of our network on /sys */
 	PROTO_REQ__END,		   /* first invalid request op */
 };
 

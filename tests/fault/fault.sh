@@ -323,10 +323,10 @@ one_kill() {
 	configure)
 		[ -n "$HOLD_OK" ] || fail "cannot build the hold shim: $(cat "$TEST_TMP/hold.cc.err")"
 		# Requests 1-4: hello, tap-add, uplink-guard, make / private;
-		# 22: link-up tap_host, the last of the default topology.
-		# Hold at 5..22.
+		# 5, 6: mount-proc, mount-sysfs; 24: link-up tap_host, the last
+		# of the default topology.  Hold at 5..24.
 		printf r >"$TEST_TMP/hold.map"
-		echo $((5 + RANDOM % 18)) >"$TEST_TMP/helper.hold" ;;
+		echo $((5 + RANDOM % 20)) >"$TEST_TMP/helper.hold" ;;
 	esac
 	start_hckns
 	case $stage in

@@ -92,6 +92,7 @@ static void check_valid_request(const struct proto_msg *m)
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_UPLINK_GUARD:
+	case PROTO_REQ_MOUNT_SYSFS:
 		break;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:

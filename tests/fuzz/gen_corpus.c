@@ -153,6 +153,7 @@ static void valid_requests(void)
 	l = link_of("tap_host");
 	msg("req-tap-add", PROTO_REQ_TAP_ADD, 15, &l, sizeof(l), buf);
 	msg("req-mount-proc", PROTO_REQ_MOUNT_PROC, 16, NULL, 0, buf);
+	msg("req-mount-sysfs", PROTO_REQ_MOUNT_SYSFS, 16, NULL, 0, buf);
 	msg("req-uplink-guard", PROTO_REQ_UPLINK_GUARD, 16, NULL, 0, buf);
 }
 

@@ -304,6 +304,8 @@ test_protocol_valid_requests() {
 > mount-proc
 < answer:mount-proc seq=22 err=0
 (/proc in the helper's mount namespace: its pid 1 is hckns-helper)
+> mount-sysfs
+< answer:mount-sysfs seq=23 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -417,26 +419,30 @@ test_protocol_kernel_refusal() {
 < answer:mount-proc seq=18 err=0
 > mount-proc again
 < answer:mount-proc seq=19 err=EALREADY reason=mount-proc: runs only once
+> mount-sysfs
+< answer:mount-sysfs seq=20 err=0
+> mount-sysfs again
+< answer:mount-sysfs seq=21 err=EALREADY reason=mount-sysfs: runs only once
 > brnf-disable
-< answer:brnf-disable seq=20 err=0
+< answer:brnf-disable seq=22 err=0
 > brnf-disable again
-< answer:brnf-disable seq=21 err=EALREADY reason=brnf-disable: runs only once
+< answer:brnf-disable seq=23 err=EALREADY reason=brnf-disable: runs only once
 > link-set-txqlen nosuch0 1000
-< answer:link-set-txqlen seq=22 err=ENODEV reason=link-set-txqlen nosuch0: No such device
+< answer:link-set-txqlen seq=24 err=ENODEV reason=link-set-txqlen nosuch0: No such device
 > tap-add br0 (a bridge's name)
-< answer:tap-add seq=23 err=EEXIST reason=tap-add br0: a link of that name exists
+< answer:tap-add seq=25 err=EEXIST reason=tap-add br0: a link of that name exists
 > tap-add lo
-< answer:tap-add seq=24 err=EEXIST reason=tap-add lo: a link of that name exists
+< answer:tap-add seq=26 err=EEXIST reason=tap-add lo: a link of that name exists
 > tap-add tap0
-< answer:tap-add seq=25 err=0
+< answer:tap-add seq=27 err=0
 > tap-add tap0 again
-< answer:tap-add seq=26 err=EALREADY reason=tap-add tap0: this run has made its one tap already
+< answer:tap-add seq=28 err=EALREADY reason=tap-add tap0: this run has made its one tap already
 > uplink-guard (no tap_host)
-< answer:uplink-guard seq=27 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
+< answer:uplink-guard seq=29 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
 > uplink-guard again
-< answer:uplink-guard seq=28 err=EALREADY reason=uplink-guard: runs only once
+< answer:uplink-guard seq=30 err=EALREADY reason=uplink-guard: runs only once
 > link-up lo (still serving?)
-< answer:link-up seq=29 err=0
+< answer:link-up seq=31 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -527,7 +533,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 5'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 6'
 }
 
 # "bad ... length": shorter than a header.
@@ -575,12 +581,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 6, helper speaks 5'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 7, helper speaks 6'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 5'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 6'
 }
 
 # "unknown operation".

@@ -98,6 +98,25 @@ propagating_mounts() { # FILE
 # trivially, so the second half makes every mount shared in an outer mount
 # namespace first; there a new less privileged mount namespace would start
 # as its slave ("master:N") unless hckns cuts it off.
+# /sys inside is the instance's network namespace's (a sysfs mounted by
+# the helper): /sys/class/net lists exactly the links `ip` shows, br_world's
+# MTU is there, and a tap made later appears with its bridge.
+test_sysfs_shows_the_namespace() {
+	inside sysfs 'ls /sys/class/net | sort | xargs >sys-links
+		ip -j link | jq -r ".[].ifname" | sort | xargs >ip-links
+		cat /sys/class/net/br_world/mtu >br-mtu
+		basename "$(readlink /sys/class/net/tap_host/master)" >tap-master
+		ip tuntap add dev tap9 mode tap && ip link set tap9 master br_test &&
+		basename "$(readlink /sys/class/net/tap9/master)" >tap9-master
+		cat /sys/class/net/br_test/bridge/stp_state >stp'
+	assert_eq "$(cat "$TEST_TMP/ip-links")" "$(cat "$TEST_TMP/sys-links")" "/sys/class/net against ip -j link"
+	assert_eq "br_ctrl br_debug br_test br_world lo tap_host" "$(cat "$TEST_TMP/sys-links")" "/sys/class/net"
+	assert_eq 1500 "$(cat "$TEST_TMP/br-mtu")" "/sys/class/net/br_world/mtu"
+	assert_eq br_world "$(cat "$TEST_TMP/tap-master")" "tap_host's master in /sys"
+	assert_eq br_test "$(cat "$TEST_TMP/tap9-master")" "a later tap's master in /sys"
+	[ -s "$TEST_TMP/stp" ] || fail "no /sys/class/net/br_test/bridge"
+}
+
 test_root_mount_private() {
 	local outer
 	inside mount 'cat /proc/self/mountinfo >mountinfo'

@@ -513,6 +513,7 @@ static void scenario_valid(void)
 	req("uplink-guard", PROTO_REQ_UPLINK_GUARD, NULL, 0);
 	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
 	show_proc();
+	req("mount-sysfs", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
 	close_and_expect_exit();
 }
 
@@ -595,6 +596,8 @@ static void scenario_refused(void)
 	req("mount-private again", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
 	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
 	req("mount-proc again", PROTO_REQ_MOUNT_PROC, NULL, 0);
+	req("mount-sysfs", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
+	req("mount-sysfs again", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
 	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	req("brnf-disable again", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	op_txqlen("link-set-txqlen nosuch0 1000", "nosuch0", 1000);

@@ -62,6 +62,7 @@ static const uint16_t all_ops[] = {
 	PROTO_REQ_TAP_ADD,
 	PROTO_REQ_MOUNT_PROC,
 	PROTO_REQ_UPLINK_GUARD,
+	PROTO_REQ_MOUNT_SYSFS,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
 	PROTO_ANS | PROTO_REQ_LINK_UP,
@@ -77,6 +78,7 @@ static const uint16_t all_ops[] = {
 	PROTO_ANS | PROTO_REQ_TAP_ADD,
 	PROTO_ANS | PROTO_REQ_MOUNT_PROC,
 	PROTO_ANS | PROTO_REQ_UPLINK_GUARD,
+	PROTO_ANS | PROTO_REQ_MOUNT_SYSFS,
 };
 
 /* Ops that are neither requests nor answers. */
@@ -100,6 +102,7 @@ static size_t expected_size(uint16_t op)
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_UPLINK_GUARD:
+	case PROTO_REQ_MOUNT_SYSFS:
 		return 0;
 	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
@@ -314,6 +317,7 @@ static const struct req_case good_reqs[] = {
 	{ "brnf-disable", PROTO_REQ_BRNF_DISABLE, { .link = { "" } } },
 	{ "mount-private", PROTO_REQ_MOUNT_PRIVATE, { .link = { "" } } },
 	{ "mount-proc", PROTO_REQ_MOUNT_PROC, { .link = { "" } } },
+	{ "mount-sysfs", PROTO_REQ_MOUNT_SYSFS, { .link = { "" } } },
 	{ "resolv-set 10.0.2.3", PROTO_REQ_RESOLV_SET,
 	  { .resolv = { .family = AF_INET, .addr = { 10, 0, 2, 3 } } } },
 	{ "resolv-set fd00::3", PROTO_REQ_RESOLV_SET,
@@ -1135,6 +1139,7 @@ START_TEST(test_op_name)
 		{ PROTO_REQ_TAP_ADD, "tap-add" },
 		{ PROTO_REQ_MOUNT_PROC, "mount-proc" },
 		{ PROTO_REQ_UPLINK_GUARD, "uplink-guard" },
+		{ PROTO_REQ_MOUNT_SYSFS, "mount-sysfs" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
 		{ PROTO_ANS | PROTO_REQ_LINK_UP, "answer:link-up" },
@@ -1150,6 +1155,7 @@ START_TEST(test_op_name)
 		{ PROTO_ANS | PROTO_REQ_TAP_ADD, "answer:tap-add" },
 		{ PROTO_ANS | PROTO_REQ_MOUNT_PROC, "answer:mount-proc" },
 		{ PROTO_ANS | PROTO_REQ_UPLINK_GUARD, "answer:uplink-guard" },
+		{ PROTO_ANS | PROTO_REQ_MOUNT_SYSFS, "answer:mount-sysfs" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },
 		{ PROTO_REQ__END + 1, "unknown" },

@@ -130,6 +130,7 @@ static const char *step_ifname(const struct fe_step *s)
 	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_RESOLV_SET:
 	case PROTO_REQ_UPLINK_GUARD:
+	case PROTO_REQ_MOUNT_SYSFS:
 	case PROTO_REQ__END:
 	default:
 		return NULL;
@@ -271,6 +272,8 @@ START_TEST(test_default_steps)
 	ck_assert_int_eq(s[3].op, PROTO_REQ_MOUNT_PROC);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_PROC), 1);
 	ck_assert(!s[3].before_slirp && !s[3].needs_tap);
+	ck_assert_int_eq(s[4].op, PROTO_REQ_MOUNT_SYSFS);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_SYSFS), 1);
 	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(x->p.resolv.family, AF_INET);
