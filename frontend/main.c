@@ -2323,9 +2323,8 @@ int main(int argc, char **argv)
 		status_ready(&run);
 		detaching(&run);
 		code = start_command(&run);
-		if (code == 0)
-			detached(&run);
 		if (code == 0) {
+			detached(&run);
 			ran = true;
 			code = supervise(&run, &wstatus);
 		}
