@@ -226,7 +226,7 @@ test_joiner_other_root_map_refused() {
 	c1=$SPAWNED
 	wait_for 20 test -s "$d/up" || fail "instance R did not start: $(cat "$TEST_TMP/c1.err")"
 	EXPECT_RT='' expect_error j1 125 "${H[@]}" --name R --map-root=subids -- /bin/true "$MARK"
-	assert_eq "hckns: instance 'R' runs with other network or id options than these; join it without them (or with the ones it was started with), or choose another --name" \
+	assert_eq "hckns: instance 'R' runs with --map-root self, not --map-root subids; join it without network or id options (or with the ones it was started with), or choose another --name" \
 		"$MSG" "a subids joiner of a default instance"
 	timeout -k 5 30 "${H[@]}" --name R --map-root=self -- true ||
 		fail "a joiner with --map-root=self, the default's, was refused"
@@ -244,7 +244,7 @@ test_joiner_other_root_map_refused() {
 	wait_for 20 test -s "$d/up" || fail "instance S did not start: $(cat "$TEST_TMP/c2.err")"
 	assert_eq "0 0 200000 65536" "$(cat "$d/up")" "the creator inside"
 	EXPECT_RT='' expect_error j2 125 "${H[@]}" --name S --map-root=self -- /bin/true "$MARK"
-	assert_contains "$MSG" "instance 'S' runs with other network or id options" \
+	assert_contains "$MSG" "instance 'S' runs with --map-root subids, not --map-root self" \
 		"a self joiner of a subids instance"
 	timeout -k 5 30 "${H[@]}" --name S -- sh -c 'echo "$(id -u) $(xargs </proc/self/uid_map)"; cat /etc/shadow >/dev/null 2>&1 || echo shadow-refused' \
 		>"$TEST_TMP/j3.out" 2>"$TEST_TMP/j3.err" </dev/null ||
