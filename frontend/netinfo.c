@@ -15,43 +15,40 @@
 #include <string.h>
 #include <unistd.h>
 
-int fe_netinfo_save(const char *rundir, const struct fe_topology *t)
+/* Write @text (@n bytes) into the new file RUNDIR/@name. */
+static int write_new(const char *rundir, const char *name, const char *text,
+		     size_t n)
 {
-	char path[4200], text[32];
-	int fd, r, n;
+	char path[4200];
+	int fd, r;
 
-	if (snprintf(path, sizeof(path), "%s/%s", rundir, FE_GUEST_ADDR_FILE) >=
+	if (snprintf(path, sizeof(path), "%s/%s", rundir, name) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	n = snprintf(text, sizeof(text), "%s\n", fe_topology_guest_addr(t));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
 		return -errno;
-	r = fe_write_all(fd, text, (size_t)n);
+	r = fe_write_all(fd, text, n);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;
 }
 
+int fe_netinfo_save(const char *rundir, const struct fe_topology *t)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%s\n", fe_topology_guest_addr(t));
+
+	return write_new(rundir, FE_GUEST_ADDR_FILE, text, (size_t)n);
+}
+
 int fe_netinfo_save_options(const char *rundir, const struct fe_opts *o)
 {
-	char path[4200], text[2048];
-	int fd, r, n = fe_network_describe(o, text, sizeof(text));
+	char text[2048];
+	int n = fe_network_describe(o, text, sizeof(text));
 
-	if (n < 0)
-		return n;
-	if (snprintf(path, sizeof(path), "%s/%s", rundir, FE_OPTIONS_FILE) >=
-	    (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return -errno;
-	r = fe_write_all(fd, text, (size_t)n);
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	return r;
+	return n < 0 ? n : write_new(rundir, FE_OPTIONS_FILE, text, (size_t)n);
 }
 
 int fe_netinfo_options(const char *rundir, char *out, size_t len)

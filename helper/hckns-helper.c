@@ -446,6 +446,16 @@ static int helper_op_mount_private(const union proto_payload *u, char *why,
 	return 0;
 }
 
+/* A new @type on the fixed @target, no options, nothing from the front end. */
+static int mount_fresh(const char *type, const char *target, const char *op,
+		       char *why, size_t whylen)
+{
+	if (mount(type, target, type, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return sys_fail(errno, op, target, why, whylen);
+	return 0;
+}
+
 /*
  * A proc of the PID namespace we are PID 1 of (proc takes the mounter's),
  * on /proc, hiding the host's there: `ps` inside shows the instance.  No
@@ -458,10 +468,7 @@ static int helper_op_mount_proc(const union proto_payload *u, char *why,
 				size_t whylen)
 {
 	(void)u;
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
-		return sys_fail(errno, "mount-proc", "/proc", why, whylen);
-	return 0;
+	return mount_fresh("proc", "/proc", "mount-proc", why, whylen);
 }
 
 /*
@@ -475,10 +482,7 @@ static int helper_op_mount_sysfs(const union proto_payload *u, char *why,
 				 size_t whylen)
 {
 	(void)u;
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
-		return sys_fail(errno, "mount-sysfs", "/sys", why, whylen);
-	return 0;
+	return mount_fresh("sysfs", "/sys", "mount-sysfs", why, whylen);
 }
 
 /*
