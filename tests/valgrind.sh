@@ -16,7 +16,7 @@ set -u
 build=${1:?usage: valgrind.sh BUILDDIR}
 build=$(cd "$build" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --suppressions=$here/valgrind.supp"
 failed=0 passed=0
 
 step() { # NAME COMMAND...
@@ -67,9 +67,13 @@ int main(int argc, char **argv)
 }
 C
 cc -o "$stage/allow-all" "$stage/allow-all.c" || exit 1
+# Each helper is PID 1 of its own PID namespace, so %p would be 1 for
+# all: a log a run, named by a random id instead.
 cat >"$stage/hckns-helper" <<WRAP
 #!/bin/sh
-exec "$stage/allow-all" "$(command -v valgrind)" ${vg#valgrind } --log-file="$stage/logs/helper.%p.log" "$stage/hckns-helper.real" "\$@"
+read -r id </proc/sys/kernel/random/uuid
+export HCKNS_VG_ID="\$id"
+exec "$stage/allow-all" "$(command -v valgrind)" ${vg#valgrind } --log-file="$stage/logs/helper.%q{HCKNS_VG_ID}.log" "$stage/hckns-helper.real" "\$@"
 WRAP
 chmod 0755 "$stage/hckns-helper"
 
