@@ -347,6 +347,11 @@ struct fe_step {
 	 */
 	bool before_slirp;
 	bool needs_tap;
+	/*
+	 * Not needed to run: where the kernel refuses it (EPERM), the run goes
+	 * on and -v says "IF_REFUSED (reason): THEN".
+	 */
+	const char *if_refused, *then;
 	char what[64];		/* for traces and errors: "bridge-add br_ctrl" */
 };
 
@@ -431,6 +436,9 @@ int fe_base_choose(const char *xdg, const char *tmpdir, uid_t uid,
  */
 int fe_base_open(const char *xdg, const char *tmpdir, uid_t uid, bool create,
 		 struct fe_base *b, char *why, size_t whylen);
+/* fe_base_open() of a base fe_base_choose() gave already. */
+int fe_base_open_at(const char *parent, const char *name, uid_t uid,
+		    bool create, struct fe_base *b, char *why, size_t whylen);
 void fe_base_close(struct fe_base *b);
 
 /* $XDG_RUNTIME_DIR as the XDG spec wants it: absolute, @uid's, 0700. */

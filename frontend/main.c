@@ -593,23 +593,25 @@ static int claim_instance(struct run *run)
 
 	/* Nothing is made for an instance whose sockets could not be bound. */
 	snprintf(pidname, sizeof(pidname), "%d", (int)getpid());
-	if (fe_base_choose(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+	r = fe_base_choose(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
 			   parent, sizeof(parent), bname, sizeof(bname), why,
-			   sizeof(why)) == 0) {
+			   sizeof(why));
+	if (r == 0) {
 		char base_path[PATH_MAX + 64];
 
 		snprintf(base_path, sizeof(base_path), "%.*s/%s", PATH_MAX - 40,
 			 parent, bname);
 		r = fe_runtime_fits(base_path, name ? name : pidname, inst,
 				    sizeof(inst), why, sizeof(why));
-		if (r < 0) {
-			fe_error("%s", why);
-			return r;
-		}
+	}
+	if (r < 0) {
+		fe_error("%s", why);
+		return r;
 	}
 	/* Checked first: nothing below is touched before.  enter makes none. */
-	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
-			 /* create= */ !run->o.join_only, &base, why, sizeof(why));
+	r = fe_base_open_at(parent, bname, getuid(),
+			    /* create= */ !run->o.join_only, &base, why,
+			    sizeof(why));
 	if (r == -ENOENT) {
 		fe_error("no instance '%s' is running (see 'hckns ls')", name);
 		return -ESRCH;
@@ -1110,23 +1112,10 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 			if (w == -ECHILD || w == -EINTR)
 				return w;
 		}
-		/*
-		 * The instance's own /proc is for `ps` inside.  A kernel that
-		 * refuses it (the host's proc has parts hidden under other
-		 * mounts, as some container runtimes leave it) leaves the
-		 * host's proc there, and nothing else changes: the PID
-		 * namespace still ends everything (SECURITY.md).  Go on, and
-		 * say so with -v; `hckns doctor` says it too.
-		 */
-		if (r == -EPERM && s->op == PROTO_REQ_MOUNT_PROC) {
-			fe_trace("no fresh /proc inside (%s): ps there shows the "
-				 "host's processes", own_words(s->op, reason));
-			continue;
-		}
-		if (r == -EPERM && s->op == PROTO_REQ_MOUNT_SYSFS) {
-			fe_trace("no /sys of the network inside (%s): "
-				 "/sys/class/net there shows the host's links",
-				 own_words(s->op, reason));
+		/* A step the run can do without (topology.c): go on, traced. */
+		if (r == -EPERM && s->if_refused) {
+			fe_trace("%s (%s): %s", s->if_refused,
+				 own_words(s->op, reason), s->then);
 			continue;
 		}
 		if (r == -EPERM || r == -EACCES) {

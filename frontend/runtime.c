@@ -150,7 +150,7 @@ int fe_base_choose(const char *xdg, const char *tmpdir, uid_t uid,
 		   char *why, size_t whylen)
 {
 	const char *inside = getenv("HCKNS_RUNTIME_DIR");
-	char run_user[64];
+	char run_user[64], scratch[PATH_MAX + 400];
 	const char *tmp = tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp";
 	struct stat st;
 	int n;
@@ -179,10 +179,8 @@ int fe_base_choose(const char *xdg, const char *tmpdir, uid_t uid,
 		n = snprintf(parent, plen, "%s", run_user);
 		snprintf(name, nlen, "hckns");
 	} else if (stat(tmp, &st) == 0 && S_ISDIR(st.st_mode) &&
-		   (st.st_uid == 0 || st.st_uid == uid ||
-		    unmapped_root(st.st_uid)) &&
-		   (!(st.st_mode & 022) ||
-		    (uid != 0 && (st.st_mode & S_ISVTX)))) {
+		   trusted_one(tmp, uid, /* strict= */ uid == 0, scratch,
+			       sizeof(scratch)) == 0) {
 		n = snprintf(parent, plen, "%s", tmp);
 		snprintf(name, nlen, "hckns-%u", (unsigned int)uid);
 	} else if (uid == 0) {
@@ -250,14 +248,21 @@ int fe_base_open(const char *xdg, const char *tmpdir, uid_t uid, bool create,
 		 struct fe_base *b, char *why, size_t whylen)
 {
 	char parent[PATH_MAX], name[32];
+	int r = fe_base_choose(xdg, tmpdir, uid, parent, sizeof(parent), name,
+			       sizeof(name), why, whylen);
+
+	b->fd = -1;
+	return r < 0 ? r : fe_base_open_at(parent, name, uid, create, b, why,
+					   whylen);
+}
+
+int fe_base_open_at(const char *parent, const char *name, uid_t uid,
+		    bool create, struct fe_base *b, char *why, size_t whylen)
+{
 	struct stat st;
 	int pfd, r;
 
 	b->fd = -1;
-	r = fe_base_choose(xdg, tmpdir, uid, parent, sizeof(parent), name,
-			   sizeof(name), why, whylen);
-	if (r < 0)
-		return r;
 	if (snprintf(b->path, sizeof(b->path), "%s/%s", parent, name) >=
 	    (int)sizeof(b->path)) {
 		snprintf(why, whylen, "the runtime directory's path is too "

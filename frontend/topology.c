@@ -670,12 +670,23 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, false, "make / private");
 	/*
 	 * The instance's own /proc, of its PID namespace (the helper is its
-	 * PID 1): `ps` inside shows the instance's processes only.  A kernel
-	 * that refuses it is not fatal (main.c, run_steps()).
+	 * PID 1): `ps` inside shows the instance's processes only; and a /sys
+	 * of its network namespace: /sys/class/net is its links.  A kernel
+	 * that refuses them (the host's has parts hidden under other mounts,
+	 * as some container runtimes leave them) leaves the host's there,
+	 * and nothing else changes: the PID namespace still ends everything
+	 * (SECURITY.md).  So they are optional (run_steps() in main.c).
 	 */
-	add(&b, PROTO_REQ_MOUNT_PROC, 0, false, "mount a fresh /proc");
-	/* And a /sys of its network namespace: /sys/class/net is its links. */
-	add(&b, PROTO_REQ_MOUNT_SYSFS, 0, false, "mount a /sys of the network");
+	s = add(&b, PROTO_REQ_MOUNT_PROC, 0, false, "mount a fresh /proc");
+	if (s) {
+		s->if_refused = "no fresh /proc inside";
+		s->then = "ps there shows the host's processes";
+	}
+	s = add(&b, PROTO_REQ_MOUNT_SYSFS, 0, false, "mount a /sys of the network");
+	if (s) {
+		s->if_refused = "no /sys of the network inside";
+		s->then = "/sys/class/net there shows the host's links";
+	}
 	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
 	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv), false,
 		"point /etc/resolv.conf at %s", dns);
