@@ -454,6 +454,11 @@ int fe_instance_dir_check(const struct fe_base *b, const char *name,
 
 /* A name hckns gives instance directories: --name's or a pid. */
 bool fe_instance_name_like(const char *name);
+/*
+ * Does BASE/@name look like an instance directory: so named, a real
+ * directory (not a link), ours, mode 0700?  What the sweep and ls take.
+ */
+bool fe_instance_entry(const struct fe_base *b, const char *name);
 
 /**
  * fe_runtime_fits() - @base/@instance in @dir, if its sockets' paths fit a

@@ -93,14 +93,10 @@ int fe_instances_list(const struct fe_base *b, struct fe_instance **out,
 	}
 	while ((e = readdir(d)) != NULL) {
 		struct fe_instance in = { 0 };
-		struct stat st;
 
 		/* Only real directories of ours, named as hckns names them. */
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(in.name) ||
-		    !fe_instance_name_like(e->d_name) ||
-		    fstatat(b->fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-		    (st.st_mode & 077))
+		if (strlen(e->d_name) >= sizeof(in.name) ||
+		    !fe_instance_entry(b, e->d_name))
 			continue;
 		snprintf(in.name, sizeof(in.name), "%s", e->d_name);
 		if (snprintf(in.dir, sizeof(in.dir), "%s/%s", b->path, e->d_name) >=
@@ -146,7 +142,11 @@ static int find_dir(const char *sel, struct fe_instance *out, char *why,
 	slash = strrchr(out->dir, '/');
 	snprintf(out->name, sizeof(out->name), "%s", slash + 1);
 	fd = open(out->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != getuid()) {
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && st.st_uid != getuid()) {
 		close(fd);
 		snprintf(why, whylen, "%s is not a runtime directory of yours "
 			 "(it belongs to uid %u): give one of yours (see 'hckns "

@@ -420,6 +420,15 @@ bool fe_instance_name_like(const char *name)
 	return pid_name(name, &pid) || fe_name_check(name) == NULL;
 }
 
+bool fe_instance_entry(const struct fe_base *b, const char *name)
+{
+	struct stat st;
+
+	return name[0] != '.' && fe_instance_name_like(name) &&
+	       fstatat(b->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       private_st(&st, getuid());
+}
+
 int fe_runtime_sweep(const struct fe_base *b)
 {
 	int dfd = dup(b->fd), removed = 0;
@@ -435,7 +444,6 @@ int fe_runtime_sweep(const struct fe_base *b)
 	rewinddir(d);
 	while ((e = readdir(d)) != NULL) {
 		char dir[PATH_MAX + 256], lockname[300];
-		struct stat st;
 		pid_t pid;
 		int lock = -1;
 
@@ -444,9 +452,7 @@ int fe_runtime_sweep(const struct fe_base *b)
 		 * real directory (never a link), ours, private, named as
 		 * hckns names them.
 		 */
-		if (e->d_name[0] == '.' || !fe_instance_name_like(e->d_name) ||
-		    fstatat(b->fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !private_st(&st, getuid()))
+		if (!fe_instance_entry(b, e->d_name))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", b->path, e->d_name);
 		if (fe_instance_alive(dir))
