@@ -379,7 +379,7 @@ helper: exited with status 0"
 # doc/design.md: "... or whose operation the kernel refuses, gets an errno and a
 # reason, and the helper keeps serving"; "Enslaves ... to one of our
 # bridges, only" (the helper's own check, EINVAL); the table's ordering
-# rules (resolv-set and mount-proc only after mount-private: EPERM;
+# rules (resolv-set, mount-proc and mount-sysfs only after mount-private: EPERM;
 # one-shot operations: EALREADY) refuse without ending the helper either.
 test_protocol_kernel_refusal() {
 	assert_probe refused "$HELLO_OK
@@ -411,38 +411,40 @@ test_protocol_kernel_refusal() {
 < answer:resolv-set seq=14 err=EPERM reason=resolv-set: needs mount-private first
 > mount-proc before mount-private
 < answer:mount-proc seq=15 err=EPERM reason=mount-proc: needs mount-private first
+> mount-sysfs before mount-private
+< answer:mount-sysfs seq=16 err=EPERM reason=mount-sysfs: needs mount-private first
 > mount-private
-< answer:mount-private seq=16 err=0
+< answer:mount-private seq=17 err=0
 > mount-private again
-< answer:mount-private seq=17 err=EALREADY reason=mount-private: runs only once
+< answer:mount-private seq=18 err=EALREADY reason=mount-private: runs only once
 > mount-proc
-< answer:mount-proc seq=18 err=0
+< answer:mount-proc seq=19 err=0
 > mount-proc again
-< answer:mount-proc seq=19 err=EALREADY reason=mount-proc: runs only once
+< answer:mount-proc seq=20 err=EALREADY reason=mount-proc: runs only once
 > mount-sysfs
-< answer:mount-sysfs seq=20 err=0
+< answer:mount-sysfs seq=21 err=0
 > mount-sysfs again
-< answer:mount-sysfs seq=21 err=EALREADY reason=mount-sysfs: runs only once
+< answer:mount-sysfs seq=22 err=EALREADY reason=mount-sysfs: runs only once
 > brnf-disable
-< answer:brnf-disable seq=22 err=0
+< answer:brnf-disable seq=23 err=0
 > brnf-disable again
-< answer:brnf-disable seq=23 err=EALREADY reason=brnf-disable: runs only once
+< answer:brnf-disable seq=24 err=EALREADY reason=brnf-disable: runs only once
 > link-set-txqlen nosuch0 1000
-< answer:link-set-txqlen seq=24 err=ENODEV reason=link-set-txqlen nosuch0: No such device
+< answer:link-set-txqlen seq=25 err=ENODEV reason=link-set-txqlen nosuch0: No such device
 > tap-add br0 (a bridge's name)
-< answer:tap-add seq=25 err=EEXIST reason=tap-add br0: a link of that name exists
+< answer:tap-add seq=26 err=EEXIST reason=tap-add br0: a link of that name exists
 > tap-add lo
-< answer:tap-add seq=26 err=EEXIST reason=tap-add lo: a link of that name exists
+< answer:tap-add seq=27 err=EEXIST reason=tap-add lo: a link of that name exists
 > tap-add tap0
-< answer:tap-add seq=27 err=0
+< answer:tap-add seq=28 err=0
 > tap-add tap0 again
-< answer:tap-add seq=28 err=EALREADY reason=tap-add tap0: this run has made its one tap already
+< answer:tap-add seq=29 err=EALREADY reason=tap-add tap0: this run has made its one tap already
 > uplink-guard (no tap_host)
-< answer:uplink-guard seq=29 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
+< answer:uplink-guard seq=30 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
 > uplink-guard again
-< answer:uplink-guard seq=30 err=EALREADY reason=uplink-guard: runs only once
+< answer:uplink-guard seq=31 err=EALREADY reason=uplink-guard: runs only once
 > link-up lo (still serving?)
-< answer:link-up seq=31 err=0
+< answer:link-up seq=32 err=0
 > close the socket
 helper: exited with status 0"
 }

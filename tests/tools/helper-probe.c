@@ -592,6 +592,7 @@ static void scenario_refused(void)
 		  a_zero, 0, a_10_2_2_2);
 	op_resolv4("resolv-set before mount-private", a_10_0_2_3, 0);
 	req("mount-proc before mount-private", PROTO_REQ_MOUNT_PROC, NULL, 0);
+	req("mount-sysfs before mount-private", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
 	req("mount-private", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
 	req("mount-private again", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
 	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
