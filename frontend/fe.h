@@ -181,6 +181,11 @@ int fe_helper_check_confined(pid_t pid, char *why, size_t len);
  */
 int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
 		   size_t plen, char *reason, size_t rlen);
+/* The two halves of fe_helper_call(), for a caller that waits in between. */
+int fe_helper_send(struct fe_helper *h, uint16_t op, const void *payload,
+		   size_t plen, char *reason, size_t rlen);
+int fe_helper_recv(struct fe_helper *h, uint16_t op, char *reason,
+		   size_t rlen);
 
 /*
  * Close the socket (the helper exits on EOF) and reap the helper, killing it
@@ -272,6 +277,15 @@ const char *fe_name_check(const char *name);
 int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		  struct fe_opts *o, char *err, size_t errlen);
 
+/*
+ * fe_opts_status_fd() - the --status-fd of a command line that
+ * fe_parse_opts() refused, so that the refusal still gets its "exited"
+ * line.  Return: the descriptor, or -1.
+ */
+int fe_opts_status_fd(int argc, char **argv);
+/* Is HCKNS_VERBOSE's value @v on ("", "0", "no" and "false" are off)? */
+bool fe_env_verbose(const char *v);
+
 /* Parse a decimal number in [min, max].  Return: 0 or -EINVAL/-ERANGE. */
 int fe_parse_uint(const char *s, unsigned int min, unsigned int max,
 		  unsigned int *out);
@@ -342,22 +356,15 @@ struct fe_step {
 	size_t plen;
 	/*
 	 * before_slirp: before slirp4netns starts, which attaches to what the
-	 * step makes (tap-add); needs_tap: only once slirp4netns is ready.
-	 * The others run while slirp4netns starts.
+	 * step makes (tap-add); the others run while slirp4netns starts.
 	 */
 	bool before_slirp;
-	bool needs_tap;
 	/*
 	 * Not needed to run: where the kernel refuses it (EPERM), the run goes
 	 * on and -v says "IF_REFUSED (reason): THEN".
 	 */
 	const char *if_refused, *then;
 	char what[64];		/* for traces and errors: "bridge-add br_ctrl" */
-};
-
-struct fe_net {
-	uint8_t gateway[4];	/* slirp's gateway and host: 10.0.2.2 */
-	uint8_t dns[4];		/* slirp's DNS forwarder: 10.0.2.3 */
 };
 
 /**
@@ -371,9 +378,6 @@ struct fe_net {
  */
 int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 		      size_t max);
-
-/* slirp4netns's addresses in @t's network (10.0.2.2 and .3 by default). */
-void fe_topology_net(const struct fe_topology *t, struct fe_net *net);
 
 /* The address port forwards lead to: the uplink's, 10.0.2.100 by default. */
 const char *fe_topology_guest_addr(const struct fe_topology *t);

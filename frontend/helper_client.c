@@ -197,18 +197,15 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 	return 0;
 }
 
-int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
+int fe_helper_send(struct fe_helper *h, uint16_t op, const void *payload,
 		   size_t plen, char *reason, size_t rlen)
 {
 	unsigned char buf[PROTO_MSG_MAX + 1];
-	struct proto_msg ans;
-	uint32_t seq = ++h->seq;
-	ssize_t n;
 	int len, r;
 
 	if (rlen)
 		reason[0] = '\0';
-	len = proto_encode(op, seq, payload, plen, buf, sizeof(buf));
+	len = proto_encode(op, ++h->seq, payload, plen, buf, sizeof(buf));
 	if (len < 0)
 		return len;
 	if (send(h->sock, buf, (size_t)len, MSG_NOSIGNAL) != len) {
@@ -217,6 +214,16 @@ int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
 			snprintf(reason, rlen, "the helper is gone");
 		return r;
 	}
+	return 0;
+}
+
+int fe_helper_recv(struct fe_helper *h, uint16_t op, char *reason,
+		   size_t rlen)
+{
+	unsigned char buf[PROTO_MSG_MAX + 1];
+	struct proto_msg ans;
+	ssize_t n;
+
 	do
 		n = recv(h->sock, buf, sizeof(buf), MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
@@ -226,7 +233,7 @@ int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
 		return n == 0 || errno == ECONNRESET ? -EPIPE : -errno;
 	}
 	if ((size_t)n > sizeof(buf) || proto_decode(buf, (size_t)n, &ans) < 0 ||
-	    ans.hdr.op != (PROTO_ANS | op) || ans.hdr.seq != seq) {
+	    ans.hdr.op != (PROTO_ANS | op) || ans.hdr.seq != h->seq) {
 		if (rlen)
 			snprintf(reason, rlen, "malformed answer from the helper");
 		return -EPROTO;
@@ -236,6 +243,14 @@ int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
 	if (rlen)
 		snprintf(reason, rlen, "%s", ans.u.answer.reason);
 	return -ans.u.answer.err;
+}
+
+int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
+		   size_t plen, char *reason, size_t rlen)
+{
+	int r = fe_helper_send(h, op, payload, plen, reason, rlen);
+
+	return r < 0 ? r : fe_helper_recv(h, op, reason, rlen);
 }
 
 int fe_helper_close(struct fe_helper *h, int timeout_ms)

@@ -128,6 +128,23 @@ static bool env_true(const char *v)
 	       strcmp(v, "false") != 0;
 }
 
+bool fe_env_verbose(const char *v)
+{
+	return env_true(v);
+}
+
+int fe_opts_status_fd(int argc, char **argv)
+{
+	int c, fd = -1;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:hVvp:", long_opts, NULL)) != -1)
+		if (c == OPT_STATUS_FD && parse_fd(optarg, &fd) < 0)
+			fd = -1;
+	return fd;
+}
+
 /*
  * An option that takes one value may be given once, or again with the same
  * value (a wrapper that repeats the caller's options); two different

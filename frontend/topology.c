@@ -519,12 +519,6 @@ int fe_topology_build(const struct fe_opts *o, struct fe_topology *t,
 
 /* ---- what the topology means --------------------------------------------- */
 
-void fe_topology_net(const struct fe_topology *t, struct fe_net *net)
-{
-	memcpy(net->gateway, t->gateway, 4);
-	memcpy(net->dns, t->slirp_dns, 4);
-}
-
 const char *fe_topology_guest_addr(const struct fe_topology *t)
 {
 	return t->guest_addr;
@@ -537,9 +531,8 @@ struct builder {
 	size_t n, max;
 };
 
-static struct fe_step *__attribute__((format(printf, 5, 6)))
-add(struct builder *b, uint16_t op, size_t plen, bool needs_tap,
-    const char *fmt, ...)
+static struct fe_step *__attribute__((format(printf, 4, 5)))
+add(struct builder *b, uint16_t op, size_t plen, const char *fmt, ...)
 {
 	struct fe_step *s;
 	va_list ap;
@@ -552,7 +545,6 @@ add(struct builder *b, uint16_t op, size_t plen, bool needs_tap,
 	memset(s, 0, sizeof(*s));
 	s->op = op;
 	s->plen = plen;
-	s->needs_tap = needs_tap;
 	va_start(ap, fmt);
 	vsnprintf(s->what, sizeof(s->what), fmt, ap);
 	va_end(ap);
@@ -560,21 +552,20 @@ add(struct builder *b, uint16_t op, size_t plen, bool needs_tap,
 }
 
 static void add_link(struct builder *b, uint16_t op, const char *what,
-		     const char *name, bool needs_tap)
+		     const char *name)
 {
-	struct fe_step *s = add(b, op, sizeof(struct proto_link), needs_tap,
-				"%s %s", what, name);
+	struct fe_step *s = add(b, op, sizeof(struct proto_link), "%s %s",
+				what, name);
 
 	if (s)
 		proto_set_ifname(s->p.link.ifname, name);
 }
 
-static void add_mtu(struct builder *b, const char *name, unsigned int mtu,
-		    bool needs_tap)
+static void add_mtu(struct builder *b, const char *name, unsigned int mtu)
 {
 	struct fe_step *s = add(b, PROTO_REQ_LINK_SET_MTU,
-				sizeof(struct proto_mtu), needs_tap,
-				"set-mtu %s %u", name, mtu);
+				sizeof(struct proto_mtu), "set-mtu %s %u", name,
+				mtu);
 
 	if (s) {
 		proto_set_ifname(s->p.mtu.ifname, name);
@@ -589,7 +580,7 @@ static void add_addr(struct builder *b, const char *name, uint8_t family,
 	struct fe_step *s;
 
 	inet_ntop(family, a, text, sizeof(text));
-	s = add(b, PROTO_REQ_ADDR_ADD, sizeof(struct proto_addr), false,
+	s = add(b, PROTO_REQ_ADDR_ADD, sizeof(struct proto_addr),
 		"addr-add %s %s/%u", name, text, prefixlen);
 	if (s) {
 		proto_set_ifname(s->p.addr.ifname, name);
@@ -607,7 +598,7 @@ static void add_default_route(struct builder *b, const char *name,
 
 	inet_ntop(family, gw, text, sizeof(text));
 	/* Works before the tap exists: the gateway is on-link. */
-	s = add(b, PROTO_REQ_ROUTE_ADD, sizeof(struct proto_route), false,
+	s = add(b, PROTO_REQ_ROUTE_ADD, sizeof(struct proto_route),
 		"default route via %s dev %s", text, name);
 	if (s) {
 		proto_set_ifname(s->p.route.ifname, name);
@@ -633,7 +624,7 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * slirp4netns come first, it would have made a tap of its own and
 	 * tap-add would fail.  Nothing below waits for slirp4netns.
 	 */
-	s = add(&b, PROTO_REQ_TAP_ADD, sizeof(struct proto_link), false,
+	s = add(&b, PROTO_REQ_TAP_ADD, sizeof(struct proto_link),
 		"tap-add " FE_TAP_NAME);
 	if (s) {
 		proto_set_ifname(s->p.link.ifname, FE_TAP_NAME);
@@ -645,7 +636,7 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 */
 	if (t->txqueuelen) {
 		s = add(&b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
-			false, "set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
+			"set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
 		if (s) {
 			proto_set_ifname(s->p.txqlen.ifname, FE_TAP_NAME);
 			s->p.txqlen.txqlen = t->txqueuelen;
@@ -661,13 +652,13 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * network namespace (SECURITY.md, "What guests can reach").  With or
 	 * without --host-loopback: 10.0.2.2 is the way that option opens.
 	 */
-	s = add(&b, PROTO_REQ_UPLINK_GUARD, 0, false,
+	s = add(&b, PROTO_REQ_UPLINK_GUARD, 0,
 		"guard " FE_TAP_NAME " against packets to loopback "
 		"addresses");
 	if (s)
 		s->before_slirp = true;
 	/* The mount namespace next: nothing may propagate to the host. */
-	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, false, "make / private");
+	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, "make / private");
 	/*
 	 * The instance's own /proc, of its PID namespace (the helper is its
 	 * PID 1): `ps` inside shows the instance's processes only; and a /sys
@@ -677,53 +668,53 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * and nothing else changes: the PID namespace still ends everything
 	 * (SECURITY.md).  So they are optional (run_steps() in main.c).
 	 */
-	s = add(&b, PROTO_REQ_MOUNT_PROC, 0, false, "mount a fresh /proc");
+	s = add(&b, PROTO_REQ_MOUNT_PROC, 0, "mount a fresh /proc");
 	if (s) {
 		s->if_refused = "no fresh /proc inside";
 		s->then = "ps there shows the host's processes";
 	}
-	s = add(&b, PROTO_REQ_MOUNT_SYSFS, 0, false, "mount a /sys of the network");
+	s = add(&b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
 	if (s) {
 		s->if_refused = "no /sys of the network inside";
 		s->then = "/sys/class/net there shows the host's links";
 	}
 	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
-	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv), false,
+	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv),
 		"point /etc/resolv.conf at %s", dns);
 	if (s) {
 		s->p.resolv.family = t->dns_family;
 		memcpy(s->p.resolv.addr, t->dns, sizeof(s->p.resolv.addr));
 	}
-	add_link(&b, PROTO_REQ_LINK_UP, "link-up", "lo", false);
+	add_link(&b, PROTO_REQ_LINK_UP, "link-up", "lo");
 
 	for (size_t i = 0; i < t->nbridges; i++) {
 		const struct fe_bridge *br = &t->bridges[i];
 
-		add_link(&b, PROTO_REQ_BRIDGE_ADD, "bridge-add", br->name, false);
+		add_link(&b, PROTO_REQ_BRIDGE_ADD, "bridge-add", br->name);
 		/* The bridge keeps the MTU we set, whatever its ports. */
 		if (i == t->uplink)
-			add_mtu(&b, br->name, t->mtu, false);
+			add_mtu(&b, br->name, t->mtu);
 		if (br->prefixlen)
 			add_addr(&b, br->name, AF_INET, br->addr, br->prefixlen);
 		if (i == t->uplink && t->ipv6)
 			add_addr(&b, br->name, AF_INET6, v6_uplink, V6_PREFIX);
-		add_link(&b, PROTO_REQ_LINK_UP, "link-up", br->name, false);
+		add_link(&b, PROTO_REQ_LINK_UP, "link-up", br->name);
 	}
 	/* The bridge-netfilter sysctls once the bridges exist. */
-	add(&b, PROTO_REQ_BRNF_DISABLE, 0, false, "disable bridge-nf-call-*");
+	add(&b, PROTO_REQ_BRNF_DISABLE, 0, "disable bridge-nf-call-*");
 	add_default_route(&b, uplink->name, AF_INET, t->gateway);
 	if (t->ipv6)
 		add_default_route(&b, uplink->name, AF_INET6, v6_gateway);
 
 	/* A tap is made at 1500; slirp4netns leaves it so whatever --mtu says. */
-	add_mtu(&b, FE_TAP_NAME, t->mtu, false);
-	s = add(&b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave), false,
+	add_mtu(&b, FE_TAP_NAME, t->mtu);
+	s = add(&b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave),
 		"enslave " FE_TAP_NAME " to %s", uplink->name);
 	if (s) {
 		proto_set_ifname(s->p.enslave.ifname, FE_TAP_NAME);
 		proto_set_ifname(s->p.enslave.master, uplink->name);
 	}
-	add_link(&b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME, false);
+	add_link(&b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME);
 	if (b.n > b.max)
 		return -ENOSPC;
 	return (int)b.n;

@@ -291,24 +291,12 @@ victim_report() {
 	esac
 }
 
-# The stage the trace shows at the moment of the kill.
+# The stage the trace shows at the moment of the kill: hckns -v traces
+# "stage: NAME" at each change (frontend/run.h, FE_STAGES).
 stage_seen() {
 	local l
-	l=$(grep '^hckns: \[' "$TRACE" | grep -E 'keeper started|helper started|helper: hello|slirp4netns started|helper: make / private|helper: link-up tap_host: ok|slirp4netns is ready|network ready|command started|command exited' | tail -n 1)
-	case $l in
-	*'command exited'*) echo teardown ;;
-	*'command started'*) echo command ;;
-	*'network ready'*) echo ready ;;
-	*'slirp4netns is ready'*) echo slirp-ready ;;
-	# The last configuration step done: hckns waits for slirp4netns's ready.
-	*'link-up tap_host: ok'*) echo configured-not-ready ;;
-	*'make / private'*) echo configure ;;
-	*'slirp4netns started'*) echo slirp-starting ;;
-	*'helper: hello'*) echo helper-up ;;
-	*'helper started'*) echo helper-starting ;;
-	*'keeper started'*) echo pre-helper ;;
-	*) echo none ;;
-	esac
+	l=$(sed -n 's/^hckns: \[[ 0-9.]* ms\] stage: \([a-z-]*\)$/\1/p' "$TRACE" | tail -n 1)
+	echo "${l:-none}"
 }
 
 # one_kill STAGE VICTIM I: one run, killing VICTIM in STAGE.

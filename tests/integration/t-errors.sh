@@ -279,6 +279,7 @@ test_user_namespaces_disabled() {
 # The trace lines every run has: each step, and helper requests with their
 # answers.
 TRACE_LINES=(
+	'stage: claim'
 	'runtime directory: '
 	'keeper started, pid '
 	'helper started, pid '
@@ -303,7 +304,9 @@ TRACE_LINES=(
 	'slirp4netns is ready'
 	'network ready'
 	'command started, pid '
+	'stage: command'
 	'command exited with status 0'
+	'stage: teardown'
 	'helper socket closed'
 	'helper ended'
 	'keeper ended'
@@ -345,8 +348,10 @@ test_verbose_environment() {
 	run env 20 env HCKNS_VERBOSE=1 "$HCKNS" -- echo out
 	assert_traced env
 	run v 20 env -u HCKNS_VERBOSE "$HCKNS" -v -- echo out
-	assert_eq "$(trace_steps "$TEST_TMP/v.err" | grep -v '^\(helper\|slirp4netns\): /')" \
-		"$(trace_steps "$TEST_TMP/env.err" | grep -v '^\(helper\|slirp4netns\): /')" \
+	# The same lines; sorted, as the ends of the helper and the keeper
+	# come in either order.
+	assert_eq "$(trace_steps "$TEST_TMP/v.err" | grep -v '^\(helper\|slirp4netns\): /' | sort)" \
+		"$(trace_steps "$TEST_TMP/env.err" | grep -v '^\(helper\|slirp4netns\): /' | sort)" \
 		"the trace of HCKNS_VERBOSE=1 against -v"
 }
 

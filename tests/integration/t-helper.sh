@@ -208,7 +208,7 @@ test_helper_exits_on_eof() {
 	start=$(awk '{ print $22 }' "/proc/$HELPER/stat")
 	stop_instance
 	assert_eq 0 "$STATUS" "hckns's exit status"
-	assert_contains "$(cat "$TEST_TMP/run.err")" "helper ended (0)" "the front end's trace"
+	assert_contains "$(cat "$TEST_TMP/run.err")" "hckns-helper exited with status 0 (stage teardown)" "the front end's trace"
 	if [ -e "/proc/$HELPER/stat" ]; then
 		[ "$(awk '{ print $22 }' "/proc/$HELPER/stat" 2>/dev/null)" != "$start" ] ||
 			fail "the helper $HELPER still runs after the run"

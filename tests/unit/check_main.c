@@ -22,6 +22,7 @@ static Suite *(*const suites[])(void) = {
 	make_control_suite,
 	make_subids_suite,
 	make_doctor_suite,
+	make_run_suite,
 };
 
 int main(void)
