@@ -19,6 +19,7 @@
 #
 #   h = Hckns::Instance.start('sleep', '600', name: 'autohck')
 #   h.wait_ready
+#   h.wait_started['pid']                     # the command runs
 #   h.stop
 #   h.wait                                    # => Hckns::Exit
 #
@@ -168,8 +169,9 @@ module Hckns
 
   # One hckns process and its command.
   class Instance
-    # pid: hckns's. ready, started: its status lines (Hashes), once read.
-    attr_reader :pid, :ready, :started
+    # pid: hckns's. ready, started, exited: its status lines (Hashes),
+    # once read (exited stays nil when hckns said none: see #wait).
+    attr_reader :pid, :ready, :started, :exited
 
     # command: what to run inside and its arguments (default: a shell).
     # hckns: the hckns program. name: --name. publish: --publish specs
@@ -188,7 +190,7 @@ module Hckns
       @options = options
       @env = env
       @spawn_options = spawn_options
-      @exited_line = nil
+      @exited = nil
       @exit = nil
     end
 
@@ -226,6 +228,24 @@ module Hckns
       result = wait(timeout: 10)
       raise StartError.new("hckns ended before the network was ready: #{result.error || result.how}",
                            result)
+    end
+
+    # Wait for the "started" line: the command runs (its pid, on this
+    # host, is started['pid']). Returns it; raises StartError with hckns's
+    # own message when hckns ended instead (the command could not be
+    # executed: exit status 127 not found, 126 not executable).
+    def wait_started(timeout: 60)
+      deadline = Hckns.now + timeout
+      wait_ready(timeout: timeout)
+      until @started
+        event = next_event(deadline)
+        next if event && event['event'] != 'exited'
+
+        result = wait(timeout: 10)
+        raise StartError.new("hckns ended before the command started: #{result.error || result.how}",
+                             result)
+      end
+      @started
     end
 
     # Forward host_addr:host_port (hckns's default 127.0.0.1) to
@@ -291,9 +311,7 @@ module Hckns
       deadline = Hckns.now + timeout
       loop { break unless next_event(deadline) }
       status = reap(deadline)
-      line = @exited_line || { 'exit_status' => status.exitstatus, 'how' => 'failed',
-                               'error' => 'hckns said nothing on its status pipe' }
-      @exit = Exit.from(line, status)
+      @exit = Exit.from(@exited || unsaid(status), status)
     ensure
       @ios&.each { |io| io.close unless io.closed? } if @exit
     end
@@ -344,9 +362,21 @@ module Hckns
       case event['event']
       when 'ready' then @ready = event
       when 'started' then @started = event
-      when 'exited' then @exited_line = event
+      when 'exited' then @exited = event
       end
       event
+    end
+
+    # What we know when hckns wrote no "exited" line: only its
+    # Process::Status (killed by a signal: 128 + N, as a shell says).
+    def unsaid(status)
+      how = if status.signaled?
+              "it was killed by SIG#{Signal.signame(status.termsig)}"
+            else
+              "it exited #{status.exitstatus}"
+            end
+      { 'exit_status' => status.exitstatus || (128 + status.termsig), 'how' => 'failed',
+        'error' => "hckns said nothing on its status pipe (#{how})" }
     end
 
     def reap(deadline)

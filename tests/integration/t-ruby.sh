@@ -28,6 +28,15 @@ test_run_block() { ruby_test test_run_block; }
 test_request_error() { ruby_test test_request_error; }
 test_start_error() { ruby_test test_start_error; }
 test_pipeline_many_requests() { ruby_test test_pipeline_many_requests; }
+test_wait_started() { ruby_test test_wait_started; }
+# Issue 11 (the run loop): answers never dropped, a slow reader never stalls
+# hckns, a signal right after spawn, a group signal once, failures before
+# ready reported.
+test_many_answers_read_late() { ruby_test test_many_answers_read_late; }
+test_blocked_reader_does_not_stall() { ruby_test test_blocked_reader_does_not_stall; }
+test_sigterm_right_after_spawn() { ruby_test test_sigterm_right_after_spawn; }
+test_group_signal_reaches_command_once() { ruby_test test_group_signal_reaches_command_once; }
+test_failure_before_ready_reported() { ruby_test test_failure_before_ready_reported; }
 
 # ruby/ is a gem that `gem build` makes, holding the library the tests use.
 test_gem_builds() {

@@ -7,7 +7,11 @@
 # status; nothing left: no runtime directory, no listening port, no process
 # in the instance's user namespace.  Also: started with --publish, one
 # control descriptor for both directions, and the driving Ruby process
-# killed with SIGKILL.
+# killed with SIGKILL.  And issue 11's points 1, 3, 4 and 7, with nothing
+# but IO.pipe and spawn where the gem would hide them: thousands of answers
+# read late from Ruby's non-blocking pipes, a reader that reads none, a
+# SIGTERM the moment spawn returns, a signal to the script's process group,
+# failures before "ready".
 #
 # Debian's ruby and its standard library only.  HCKNS names the hckns to
 # test (default: build/hckns).  Run: ruby tests/ruby/test_hckns.rb [-n NAME];
@@ -66,9 +70,10 @@ class TestHckns < Minitest::Test
      'sh', GUEST_PORT.to_s, @marker]
   end
 
-  def client(*command, **kw)
+  def client(*command, spawn_options: {}, **kw)
     Hckns::Instance.new(*command, hckns: HCKNS, env: @env,
-                                  spawn_options: { err: File.join(@tmp, 'hckns.err') }, **kw)
+                                  spawn_options: { err: File.join(@tmp, 'hckns.err') }.merge(spawn_options),
+                                  **kw)
   end
 
   def hckns_stderr
@@ -146,6 +151,89 @@ class TestHckns < Minitest::Test
     refute File.exist?(ready['runtime_dir']), "runtime directory #{ready['runtime_dir']} is left"
     assert_empty userns_pids(userns), "processes left in #{userns}"
     ports.each { |port| assert_refused(port) }
+  end
+
+  def now
+    Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  end
+
+  # hckns started as a script written from README alone starts it: three
+  # pipes from IO.pipe (Ruby makes both ends non-blocking, and hckns's
+  # ends keep that unless answers_blocking), passed with spawn; nothing of
+  # the gem but its LineReader. Returns the pid and our ends.
+  Raw = Struct.new(:pid, :status, :ctl_w, :ans_r, :answers, keyword_init: true)
+
+  def spawn_raw(*command, answers_blocking: false, err: File.join(@tmp, 'hckns.err'))
+    status_r, status_w = IO.pipe
+    ctl_r, ctl_w = IO.pipe
+    ans_r, ans_w = IO.pipe
+    # O_NONBLOCK belongs to the open file description: hckns's copy of
+    # ans_w is blocking too (ours is closed below).
+    ans_w.nonblock = false if answers_blocking
+    pid = spawn(@env, HCKNS, '--status-fd', status_w.fileno.to_s,
+                '--control-fd', "#{ctl_r.fileno},#{ans_w.fileno}", '--', *command,
+                status_w => status_w, ctl_r => ctl_r, ans_w => ans_w, err: err)
+    @pids << pid
+    [status_w, ctl_r, ans_w].each(&:close)
+    Raw.new(pid: pid, status: Hckns::LineReader.new(status_r), ctl_w: ctl_w, ans_r: ans_r,
+            answers: Hckns::LineReader.new(ans_r))
+  end
+
+  # The next status line (a Hash), nil at EOF; fails past the deadline.
+  def status_line(reader, deadline, what)
+    line = reader.line_by(deadline)
+    flunk "no #{what} from hckns in time: #{hckns_stderr}" if line == :timeout
+    line && JSON.parse(line)
+  end
+
+  # Every status line until EOF (hckns ended), with a deadline.
+  def status_lines(reader, deadline)
+    lines = []
+    while (line = status_line(reader, deadline, 'end of the status lines'))
+      lines << line
+    end
+    lines
+  end
+
+  # Reap pid within the deadline (a failure past it).
+  def reap(pid, deadline)
+    loop do
+      _, status = Process.wait2(pid, Process::WNOHANG)
+      return status if status
+
+      flunk "hckns (pid #{pid}) did not end in time: #{hckns_stderr}" if now > deadline
+      sleep 0.02
+    end
+  end
+
+  # Write what io takes of out within wait seconds; the rest is returned.
+  def write_some(io, out, wait)
+    n = io.write_nonblock(out, exception: false)
+    if n == :wait_writable
+      io.wait_writable(wait)
+      return out
+    end
+    out.byteslice(n..)
+  rescue Errno::EPIPE
+    flunk "hckns closed its control pipe: #{hckns_stderr}"
+  end
+
+  # Bytes waiting in a pipe (FIONREAD), and its capacity (F_GETPIPE_SZ).
+  FIONREAD = 0x541B
+  F_GETPIPE_SZ = 1032
+
+  def unread_bytes(io)
+    buf = [0].pack('i')
+    io.ioctl(FIONREAD, buf)
+    buf.unpack1('i')
+  end
+
+  def wait_for_file(path, seconds, what)
+    deadline = now + seconds
+    until File.size?(path)
+      flunk "#{what} within #{seconds} s: #{hckns_stderr}" if now > deadline
+      sleep 0.02
+    end
   end
 
   def entry(id, host_port, guest_port, proto: 'tcp')
@@ -361,5 +449,283 @@ class TestHckns < Minitest::Test
     assert(answers.all? { |a| a['return'] == { 'entries' => [] } })
     hckns.stop
     assert_equal 143, hckns.wait.exit_status
+  end
+
+  # wait_started returns the "started" line (the command runs); a command
+  # that cannot be executed raises StartError instead, with hckns's "exited"
+  # line (127, "failed", its message) and no "started". hckns killed
+  # outright says nothing: #wait then tells that, with 128 + the signal.
+  def test_wait_started
+    hckns = client('sleep', '30').start
+    @pids << hckns.pid
+    started = hckns.wait_started(timeout: 30)
+    assert_equal 'started', started['event']
+    assert alive?(started['pid']), "the command (pid #{started['pid']}) runs"
+    hckns.kill
+    result = hckns.wait
+    assert_nil hckns.exited
+    assert_equal [137, 'failed', 'hckns said nothing on its status pipe (it was killed by SIGKILL)'],
+                 [result.exit_status, result.how, result.error]
+
+    hckns = client('hckns-no-such-command').start
+    @pids << hckns.pid
+    error = assert_raises(Hckns::StartError) { hckns.wait_started(timeout: 30) }
+    assert_nil hckns.started
+    assert_equal 'exited', hckns.exited['event']
+    assert_equal [127, 'failed', 'hckns-no-such-command: command not found'],
+                 [error.exit.exit_status, error.exit.how, error.exit.error]
+    assert_equal 127, error.exit.status.exitstatus
+  end
+
+  # ---- issue 11: the run loop --------------------------------------------
+
+  # Ruby's pipes as they come (non-blocking, for hckns too): 3,001 tagged
+  # requests written at once, one of them add_hostfwd; for 1 s nobody reads
+  # an answer (hckns may stop reading requests meanwhile: backpressure);
+  # then everything is read. Every request has its answer, in order, the
+  # add_hostfwd its id, and the forward is there; one request more closes
+  # the sequence and lists it.
+  def test_many_answers_read_late
+    port = free_port
+    h = spawn_raw('sleep', '60')
+    ready = status_line(h.status, now + 30, 'ready line')
+    assert_equal 'ready', ready&.fetch('event'), hckns_stderr
+    n = 3001
+    add_at = 2500
+    requests = Array.new(n) do |i|
+      if i == add_at
+        { execute: 'add_hostfwd', arguments: { host_port: port, guest_port: GUEST_PORT }, tag: i }
+      else
+        { execute: 'list_hostfwd', tag: i }
+      end
+    end
+    out = requests.map { |r| "#{JSON.generate(r)}\n" }.join
+    total = out.bytesize
+    quiet_end = now + 1
+    out = write_some(h.ctl_w, out, [quiet_end - now, 0.05].max) until out.empty? || now >= quiet_end
+    written_quiet = total - out.bytesize
+    sleep [quiet_end - now, 0].max
+
+    out += "#{JSON.generate(execute: 'list_hostfwd', tag: 'after')}\n"
+    answers = []
+    after = nil
+    deadline = now + 30
+    until after
+      out = write_some(h.ctl_w, out, 0.01) unless out.empty?
+      line = h.answers.line_by(out.empty? ? deadline : [now + 0.01, deadline].min)
+      if line.nil? || (line == :timeout && now >= deadline)
+        flunk "#{answers.size} answers to #{n} requests, and none to the last one, " \
+              "#{line.nil? ? 'then EOF' : 'in 30 s'} (#{written_quiet} of #{total} bytes of " \
+              "requests written in the quiet second): #{hckns_stderr}"
+      end
+      next if line == :timeout
+
+      answer = JSON.parse(line)
+      if answer['tag'] == 'after'
+        after = answer
+      else
+        answers << answer
+      end
+    end
+
+    missing = (0...n).to_a - answers.map { |a| a['tag'] }
+    assert_equal n, answers.size,
+                 "answers to #{n} requests read 1 s late (#{written_quiet} of #{total} bytes of " \
+                 "requests written meanwhile); #{missing.size} tags missing, first " \
+                 "#{missing.first(5).inspect}; the add_hostfwd (tag #{add_at}) " \
+                 "#{missing.include?(add_at) ? 'unanswered' : 'answered'}; " \
+                 "forwards after: #{after['return'].inspect}"
+    assert_equal (0...n).to_a, answers.map { |a| a['tag'] }, 'the answers in order'
+    id = answers[add_at].dig('return', 'id')
+    assert_kind_of Integer, id, "the add_hostfwd's answer: #{answers[add_at]}"
+    errors = answers.reject { |a| a['return'].is_a?(Hash) }
+    assert_empty errors, 'error answers'
+    assert_equal [entry(id, port, GUEST_PORT)], after.dig('return', 'entries'), 'the forwards after'
+
+    Process.kill(:TERM, h.pid)
+    lines = status_lines(h.status, now + 20)
+    assert_equal 143, reap(h.pid, now + 10).exitstatus, hckns_stderr
+    assert_equal 'exited', lines.last&.fetch('event')
+    assert_nil h.answers.line_by(now + 5), 'no answer more'
+  end
+
+  # The answer pipe blocking for hckns and nobody reading it: answers fill
+  # it, yet SIGTERM to hckns still reaches the command within a few
+  # seconds (hckns must not sit in write()). Then the answers read are a
+  # prefix of the requests, in order, and the status lines end with
+  # "exited".
+  def test_blocked_reader_does_not_stall
+    got = File.join(@tmp, 'got')
+    ready_file = File.join(@tmp, 'ready')
+    script = <<~'SH'
+      trap 'echo term >>"$1"; exit 0' TERM
+      echo >"$2"
+      i=0
+      while [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    SH
+    h = spawn_raw('sh', '-c', script, 'sh', got, ready_file, answers_blocking: true)
+    assert_equal 'ready', status_line(h.status, now + 30, 'ready line')&.fetch('event'), hckns_stderr
+    assert_equal 'started', status_line(h.status, now + 10, 'started line')&.fetch('event'), hckns_stderr
+    wait_for_file(ready_file, 10, 'the command did not start')
+
+    # Twice the pipe's worth of answers (each about 37 bytes).
+    capacity = h.ans_r.fcntl(F_GETPIPE_SZ)
+    n = capacity * 2 / 30
+    out = Array.new(n) { |i| "#{JSON.generate(execute: 'list_hostfwd', tag: i)}\n" }.join
+    total = out.bytesize
+    deadline = now + 30
+    until unread_bytes(h.ans_r) >= capacity - 4096
+      if now > deadline
+        flunk "the answers never filled their pipe: #{unread_bytes(h.ans_r)} of #{capacity} bytes, " \
+              "#{total - out.bytesize} of #{total} bytes of requests written: #{hckns_stderr}"
+      end
+      out.empty? ? sleep(0.02) : out = write_some(h.ctl_w, out, 0.02)
+    end
+    written = total - out.bytesize
+    unread = unread_bytes(h.ans_r)
+
+    Process.kill(:TERM, h.pid)
+    deadline = now + 10
+    until File.size?(got)
+      if now > deadline
+        flunk "the command did not get SIGTERM within 10 s of hckns getting it, with " \
+              "#{unread} bytes of answers unread in their (blocking) pipe and #{written} of " \
+              "#{total} bytes of requests written: #{hckns_stderr}"
+      end
+      sleep 0.02
+    end
+    assert_equal "term\n", File.read(got), 'what the command got'
+
+    answers = []
+    deadline = now + 30
+    while (line = h.answers.line_by(deadline))
+      flunk "the answers did not end (hckns did not) in 30 s: #{hckns_stderr}" if line == :timeout
+      answers << JSON.parse(line)
+    end
+    lines = status_lines(h.status, now + 20)
+    status = reap(h.pid, now + 10)
+    assert_operator answers.size, :<=, n
+    assert_equal (0...answers.size).to_a, answers.map { |a| a['tag'] },
+                 'the answers: a prefix of the requests, in order'
+    assert(answers.all? { |a| a['return'] == { 'entries' => [] } }, 'every answer a list')
+    assert_equal 'exited', lines.last&.fetch('event'), "the status lines: #{lines}"
+    assert_equal [0, 'exited', 0], [lines.last['exit_status'], lines.last['how'], lines.last['code']]
+    assert_equal 0, status.exitstatus, hckns_stderr
+  end
+
+  # SIGTERM the moment spawn returns (during hckns's option parsing, or
+  # its setup, or just after the command started): hckns handles it as
+  # any other, exits 128 + 15 itself (it is not killed outright) and says
+  # how on its status pipe: "failed" naming the signal when it interrupted
+  # the setup, "killed" by signal 15 when the command had started.
+  def test_sigterm_right_after_spawn
+    5.times do |try|
+      err = File.join(@tmp, "hckns-#{try}.err")
+      status_r, status_w = IO.pipe
+      pid = spawn(@env, HCKNS, '--status-fd', status_w.fileno.to_s, '--', 'sleep', '30',
+                  status_w => status_w, err: err)
+      Process.kill(:TERM, pid)
+      @pids << pid
+      status_w.close
+      lines = status_lines(Hckns::LineReader.new(status_r), now + 30)
+      status = reap(pid, now + 10)
+      said = "try #{try + 1} of 5: hckns #{status.inspect}, status lines #{lines}, " \
+             "stderr #{File.read(err).inspect}"
+      refute status.signaled?, "hckns was killed by the signal outright: #{said}"
+      assert_equal 143, status.exitstatus, said
+      last = lines.last || {}
+      assert_equal ['exited', 143], [last['event'], last['exit_status']], said
+      case last['how']
+      when 'failed'
+        assert_match(/TERM/, last['error'].to_s, said)
+      when 'killed'
+        assert_equal [15, 'TERM'], [last['signal'], last['signal_name']], said
+        assert_equal 'started', lines[-2]&.fetch('event'), said
+      else
+        flunk "how: #{last['how'].inspect}: #{said}"
+      end
+      status_r.close
+    end
+  end
+
+  # hckns started in a process group of its own (spawn(pgroup: true)) and
+  # that whole group sent SIGTERM, as a script ending a job does: the
+  # command's trap runs exactly once, every time, and hckns exits 0 as the
+  # command did (slirp4netns and the rest do not die of the group signal).
+  # The trap cleans up for a moment before it exits, as a real command's
+  # does: a second SIGTERM (the group's, then hckns's relay) lands in it
+  # and runs it again; an instant trap hides that on a slow machine (the
+  # relay comes after the command has ended).
+  def test_group_signal_reaches_command_once
+    script = <<~'SH'
+      trap 'echo t >>"$1"; sleep 0.2; exit 0' TERM
+      echo >"$2"
+      i=0
+      while [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    SH
+    10.times do |try|
+      count = File.join(@tmp, "count-#{try}")
+      ready_file = File.join(@tmp, "ready-#{try}")
+      h = client('sh', '-c', script, 'sh', count, ready_file,
+                 spawn_options: { pgroup: true }).start
+      @pids << h.pid
+      h.wait_started(timeout: 30)
+      wait_for_file(ready_file, 10, "try #{try + 1}: the command did not start")
+      Process.kill(:TERM, -h.pid)
+      result = h.wait(timeout: 20)
+      said = "try #{try + 1} of 10: #{result.to_h.except(:status)}, #{result.status.inspect}, " \
+             "stderr #{hckns_stderr.inspect}"
+      runs = File.exist?(count) ? File.readlines(count).size : 0
+      assert_equal 1, runs, "the command's TERM trap ran #{runs} times: #{said}"
+      assert_equal [0, 'exited', 0], [result.exit_status, result.how, result.code], said
+      assert_equal 0, result.status.exitstatus, said
+    end
+  end
+
+  # With a valid --status-fd, a failure before "ready" still ends with an
+  # "exited" line saying how: a bad option value (checked while parsing,
+  # given after or before --status-fd; or checked in the preflight), a
+  # failed preflight (no slirp4netns in PATH): how "failed", exit status
+  # 125, and hckns's message, the one it writes on stderr. A command that
+  # cannot be executed (not found: 127; not executable: 126): no "started"
+  # line, and "exited" with that exit status, how "failed" and the message.
+  # Every case is run and all that differs is reported together.
+  def test_failure_before_ready_reported
+    empty_path = File.join(@tmp, 'empty-bin')
+    Dir.mkdir(empty_path)
+    noexec = File.join(@tmp, 'not-executable')
+    File.write(noexec, "#!/bin/sh\nexit 0\n")
+    File.chmod(0o644, noexec)
+    cases = [
+      ['--mtu 1 after --status-fd', %w[S --mtu 1 -- true], {}, 125],
+      ['--mtu 1 before --status-fd', %w[--mtu 1 S -- true], {}, 125],
+      ['--publish 99999 (checked in the preflight)', %w[S --publish 99999 -- true], {}, 125],
+      ['slirp4netns not in PATH', %w[S -- /bin/true], { 'PATH' => empty_path }, 125],
+      ['a command not found', %w[S -- hckns-no-such-command], {}, 127],
+      ['a command not executable', ['S', '--', noexec], {}, 126]
+    ]
+    problems = cases.each_with_index.flat_map do |(what, args, env, code), i|
+      err = File.join(@tmp, "case-#{i}.err")
+      status_r, status_w = IO.pipe
+      argv = args.flat_map { |a| a == 'S' ? ['--status-fd', status_w.fileno.to_s] : [a] }
+      pid = spawn(@env.merge(env), HCKNS, *argv, status_w => status_w, err: err)
+      @pids << pid
+      status_w.close
+      lines = status_lines(Hckns::LineReader.new(status_r), now + 30)
+      status_r.close
+      status = reap(pid, now + 10)
+      stderr = File.read(err)
+      last = lines.last || {}
+      said = "#{what} (hckns #{argv.join(' ')}): exit #{status.exitstatus.inspect}, status lines " \
+             "#{lines.map { |l| l.except('namespaces', 'forwards') }}, stderr #{stderr.inspect}"
+      got = []
+      got << 'hckns did not exit with it' unless status.exitstatus == code
+      got << 'no exited line' unless last['event'] == 'exited'
+      got << 'not exit_status, how failed' unless [last['exit_status'], last['how']] == [code, 'failed']
+      got << 'its error is not what stderr says' unless stderr == "hckns: #{last['error']}\n"
+      got << 'a started line' if lines.any? { |l| l['event'] == 'started' }
+      got.empty? ? [] : ["#{said}: #{got.join(', ')} (expected #{code})"]
+    end
+    assert problems.empty?, "#{problems.size} of #{cases.size} cases differ:\n#{problems.join("\n")}"
   end
 end
