@@ -316,6 +316,23 @@ module Hckns
       @ios&.each { |io| io.close unless io.closed? } if @exit
     end
 
+    # Send hckns a signal (:TERM, :INT, :HUP, :QUIT, :USR1, :USR2): during
+    # the setup it aborts it (exit 128+N), once the command runs it is
+    # relayed to the command, once. hckns blocks these signals from its
+    # first instruction, but one sent earlier, while the kernel still
+    # starts it, would end it as it ends any program, with no exited line:
+    # so this waits (bounded) until /proc/PID/status shows the signal
+    # blocked, or hckns has ended.
+    def signal(sig = :TERM, timeout: 5)
+      number = Signal.list.fetch(sig.to_s.delete_prefix('SIG'))
+      deadline = Hckns.now + timeout
+      sleep 0.001 until blocks?(number) || Hckns.now > deadline
+      Process.kill(number, @pid)
+      nil
+    rescue Errno::ESRCH
+      nil # it has ended already
+    end
+
     # SIGKILL hckns (it then removes everything itself: its keeper does)
     # and reap it.
     def kill
@@ -326,6 +343,14 @@ module Hckns
     end
 
     private
+
+    # Does hckns block signal @number (SigBlk), or is it gone?
+    def blocks?(number)
+      mask = File.foreach("/proc/#{@pid}/status").find { |l| l.start_with?('SigBlk:') }
+      mask.nil? || mask.split[1].to_i(16)[number - 1] == 1
+    rescue Errno::ENOENT, Errno::ESRCH
+      true
+    end
 
     def write_some(out, deadline)
       n = @ctl_w.write_nonblock(out)

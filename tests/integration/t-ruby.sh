@@ -35,6 +35,7 @@ test_wait_started() { ruby_test test_wait_started; }
 test_many_answers_read_late() { ruby_test test_many_answers_read_late; }
 test_blocked_reader_does_not_stall() { ruby_test test_blocked_reader_does_not_stall; }
 test_sigterm_right_after_spawn() { ruby_test test_sigterm_right_after_spawn; }
+test_signal_right_after_start() { ruby_test test_signal_right_after_start; }
 test_group_signal_reaches_command_once() { ruby_test test_group_signal_reaches_command_once; }
 test_failure_before_ready_reported() { ruby_test test_failure_before_ready_reported; }
 
