@@ -137,7 +137,8 @@ check-unit: $(UNIT) check-fuzz-corpus
 # Every fuzz seed through its harness, without libFuzzer (tests/fuzz/).
 FUZZ_HARNESSES := proto fwd control slirp_reply
 FUZZ_REPLAY := $(FUZZ_HARNESSES:%=$(BUILDDIR)/fuzz-replay-%)
-FUZZ_LIB_SRC:= $(PROTO_SRC) frontend/fwd.c frontend/control.c frontend/slirp_api.c
+FUZZ_LIB_SRC:= $(PROTO_SRC) frontend/fwd.c frontend/control.c frontend/slirp_api.c \
+               frontend/util.c
 $(FUZZ_REPLAY): $(BUILDDIR)/fuzz-replay-%: \
 		$(call obj,tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)

@@ -142,7 +142,7 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 	if (r < 0)
 		return r;
 	run->keeper.pid = m.pid;
-	run->keeper.pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
+	run->keeper.pidfd = fe_pidfd_open(m.pid);
 	snprintf(run->rundir, sizeof(run->rundir), "%s", dir);
 	snprintf(run->api_sock, sizeof(run->api_sock), "%s/%s", dir, FE_API_SOCK);
 	fe_trace("joined instance '%s' (keeper pid %d)", name, (int)m.pid);

@@ -257,7 +257,7 @@ static int spawn(struct run *run, char **argv, pid_t *pid,
 		return -errno;
 	}
 	/* The command watches us through it (command_exec()). */
-	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	self = fe_pidfd_open(getpid());
 	child = self < 0 ? -errno : fe_clone(0, &child_pidfd);
 	if (child == 0) {
 		close(errpipe[0]);
@@ -301,7 +301,7 @@ int fe_command_start(struct run *run)
 		return FE_EXIT_FAILURE;
 	if (pid > 0 && !failed) {
 		/* Our child (CLONE_PARENT), unreaped: its pid is still its own. */
-		run->cmd_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		run->cmd_pidfd = fe_pidfd_open(pid);
 		if (run->cmd_pidfd < 0) {
 			f = (struct exec_report){ STEP_FORK, errno, 0, false };
 			failed = true;

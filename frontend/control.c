@@ -58,8 +58,7 @@
 /* How much of a name from the request a reason quotes. */
 #define NAME_MAX_QUOTE 40
 
-/* @s made fit for a one-line reason: printable ASCII only, bounded. */
-static void sanitize(const char *s, char *out, size_t outlen, size_t max)
+void fe_sanitize(const char *s, char *out, size_t outlen, size_t max)
 {
 	size_t i;
 
@@ -82,7 +81,7 @@ static bool only_keys(json_t *obj, const char *const *keys, const char *what,
 			known = known || strcmp(key, keys[i]) == 0;
 		if (known)
 			continue;
-		sanitize(key, q, sizeof(q), NAME_MAX_QUOTE);
+		fe_sanitize(key, q, sizeof(q), NAME_MAX_QUOTE);
 		snprintf(err, errlen, "%s: unknown member \"%s\"", what, q);
 		return false;
 	}
@@ -241,7 +240,7 @@ int fe_control_parse(const char *line, size_t len, const char *guest_addr,
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		sanitize(je.text, text, sizeof(text), sizeof(text) - 1);
+		fe_sanitize(je.text, text, sizeof(text), sizeof(text) - 1);
 		snprintf(err, errlen, "malformed JSON at byte %d: %s",
 			 je.position, text);
 		return -EINVAL;
@@ -279,7 +278,7 @@ int fe_control_parse(const char *line, size_t len, const char *guest_addr,
 	} else if (strcmp(name, "stop") == 0) {
 		r = parse_plain(args, name, FE_CONTROL_STOP, req, err, errlen);
 	} else {
-		sanitize(name, text, sizeof(text), NAME_MAX_QUOTE);
+		fe_sanitize(name, text, sizeof(text), NAME_MAX_QUOTE);
 		snprintf(err, errlen, "unknown request \"%s\"; known: "
 			 "add_hostfwd, list_hostfwd, remove_hostfwd, stop", text);
 	}
@@ -357,7 +356,7 @@ char *fe_control_error(const json_t *tag, const char *desc)
 
 	if (!clean)
 		return NULL;
-	sanitize(desc, clean, n + 1, n);
+	fe_sanitize(desc, clean, n + 1, n);
 	obj = json_pack("{s:{s:s}}", "error", "desc", clean);
 	free(clean);
 	return answer(obj, tag);

@@ -129,7 +129,7 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 		return r;
 	}
 	/* Not reaped yet: its pid cannot be reused before the pidfd is made. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pidfd = fe_pidfd_open(pid);
 	exited = pidfd < 0;	/* nothing to watch: wait for EOF only */
 	/* Its output until EOF, and its end (either may come first). */
 	while (!eof || !exited) {

@@ -45,6 +45,8 @@ pid_t fe_clone(uint64_t flags, int *pidfd);
  * it running, or -errno.
  */
 int fe_pidfd_wait(int pidfd, int options);
+/* pidfd_open(2): a pidfd of @pid, or -1 with errno. */
+int fe_pidfd_open(pid_t pid);
 /* Send @sig through a pidfd.  Return: 0, or -errno. */
 int fe_pidfd_signal(int pidfd, int sig);
 /* Return: 0, or -errno.  Retries EINTR and short writes. */

@@ -291,6 +291,9 @@ json_t *fe_control_entries(const struct fe_fwd *v, size_t n);
  * and the rest of it, up to its newline, is dropped; the lines after it
  * are read as usual.
  */
+/* @s made fit for a one-line reason: printable ASCII, at most @max bytes. */
+void fe_sanitize(const char *s, char *out, size_t outlen, size_t max);
+
 struct fe_linebuf {
 	char buf[FE_CONTROL_LINE_MAX + 2];	/* a line, '\n', and a NUL */
 	size_t start;		/* first byte not yet returned */

@@ -22,6 +22,7 @@
  *
  * The builders and parsers are pure; fe_api_call() is the transport.
  */
+#include "fe.h"
 #include "fwd.h"
 
 #include <arpa/inet.h>
@@ -78,16 +79,6 @@ char *fe_slirp_req_remove(int id)
 
 /* ---- replies ------------------------------------------------------------- */
 
-/* @s made fit for a one-line reason: printable ASCII only, bounded. */
-static void sanitize(const char *s, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < outlen && i < DESC_MAX; i++)
-		out[i] = (char)(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
-	out[i] = '\0';
-}
-
 /*
  * Decode a reply to @what: a JSON object of at most FE_SLIRP_REPLY_MAX
  * bytes.  Return: 0 with *@root set, or -errno with @err set.
@@ -116,7 +107,7 @@ static int load(const char *buf, size_t len, const char *what, json_t **root,
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		sanitize(je.text, text, sizeof(text));
+		fe_sanitize(je.text, text, sizeof(text), DESC_MAX);
 		snprintf(err, errlen, "malformed reply of slirp4netns to %s: "
 			 "%s at byte %d", what, text, je.position);
 		return -EPROTO;
@@ -149,7 +140,7 @@ static int get_error(json_t *root, const char *what, char *desc,
 			 "an error without a description", what);
 		return -EPROTO;
 	}
-	sanitize(json_string_value(d), desc, desclen);
+	fe_sanitize(json_string_value(d), desc, desclen, DESC_MAX);
 	return 1;
 }
 
@@ -366,18 +357,10 @@ int fe_slirp_parse_remove(const char *buf, size_t len, int id, char *err,
 
 /* ---- transport ----------------------------------------------------------- */
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Milliseconds left until @deadline, at least 0. */
 static int left_ms(long long deadline)
 {
-	long long d = deadline - now_ms();
+	long long d = deadline - (long long)fe_now_ms();
 
 	return d <= 0 ? 0 : d > INT_MAX ? INT_MAX : (int)d;
 }
@@ -545,7 +528,7 @@ int fe_api_call(const char *sock_path, const char *request, char **reply,
 		return -EINVAL;
 	}
 	memcpy(sa.sun_path, sock_path, plen + 1);
-	deadline = now_ms() + timeout_ms;
+	deadline = (long long)fe_now_ms() + timeout_ms;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -34,6 +34,11 @@ void fe_error(const char *fmt, ...)
 	dprintf(STDERR_FILENO, "hckns: %s\n", line);
 }
 
+int fe_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 double fe_now_ms(void)
 {
 	static struct timespec t0;
@@ -87,7 +92,7 @@ pid_t fe_clone(uint64_t flags, int *pidfd)
 			    0L, 0L);
 	if (r <= 0)
 		return r < 0 ? -errno : 0;
-	*pidfd = (int)syscall(SYS_pidfd_open, (pid_t)r, 0);
+	*pidfd = fe_pidfd_open((pid_t)r);
 	if (*pidfd < 0) {
 		int e = errno;
 
