@@ -34,6 +34,7 @@ enum pfd {
 	PFD_CONTROL,		/* --control-fd IN, unless backpressure */
 	PFD_ANSWER,		/* --control-fd OUT, lines queued */
 	PFD_STATUS,		/* --status-fd: lines queued, or its reader gone */
+	PFD_LINKS,		/* the uplink's ports (links.c) */
 	PFD_COUNT,
 };
 
@@ -95,6 +96,7 @@ static void slots(const struct run *run, struct pollfd *p)
 		/* POLLERR once nobody can read it: the script is gone. */
 		[PFD_STATUS] = { run->status.fd,
 				 (short)(run->status.len ? POLLOUT : 0) },
+		[PFD_LINKS] = { run->links_fd, POLLIN },
 	};
 
 	for (int i = 0; i < PFD_COUNT; i++)
@@ -228,6 +230,8 @@ static void dispatch(struct run *run, const struct pollfd *p)
 		fe_control_serve(run);
 	if (p[PFD_ANSWER].revents)
 		fe_outq_flush(&run->answers);
+	if (p[PFD_LINKS].revents)
+		fe_links_read(run);
 	if (p[PFD_STATUS].revents &&
 	    ((p[PFD_STATUS].revents & (POLLERR | POLLHUP)) ||
 	     !fe_outq_flush(&run->status)))

@@ -225,7 +225,7 @@ static int subcommand(int argc, char **argv, const sigset_t *mask)
 int main(int argc, char **argv)
 {
 	struct run run = {
-		.sfd = -1, .timer = -1, .detach_fd = -1, .tty_fd = -1,
+		.sfd = -1, .timer = -1, .detach_fd = -1, .tty_fd = -1, .links_fd = -1,
 		.ns = { -1, -1, -1, -1 }, .listen_fd = -1, .lock_fd = -1,
 		.cmd_pid = -1, .cmd_pidfd = -1,
 		.keeper = { .pid = -1, .pidfd = -1, .sock = -1, .ready_fd = -1 },

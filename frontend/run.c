@@ -78,6 +78,7 @@ static int command(struct run *run)
 	int code;
 
 	fe_status_ready(run);
+	run->links_fd = fe_links_watch(run);
 	detaching(run);
 	code = fe_command_start(run);
 	if (code)

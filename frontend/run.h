@@ -13,6 +13,7 @@
  *               hckns says and does
  *   command.c   the command's process: namespaces, process group, terminal
  *   script.c    --status-fd and --control-fd: queued lines, requests
+ *   links.c     the uplink's ports: a smaller MTU is warned about
  *   teardown.c  leaving the instance, in doc/design.md's order
  */
 #ifndef HCKNS_RUN_H
@@ -140,6 +141,7 @@ struct run {
 	struct fe_linebuf ctl;	/* --control-fd's IN */
 
 	int detach_fd;		/* --detach: told once the command runs */
+	int links_fd;		/* the uplink's ports, watched (links.c) */
 };
 
 /* run.c */
@@ -199,6 +201,9 @@ int fe_script_fds(struct run *run);
 void fe_status_ready(struct run *run);
 void fe_status_started(struct run *run);
 void fe_status_exited(struct run *run, int code);
+/* A port of the uplink below its MTU (links.c). */
+void fe_status_warning(struct run *run, const char *port, unsigned int mtu,
+		       const char *text);
 void fe_control_serve(struct run *run);
 bool fe_control_reading(const struct run *run);
 /* Nobody reads --status-fd any more. */
@@ -209,6 +214,10 @@ void fe_outq_push(struct outq *q, const char *line);
 void fe_outq_free(struct outq *q);
 /* Before exit: write the queued lines (waiting for the reader). */
 void fe_script_drain(struct run *run);
+
+/* links.c: watch the uplink's ports (--mtu above 1500).  Return: fd, -1. */
+int fe_links_watch(struct run *run);
+void fe_links_read(struct run *run);
 
 /* teardown.c */
 void fe_teardown(struct run *run);

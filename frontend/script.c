@@ -210,6 +210,17 @@ void fe_status_exited(struct run *run, int code)
 	status_emit(run, o);
 }
 
+void fe_status_warning(struct run *run, const char *port, unsigned int mtu,
+		       const char *text)
+{
+	status_emit(run, json_pack("{s:s, s:s, s:i, s:s, s:i, s:s}",
+				   "event", "warning", "port", port,
+				   "mtu", (int)mtu, "uplink",
+				   run->topo.bridges[run->topo.uplink].name,
+				   "uplink_mtu", (int)run->topo.mtu,
+				   "message", text));
+}
+
 bool fe_control_reading(const struct run *run)
 {
 	return run->o.control_in >= 0 && !run->ctl.eof &&

@@ -290,3 +290,33 @@ test_resolv_conf_host_replaced_by_rename() {
 	cmp -s "$TEST_TMP/new.orig" "$TEST_TMP/fakeetc/resolv.conf" ||
 		fail "the host's new resolv.conf changed: $(cat "$TEST_TMP/fakeetc/resolv.conf")"
 }
+
+# With --mtu above 1500, a port that joins the uplink at a smaller MTU (a
+# guest's tap as QEMU's ifup makes it) is warned about, once, as a status
+# line and a -v trace line; a port at the uplink's MTU, or on another
+# bridge, is not.  With the default MTU nothing is watched.
+test_mtu_smaller_port_warned() {
+	local script='ip link add g0 type veth peer name g1 &&
+		ip link set g0 master br_world && ip link set g0 up &&
+		ip link add ok0 type veth peer name ok1 && ip link set ok0 mtu 9000 &&
+		ip link set ok0 master br_world &&
+		ip link add c0 type veth peer name c1 && ip link set c0 master br_ctrl &&
+		ip link set g0 nomaster && ip link set g0 master br_world &&
+		i=0; while ! grep -q "\"event\":\"warning\"" "$1" && [ $i -lt 100 ]; do
+			sleep 0.05; i=$((i + 1)); done'
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	timeout -k 5 30 "$HCKNS" -v --mtu 9000 --status-fd 3 -- sh -c "$script" sh \
+		"$TEST_TMP/status" 3>"$TEST_TMP/status" 2>"$TEST_TMP/err" </dev/null ||
+		fail "hckns failed: $(cat "$TEST_TMP/err")"
+	assert_eq 'g0 1500 br_world 9000' "$(jq -r 'select(.event == "warning") |
+		"\(.port) \(.mtu) \(.uplink) \(.uplink_mtu)"' "$TEST_TMP/status")" \
+		"the warning lines"
+	assert_contains "$(jq -r 'select(.event == "warning") | .message' "$TEST_TMP/status")" \
+		"ip link set g0 mtu 9000" "the warning's remedy"
+	assert_eq 1 "$(grep -c '\] warning: g0 joined br_world with MTU 1500, below its 9000' \
+		"$TEST_TMP/err")" "the -v trace lines of the warning"
+	timeout -k 5 30 "$HCKNS" -v --status-fd 3 -- sh -c 'ip link add g0 type veth peer name g1 &&
+		ip link set g0 mtu 1280 && ip link set g0 master br_world' 3>"$TEST_TMP/status2" \
+		2>"$TEST_TMP/err2" </dev/null || fail "hckns failed: $(cat "$TEST_TMP/err2")"
+	assert_not_contains "$(cat "$TEST_TMP/err2")" "watching" "the trace with the default MTU"
+}

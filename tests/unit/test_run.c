@@ -18,7 +18,7 @@
 static struct run new_run(enum stage stage)
 {
 	struct run run = {
-		.stage = stage, .sfd = -1, .timer = -1, .tty_fd = -1,
+		.stage = stage, .sfd = -1, .timer = -1, .tty_fd = -1, .links_fd = -1,
 		.cmd_pidfd = -1, .status = { .fd = -1 }, .answers = { .fd = -1 },
 		.helper = { .pid = -1, .pidfd = -1, .sock = -1 },
 		.keeper = { .pid = -1, .pidfd = -1, .sock = -1, .ready_fd = -1 },
