@@ -306,7 +306,7 @@ static int assign_roles(const struct field *p, size_t rest, struct roles *r,
 {
 	char q[QUOTE_ROOM(QUOTE_FIELD)];
 
-	*r = (struct roles){ NULL };
+	*r = (struct roles){ 0 };
 	switch (rest) {
 	case 1:
 		if (field_has(p, '.')) {
