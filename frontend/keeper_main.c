@@ -263,6 +263,7 @@ static bool on_ready(struct keeper *k, int i)
 	return true;
 }
 
+/* A joiner: held now, or once the creator says READY; none once stopping. */
 static bool on_join(struct keeper *k, int i)
 {
 	if (k->conns[i].role != CONN_NEW)
@@ -278,6 +279,7 @@ static bool on_join(struct keeper *k, int i)
 	return true;
 }
 
+/* One answer, then the connection is done. */
 static bool on_query(struct keeper *k, int i)
 {
 	struct fe_keeper_msg info = {
@@ -290,6 +292,7 @@ static bool on_query(struct keeper *k, int i)
 	return false;
 }
 
+/* `hckns stop`: holders are told; the stopper hears EOF when all is gone. */
 static bool on_stop(struct keeper *k, int i)
 {
 	struct itimerspec t = {
@@ -316,6 +319,7 @@ static bool on_stop(struct keeper *k, int i)
 	return true;
 }
 
+/* A holder that leaves: told how many remain, the last one how it ended. */
 static bool on_leave(struct keeper *k, int i)
 {
 	if (k->conns[i].role != CONN_HOLDER)
