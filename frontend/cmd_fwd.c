@@ -140,6 +140,72 @@ static int fwd_rm(const char *sock, const char *guest, const char *what,
 	return 0;
 }
 
+static int fwd_add(const struct fe_instance *in, const char *sock,
+		   const char *guest, const char *spec, bool json)
+{
+	char ferr[FE_FWD_ERR_MAX];
+	struct fe_keeper_msg info;
+	struct fe_fwd f;
+
+	if (fe_fwd_parse(spec, guest, &f, ferr, sizeof(ferr)) < 0) {
+		fe_error("%s", ferr);
+		return FE_EXIT_FAILURE;
+	}
+	if (fe_instance_query(in->dir, &info) < 0) {
+		fe_error("instance '%s' is ending", in->name);
+		return FE_EXIT_FAILURE;
+	}
+	if (fe_fwd_check_reachable(&f, info.flags & FE_KEEPER_F_HOST_LOOPBACK,
+				   ferr, sizeof(ferr)) < 0 ||
+	    fe_api_add(sock, &f, ferr, sizeof(ferr)) < 0) {
+		fe_error("cannot add forward '%s': %s", spec, ferr);
+		return FE_EXIT_FAILURE;
+	}
+	print_fwd("added forward ", &f, json);
+	return 0;
+}
+
+/* The instance @sel names (NULL: the only one), in @in; -1 when said why. */
+static int fwd_instance(const char *sel, struct fe_instance *in)
+{
+	char why[PATH_MAX + 256];
+	struct fe_base base;
+	int r;
+
+	/* Inside an instance, the one it runs in. */
+	if (!sel)
+		sel = getenv("HCKNS_INSTANCE");
+	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+			 /* create= */ false, &base, why, sizeof(why));
+	if (r == -ENOENT)
+		snprintf(why, sizeof(why), "no hckns instance of yours is "
+			 "running (looked in %s)", base.path);
+	if (r == 0) {
+		r = fe_instance_find(&base, sel, in, why, sizeof(why));
+		fe_base_close(&base);
+	}
+	if (r < 0) {
+		fe_error("%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Forwards lead to the instance's uplink, whatever its topology. */
+static void fwd_guest_addr(const struct fe_instance *in, char *guest,
+			   size_t len)
+{
+	struct fe_opts o = { .mtu = FE_MTU_DEFAULT };
+	struct fe_topology t;
+
+	if (fe_netinfo_guest_addr(in->dir, guest, len) >= 0)
+		return;
+	fe_topology_build(&o, &t, NULL, 0);
+	snprintf(guest, len, "%s", fe_topology_guest_addr(&t));
+	fe_trace("instance %s: no %s, forwards lead to %s", in->name,
+		 FE_GUEST_ADDR_FILE, guest);
+}
+
 int fe_cmd_fwd(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -150,12 +216,11 @@ int fe_cmd_fwd(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sel = NULL, *verb, *arg = NULL;
-	char why[PATH_MAX + 256], sock[PATH_MAX + 16];
-	struct fe_base base;
+	char sock[PATH_MAX + 16];
 	char guest[INET_ADDRSTRLEN];
 	struct fe_instance in;
 	bool json = false, is_add, is_list, is_rm;
-	int c, r;
+	int c;
 
 	opterr = 0;
 	optind = 0;
@@ -197,60 +262,14 @@ int fe_cmd_fwd(int argc, char **argv)
 			 "--help'");
 		return FE_EXIT_FAILURE;
 	}
-	/* Inside an instance, the one it runs in. */
-	if (!sel)
-		sel = getenv("HCKNS_INSTANCE");
-	r = fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
-			 /* create= */ false, &base, why, sizeof(why));
-	if (r == -ENOENT)
-		snprintf(why, sizeof(why), "no hckns instance of yours is "
-			 "running (looked in %s)", base.path);
-	if (r == 0) {
-		r = fe_instance_find(&base, sel, &in, why, sizeof(why));
-		fe_base_close(&base);
-	}
-	if (r < 0) {
-		fe_error("%s", why);
+	if (fwd_instance(sel, &in) < 0)
 		return FE_EXIT_FAILURE;
-	}
 	snprintf(sock, sizeof(sock), "%s/%s", in.dir, FE_API_SOCK);
 	fe_trace("instance %s: %s", in.name, sock);
-	/* Forwards lead to the instance's uplink, whatever its topology. */
-	if (fe_netinfo_guest_addr(in.dir, guest, sizeof(guest)) < 0) {
-		struct fe_opts o = { .mtu = FE_MTU_DEFAULT };
-		struct fe_topology t;
-
-		fe_topology_build(&o, &t, NULL, 0);
-		snprintf(guest, sizeof(guest), "%s", fe_topology_guest_addr(&t));
-		fe_trace("instance %s: no %s, forwards lead to %s", in.name,
-			 FE_GUEST_ADDR_FILE, guest);
-	}
+	fwd_guest_addr(&in, guest, sizeof(guest));
 	if (is_list)
 		return fwd_list(sock, json);
 	if (is_rm)
 		return fwd_rm(sock, guest, arg, json);
-	{
-		char ferr[FE_FWD_ERR_MAX];
-		struct fe_keeper_msg info;
-		struct fe_fwd f;
-
-		if (fe_fwd_parse(arg, guest, &f, ferr,
-				 sizeof(ferr)) < 0) {
-			fe_error("%s", ferr);
-			return FE_EXIT_FAILURE;
-		}
-		if (fe_instance_query(in.dir, &info) < 0) {
-			fe_error("instance '%s' is ending", in.name);
-			return FE_EXIT_FAILURE;
-		}
-		if (fe_fwd_check_reachable(&f, info.flags &
-					   FE_KEEPER_F_HOST_LOOPBACK, ferr,
-					   sizeof(ferr)) < 0 ||
-		    fe_api_add(sock, &f, ferr, sizeof(ferr)) < 0) {
-			fe_error("cannot add forward '%s': %s", arg, ferr);
-			return FE_EXIT_FAILURE;
-		}
-		print_fwd("added forward ", &f, json);
-	}
-	return 0;
+	return fwd_add(&in, sock, guest, arg, json);
 }

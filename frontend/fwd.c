@@ -225,29 +225,12 @@ static int copy_addr(const struct field *p, const char *which,
 	return 0;
 }
 
-/* Parse @spec; on failure, the reason without a prefix in @why. */
-static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
-		 char *why, size_t whylen)
+/* Split @spec at ':' into @fl; MAX_FIELDS means "that many or more". */
+static size_t split_fields(const char *spec, struct field fl[MAX_FIELDS])
 {
-	struct field fl[MAX_FIELDS], *p, *addr = NULL, *gaddr = NULL, *hp, *gp;
-	char host_addr[INET_ADDRSTRLEN] = FE_FWD_HOST_ADDR;
-	char guest[INET_ADDRSTRLEN];
-	char q[QUOTE_ROOM(QUOTE_FIELD)];
-	int proto = IPPROTO_TCP;
-	size_t n = 0, rest;
 	const char *s = spec;
-	long hport, gport;
+	size_t n = 0;
 
-	if (*spec == '\0') {
-		snprintf(why, whylen, "it is empty");
-		return -EINVAL;
-	}
-	if (looks_ipv6(spec)) {
-		snprintf(why, whylen, "IPv6 is not supported (slirp4netns "
-			 "forwards IPv4 only)");
-		return -EINVAL;
-	}
-	/* Split at ':'; n == MAX_FIELDS means "that many or more". */
 	for (;;) {
 		const char *colon = strchr(s, ':');
 
@@ -258,24 +241,41 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 			break;
 		s = colon + 1;
 	}
+	return n;
+}
 
-	p = fl;
+/*
+ * The protocol in @proto: the first of the @n fields at @p when it is tcp
+ * or udp, else TCP.  Return: how many fields it took (0 or 1), or -EINVAL
+ * for a word that is neither a protocol nor an address.
+ */
+static int take_proto(const struct field *p, size_t n, int *proto,
+		      char *why, size_t whylen)
+{
+	char q[QUOTE_ROOM(QUOTE_FIELD)];
+
+	*proto = IPPROTO_TCP;
 	if (field_is(p, "tcp") || field_is(p, "udp")) {
-		proto = field_is(p, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
-		p++;
-	} else if (n > 1 && p->len > 0 && is_alpha(p->s[0]) &&
-		   !field_has(p, '.')) {
+		*proto = field_is(p, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
+		return 1;
+	}
+	if (n > 1 && p->len > 0 && is_alpha(p->s[0]) && !field_has(p, '.')) {
 		quote(p->s, p->len, QUOTE_FIELD, q, sizeof(q));
 		snprintf(why, whylen, "'%s' is neither a protocol (tcp or udp) "
 			 "nor an IPv4 address", q);
 		return -EINVAL;
 	}
-	rest = n - (size_t)(p - fl);
+	return 0;
+}
+
+/* The @rest fields at @p, after the protocol: 1 to 4, none empty. */
+static int check_fields(const struct field *p, size_t rest, char *why,
+			size_t whylen)
+{
 	if (rest == 0) {
 		snprintf(why, whylen, "no host port");
 		return -EINVAL;
 	}
-	/* cppcheck-suppress knownConditionTrueFalse ; no: "1:2:3:4:5" gets here */
 	if (rest > 4) {
 		snprintf(why, whylen, "too many ':'-separated fields");
 		return -EINVAL;
@@ -287,11 +287,26 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 			return -EINVAL;
 		}
 	}
-	/*
-	 * An address has a dot, a port has none:
-	 *   PORT | ADDR:PORT | PORT:PORT | ADDR:PORT:PORT | PORT:ADDR:PORT |
-	 *   ADDR:PORT:ADDR:PORT
-	 */
+	return 0;
+}
+
+/* Which field is which; NULL for an address not given. */
+struct roles {
+	const struct field *addr, *hp, *gaddr, *gp;
+};
+
+/*
+ * The roles of the @rest fields at @p.  An address has a dot, a port has
+ * none:
+ *   PORT | ADDR:PORT | PORT:PORT | ADDR:PORT:PORT | PORT:ADDR:PORT |
+ *   ADDR:PORT:ADDR:PORT
+ */
+static int assign_roles(const struct field *p, size_t rest, struct roles *r,
+			char *why, size_t whylen)
+{
+	char q[QUOTE_ROOM(QUOTE_FIELD)];
+
+	*r = (struct roles){ 0 };
 	switch (rest) {
 	case 1:
 		if (field_has(p, '.')) {
@@ -300,45 +315,77 @@ static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
 				 "'%s'", q);
 			return -EINVAL;
 		}
-		hp = gp = p;
+		r->hp = r->gp = p;
 		break;
 	case 2:
 		if (field_has(p, '.')) {
-			addr = p;
-			hp = gp = p + 1;
+			r->addr = p;
+			r->hp = r->gp = p + 1;
 		} else {
-			hp = p;
-			gp = p + 1;
+			r->hp = p;
+			r->gp = p + 1;
 		}
 		break;
 	case 3:
 		if (field_has(p, '.')) {
-			addr = p;
-			hp = p + 1;
+			r->addr = p;
+			r->hp = p + 1;
 		} else {
-			hp = p;
-			gaddr = p + 1;
+			r->hp = p;
+			r->gaddr = p + 1;
 		}
-		gp = p + 2;
+		r->gp = p + 2;
 		break;
 	default:
-		addr = p;
-		hp = p + 1;
-		gaddr = p + 2;
-		gp = p + 3;
+		r->addr = p;
+		r->hp = p + 1;
+		r->gaddr = p + 2;
+		r->gp = p + 3;
 		break;
 	}
-	if (addr && copy_addr(addr, "host", host_addr, why, whylen) < 0)
+	return 0;
+}
+
+/* Parse @spec; on failure, the reason without a prefix in @why. */
+static int parse(const char *spec, const char *guest_addr, struct fe_fwd *f,
+		 char *why, size_t whylen)
+{
+	struct field fl[MAX_FIELDS];
+	struct roles r;
+	char host_addr[INET_ADDRSTRLEN] = FE_FWD_HOST_ADDR;
+	char guest[INET_ADDRSTRLEN];
+	int proto, took;
+	size_t n, rest;
+	long hport, gport;
+
+	if (*spec == '\0') {
+		snprintf(why, whylen, "it is empty");
 		return -EINVAL;
-	if (gaddr) {
-		if (copy_addr(gaddr, "guest", guest, why, whylen) < 0)
+	}
+	if (looks_ipv6(spec)) {
+		snprintf(why, whylen, "IPv6 is not supported (slirp4netns "
+			 "forwards IPv4 only)");
+		return -EINVAL;
+	}
+	n = split_fields(spec, fl);
+	took = take_proto(fl, n, &proto, why, whylen);
+	if (took < 0)
+		return -EINVAL;
+	rest = n - (size_t)took;
+	if (check_fields(fl + took, rest, why, whylen) < 0 ||
+	    assign_roles(fl + took, rest, &r, why, whylen) < 0)
+		return -EINVAL;
+	if (r.addr && copy_addr(r.addr, "host", host_addr, why, whylen) < 0)
+		return -EINVAL;
+	if (r.gaddr) {
+		if (copy_addr(r.gaddr, "guest", guest, why, whylen) < 0)
 			return -EINVAL;
 		guest_addr = guest;
 	}
-	if (check_port(hp, "host", &hport, why, whylen) < 0)
+	if (check_port(r.hp, "host", &hport, why, whylen) < 0)
 		return -EINVAL;
 	gport = hport;
-	if (gp != hp && check_port(gp, "guest", &gport, why, whylen) < 0)
+	if (r.gp != r.hp && check_port(r.gp, "guest", &gport, why, whylen) < 0)
 		return -EINVAL;
 	return fe_fwd_set(f, proto, host_addr, hport, guest_addr, gport, why,
 			  whylen);

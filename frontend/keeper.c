@@ -53,11 +53,46 @@ bool fe_slirp_sandbox_works(char *why, size_t len)
 	return true;
 }
 
+/* slirp4netns @argv, in the child: its output, its two descriptors, no more. */
+static void __attribute__((noreturn))
+exec_slirp(const struct fe_opts *o, const char *slirp, char *const argv[],
+	   const char *log, int ready_fd, int exit_fd)
+{
+	static char *const slirp_env[] = { "PATH=/usr/bin:/bin", NULL };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!o->verbose) {
+		/* Its banner and chatter go to a log we show when it fails. */
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+			      O_NOFOLLOW, 0600);
+
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(fd, STDERR_FILENO) < 0)
+			_exit(FE_EXIT_FAILURE);
+	} else {
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	}
+	if (dup2(ready_fd, SLIRP_READY_FD) < 0 ||
+	    dup2(exit_fd, SLIRP_EXIT_FD) < 0)
+		_exit(FE_EXIT_FAILURE);
+	fe_close_from(SLIRP_EXIT_FD + 1, NULL, 0);
+	fe_reset_signals();
+	/*
+	 * Nothing of the caller's environment (LD_PRELOAD, LD_LIBRARY_PATH,
+	 * locale, glib's and libslirp's debug switches: the only variables
+	 * it reads, and none it needs).  A fixed PATH without "." all the
+	 * same, for a slirp4netns that is a wrapper script: a shell without
+	 * PATH falls back to a default list, bash's ending in ".".
+	 */
+	execve(slirp, argv, slirp_env);
+	dprintf(STDERR_FILENO, "cannot run %s: %s\n", slirp, strerror(errno));
+	_exit(FE_EXIT_FAILURE);
+}
+
 pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 			 const char *slirp, pid_t target, int ready_fd,
 			 int exit_fd, int *pidfd)
 {
-	static char *const slirp_env[] = { "PATH=/usr/bin:/bin", NULL };
 	char sock[256], log[256], mtu[16], pid[16], why[PATH_MAX + 128];
 	char line[1024] = "";
 	struct fe_topology t;
@@ -107,35 +142,8 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 	child = fe_clone(0, pidfd);
 	if (child != 0)
 		return child;
-
 	/* The child: becomes slirp4netns. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (!o->verbose) {
-		/* Its banner and chatter go to a log we show when it fails. */
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-			      O_NOFOLLOW, 0600);
-
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
-		    dup2(fd, STDERR_FILENO) < 0)
-			_exit(FE_EXIT_FAILURE);
-	} else {
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-	}
-	if (dup2(ready_fd, SLIRP_READY_FD) < 0 ||
-	    dup2(exit_fd, SLIRP_EXIT_FD) < 0)
-		_exit(FE_EXIT_FAILURE);
-	fe_close_from(SLIRP_EXIT_FD + 1, NULL, 0);
-	fe_reset_signals();
-	/*
-	 * Nothing of the caller's environment (LD_PRELOAD, LD_LIBRARY_PATH,
-	 * locale, glib's and libslirp's debug switches: the only variables
-	 * it reads, and none it needs).  A fixed PATH without "." all the
-	 * same, for a slirp4netns that is a wrapper script: a shell without
-	 * PATH falls back to a default list, bash's ending in ".".
-	 */
-	execve(slirp, argv, slirp_env);
-	dprintf(STDERR_FILENO, "cannot run %s: %s\n", slirp, strerror(errno));
-	_exit(FE_EXIT_FAILURE);
+	exec_slirp(o, slirp, argv, log, ready_fd, exit_fd);
 }
 
 int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,

@@ -246,6 +246,96 @@ static bool take_helper(struct keeper *k, const int *fds)
 	return true;
 }
 
+/*
+ * One function per message a connection may send; each returns false when
+ * the connection is to be dropped, as handle() does.
+ */
+
+/* The creator's READY: the joiners that came too early join now. */
+static bool on_ready(struct keeper *k, int i)
+{
+	if (i != 0)
+		return false;
+	k->ready = true;
+	for (int j = 1; j < MAX_CONNS; j++)
+		if (k->conns[j].role == CONN_WAITING)
+			joined(k, j);
+	return true;
+}
+
+/* A joiner: held now, or once the creator says READY; none once stopping. */
+static bool on_join(struct keeper *k, int i)
+{
+	if (k->conns[i].role != CONN_NEW)
+		return false;
+	if (k->stopping) {
+		send_type(k->conns[i].fd, FE_KEEPER_FAILED, ESHUTDOWN);
+		return false;
+	}
+	if (k->ready)
+		joined(k, i);
+	else
+		k->conns[i].role = CONN_WAITING;
+	return true;
+}
+
+/* One answer, then the connection is done. */
+static bool on_query(struct keeper *k, int i)
+{
+	struct fe_keeper_msg info = {
+		.type = FE_KEEPER_INFO, .value = k->holders,
+		.flags = instance_flags(k),
+		.pid = (int32_t)getpid(), .started = k->started,
+	};
+
+	fe_keeper_send(k->conns[i].fd, &info, NULL, 0);
+	return false;
+}
+
+/* `hckns stop`: holders are told; the stopper hears EOF when all is gone. */
+static bool on_stop(struct keeper *k, int i)
+{
+	struct itimerspec t = {
+		.it_value = { FE_STOP_TIMEOUT_MS / 1000,
+			      (FE_STOP_TIMEOUT_MS % 1000) * 1000000L },
+	};
+
+	if (k->conns[i].role != CONN_NEW)
+		return false;
+	k->conns[i].role = CONN_STOPPER;
+	if (!k->stopping) {
+		struct ucred c = { 0 };
+		socklen_t len = sizeof(c);
+
+		k->stopping = true;
+		/*
+		 * Each holder SIGTERMs its command; SIGKILL at the
+		 * deadline.  They are told who asked: its pid.
+		 */
+		getsockopt(k->conns[i].fd, SOL_SOCKET, SO_PEERCRED, &c, &len);
+		broadcast(k, FE_KEEPER_STOP, (int32_t)c.pid);
+		timerfd_settime(k->timer, 0, &t, NULL);
+	}
+	return true;
+}
+
+/* A holder that leaves: told how many remain, the last one how it ended. */
+static bool on_leave(struct keeper *k, int i)
+{
+	if (k->conns[i].role != CONN_HOLDER)
+		return false;
+	/* Counted out now, so that the answer is right. */
+	k->conns[i].role = CONN_NEW;
+	k->holders--;
+	if (k->holders == 0) {
+		/* The last one hears how the teardown went. */
+		k->conns[i].role = CONN_LEAVING;
+		return true;
+	}
+	send_type(k->conns[i].fd, FE_KEEPER_LEFT, k->holders);
+	return false;
+}
+
 /* What a connection said; returns false when it is to be dropped. */
 static bool handle(struct keeper *k, int i)
 {
@@ -279,72 +369,15 @@ static bool handle(struct keeper *k, int i)
 			return false;
 		return take_helper(k, fds);
 	case FE_KEEPER_READY:
-		if (i != 0)
-			return false;
-		k->ready = true;
-		for (int j = 1; j < MAX_CONNS; j++)
-			if (k->conns[j].role == CONN_WAITING)
-				joined(k, j);
-		return true;
+		return on_ready(k, i);
 	case FE_KEEPER_JOIN:
-		if (k->conns[i].role != CONN_NEW)
-			return false;
-		if (k->stopping) {
-			send_type(k->conns[i].fd, FE_KEEPER_FAILED, ESHUTDOWN);
-			return false;
-		}
-		if (k->ready)
-			joined(k, i);
-		else
-			k->conns[i].role = CONN_WAITING;
-		return true;
-	case FE_KEEPER_QUERY: {
-		struct fe_keeper_msg info = {
-			.type = FE_KEEPER_INFO, .value = k->holders,
-			.flags = instance_flags(k),
-			.pid = (int32_t)getpid(), .started = k->started,
-		};
-
-		fe_keeper_send(k->conns[i].fd, &info, NULL, 0);
-		return false;
-	}
-	case FE_KEEPER_STOP: {
-		struct itimerspec t = {
-			.it_value = { FE_STOP_TIMEOUT_MS / 1000,
-				      (FE_STOP_TIMEOUT_MS % 1000) * 1000000L },
-		};
-
-		if (k->conns[i].role != CONN_NEW)
-			return false;
-		k->conns[i].role = CONN_STOPPER;
-		if (!k->stopping) {
-			struct ucred c = { 0 };
-			socklen_t len = sizeof(c);
-
-			k->stopping = true;
-			/*
-			 * Each holder SIGTERMs its command; SIGKILL at the
-			 * deadline.  They are told who asked: its pid.
-			 */
-			getsockopt(k->conns[i].fd, SOL_SOCKET, SO_PEERCRED, &c, &len);
-			broadcast(k, FE_KEEPER_STOP, (int32_t)c.pid);
-			timerfd_settime(k->timer, 0, &t, NULL);
-		}
-		return true;
-	}
+		return on_join(k, i);
+	case FE_KEEPER_QUERY:
+		return on_query(k, i);
+	case FE_KEEPER_STOP:
+		return on_stop(k, i);
 	case FE_KEEPER_LEAVE:
-		if (k->conns[i].role != CONN_HOLDER)
-			return false;
-		/* Counted out now, so that the answer is right. */
-		k->conns[i].role = CONN_NEW;
-		k->holders--;
-		if (k->holders == 0) {
-			/* The last one hears how the teardown went. */
-			k->conns[i].role = CONN_LEAVING;
-			return true;
-		}
-		send_type(k->conns[i].fd, FE_KEEPER_LEFT, k->holders);
-		return false;
+		return on_leave(k, i);
 	case FE_KEEPER_STARTED:
 	case FE_KEEPER_FAILED:
 	case FE_KEEPER_SLIRP_EXITED:

@@ -179,11 +179,174 @@ static const char *single_name(int c)
 	}
 }
 
+/* The options that only switch something on. */
+static void set_flag(struct fe_opts *o, int c)
+{
+	switch (c) {
+	case 'h':
+		o->help = true;
+		break;
+	case 'V':
+		o->version = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case OPT_HOST_LOOPBACK:
+		o->host_loopback = true;
+		break;
+	case OPT_MAP_SUBIDS:
+		o->map_subids = true;
+		break;
+	case OPT_DETACH:
+		o->detach = true;
+		break;
+	case OPT_NO_DEFAULT_BRIDGES:
+		o->no_default_bridges = true;
+		break;
+	case OPT_IPV6:
+		o->ipv6 = true;
+		break;
+	}
+}
+
+/* The options that take a number: a size or descriptors. */
+static int set_number(struct fe_opts *o, int c, const char *val, char *err,
+		      size_t errlen)
+{
+	switch (c) {
+	case OPT_MTU:
+		if (fe_parse_uint(val, FE_MTU_MIN, FE_MTU_MAX, &o->mtu) < 0) {
+			snprintf(err, errlen, "invalid --mtu '%s': give a "
+				 "number from %u to %u", val,
+				 FE_MTU_MIN, FE_MTU_MAX);
+			return -EINVAL;
+		}
+		break;
+	case OPT_TXQUEUELEN:
+		if (fe_parse_uint(val, 1, FE_TXQLEN_MAX, &o->txqueuelen) < 0) {
+			snprintf(err, errlen, "invalid --txqueuelen '%s': "
+				 "give a number from 1 to %u", val,
+				 FE_TXQLEN_MAX);
+			return -EINVAL;
+		}
+		break;
+	case OPT_STATUS_FD:
+		if (parse_fd(val, &o->status_fd) < 0) {
+			snprintf(err, errlen, "invalid --status-fd '%s': "
+				 "give a descriptor number", val);
+			return -EINVAL;
+		}
+		break;
+	case OPT_CONTROL_FD:
+		if (parse_control_fd(val, &o->control_in,
+				     &o->control_out) < 0) {
+			snprintf(err, errlen, "invalid --control-fd '%s': "
+				 "give FD or IN,OUT descriptor numbers", val);
+			return -EINVAL;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* The options that may be given more than once, up to a bound. */
+static int add_to_list(struct fe_opts *o, int c, const char *val, char *err,
+		       size_t errlen)
+{
+	switch (c) {
+	case 'p':
+		if (o->npublish == FE_PUBLISH_MAX) {
+			snprintf(err, errlen, "too many --publish "
+				 "options (at most %d)", FE_PUBLISH_MAX);
+			return -EINVAL;
+		}
+		o->publish[o->npublish++] = val;
+		break;
+	case OPT_BRIDGE:
+		if (o->nbridges == FE_BRIDGE_MAX) {
+			snprintf(err, errlen, "too many --bridge options "
+				 "(at most %d)", FE_BRIDGE_MAX);
+			return -EINVAL;
+		}
+		o->bridges[o->nbridges++] = val;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The options that take a word.  --uplink, --cidr and --dns are kept as
+ * given, for the topology (topology.c) to parse.
+ */
+static int set_word(struct fe_opts *o, int c, const char *val, char *err,
+		    size_t errlen)
+{
+	const char *why;
+
+	switch (c) {
+	case OPT_NAME:
+		why = fe_name_check(val);
+		if (why) {
+			snprintf(err, errlen, "invalid --name '%.40s': %s",
+				 val, why);
+			return -EINVAL;
+		}
+		o->name = val;
+		break;
+	case OPT_MAP_ROOT:
+		if (strcmp(val, "self") == 0) {
+			o->map_root = FE_MAP_ROOT_SELF;
+		} else if (strcmp(val, "subids") == 0) {
+			o->map_root = FE_MAP_ROOT_SUBIDS;
+		} else {
+			snprintf(err, errlen, "invalid --map-root '%.40s': "
+				 "give self (root inside is you, the "
+				 "default) or subids (root inside is "
+				 "your first subordinate id)", val);
+			return -EINVAL;
+		}
+		break;
+	case OPT_UPLINK:
+		o->uplink = val;
+		break;
+	case OPT_CIDR:
+		o->cidr = val;
+		break;
+	case OPT_DNS:
+		o->dns = val;
+		break;
+	}
+	return 0;
+}
+
+/* What getopt_long refused (@c ':' or '?'), said with the option's name. */
+static void refused(char **argv, int c, char *err, size_t errlen)
+{
+	const char *arg = argv[optind - 1];
+	const char *eq = strchr(arg, '=');
+	int len = eq ? (int)(eq - arg) : (int)strlen(arg);
+
+	if (c == ':')
+		snprintf(err, errlen, "option '%s' needs a value; see "
+			 "'hckns --help'", arg);
+	/* getopt_long sets optopt for a known option only. */
+	else if (strncmp(arg, "--", 2) == 0 && eq && optopt)
+		snprintf(err, errlen, "option '%.*s' takes no "
+			 "value; see 'hckns --help'", len, arg);
+	else if (strncmp(arg, "--", 2) == 0)
+		snprintf(err, errlen, "unknown option '%.*s'; see "
+			 "'hckns --help'", len, arg);
+	else
+		snprintf(err, errlen, "unknown option '-%c'; see "
+			 "'hckns --help'", optopt);
+}
+
 int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 		  struct fe_opts *o, char *err, size_t errlen)
 {
 	const char *seen[OPT__END] = { NULL };
-	int c;
+	int c, rc;
 
 	*o = (struct fe_opts){ .mtu = FE_MTU_DEFAULT, .status_fd = -1,
 			       .control_in = -1, .control_out = -1 };
@@ -198,135 +361,42 @@ int fe_parse_opts(int argc, char **argv, const char *env_verbose,
 			return -EINVAL;
 		switch (c) {
 		case 'h':
-			o->help = true;
-			break;
 		case 'V':
-			o->version = true;
-			break;
 		case 'v':
-			o->verbose = true;
-			break;
 		case OPT_HOST_LOOPBACK:
-			o->host_loopback = true;
+		case OPT_MAP_SUBIDS:
+		case OPT_DETACH:
+		case OPT_NO_DEFAULT_BRIDGES:
+		case OPT_IPV6:
+			set_flag(o, c);
+			rc = 0;
 			break;
 		case OPT_MTU:
-			if (fe_parse_uint(optarg, FE_MTU_MIN, FE_MTU_MAX,
-					  &o->mtu) < 0) {
-				snprintf(err, errlen, "invalid --mtu '%s': give a "
-					 "number from %u to %u", optarg,
-					 FE_MTU_MIN, FE_MTU_MAX);
-				return -EINVAL;
-			}
+		case OPT_TXQUEUELEN:
+		case OPT_STATUS_FD:
+		case OPT_CONTROL_FD:
+			rc = set_number(o, c, optarg, err, errlen);
 			break;
 		case 'p':
-			if (o->npublish == FE_PUBLISH_MAX) {
-				snprintf(err, errlen, "too many --publish "
-					 "options (at most %d)", FE_PUBLISH_MAX);
-				return -EINVAL;
-			}
-			o->publish[o->npublish++] = optarg;
-			break;
-		case OPT_STATUS_FD:
-			if (parse_fd(optarg, &o->status_fd) < 0) {
-				snprintf(err, errlen, "invalid --status-fd '%s': "
-					 "give a descriptor number", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_CONTROL_FD:
-			if (parse_control_fd(optarg, &o->control_in,
-					     &o->control_out) < 0) {
-				snprintf(err, errlen, "invalid --control-fd '%s': "
-					 "give FD or IN,OUT descriptor numbers",
-					 optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_NAME: {
-			const char *why = fe_name_check(optarg);
-
-			if (why) {
-				snprintf(err, errlen, "invalid --name '%.40s': %s",
-					 optarg, why);
-				return -EINVAL;
-			}
-			o->name = optarg;
-			break;
-		}
-		case OPT_MAP_SUBIDS:
-			o->map_subids = true;
-			break;
-		case OPT_DETACH:
-			o->detach = true;
-			break;
-		case OPT_MAP_ROOT:
-			if (strcmp(optarg, "self") == 0) {
-				o->map_root = FE_MAP_ROOT_SELF;
-			} else if (strcmp(optarg, "subids") == 0) {
-				o->map_root = FE_MAP_ROOT_SUBIDS;
-			} else {
-				snprintf(err, errlen, "invalid --map-root '%.40s': "
-					 "give self (root inside is you, the "
-					 "default) or subids (root inside is "
-					 "your first subordinate id)", optarg);
-				return -EINVAL;
-			}
-			break;
 		case OPT_BRIDGE:
-			if (o->nbridges == FE_BRIDGE_MAX) {
-				snprintf(err, errlen, "too many --bridge options "
-					 "(at most %d)", FE_BRIDGE_MAX);
-				return -EINVAL;
-			}
-			o->bridges[o->nbridges++] = optarg;
+			rc = add_to_list(o, c, optarg, err, errlen);
 			break;
-		case OPT_NO_DEFAULT_BRIDGES:
-			o->no_default_bridges = true;
-			break;
+		case OPT_NAME:
+		case OPT_MAP_ROOT:
 		case OPT_UPLINK:
-			o->uplink = optarg;
-			break;
 		case OPT_CIDR:
-			o->cidr = optarg;
-			break;
 		case OPT_DNS:
-			o->dns = optarg;
-			break;
-		case OPT_IPV6:
-			o->ipv6 = true;
-			break;
-		case OPT_TXQUEUELEN:
-			if (fe_parse_uint(optarg, 1, FE_TXQLEN_MAX,
-					  &o->txqueuelen) < 0) {
-				snprintf(err, errlen, "invalid --txqueuelen '%s': "
-					 "give a number from 1 to %u", optarg,
-					 FE_TXQLEN_MAX);
-				return -EINVAL;
-			}
+			rc = set_word(o, c, optarg, err, errlen);
 			break;
 		case ':':
-			snprintf(err, errlen, "option '%s' needs a value; see "
-				 "'hckns --help'", argv[optind - 1]);
-			return -EINVAL;
 		case '?':
-		default: {
-			const char *arg = argv[optind - 1];
-			const char *eq = strchr(arg, '=');
-			int len = eq ? (int)(eq - arg) : (int)strlen(arg);
-
-			/* getopt_long sets optopt for a known option only. */
-			if (strncmp(arg, "--", 2) == 0 && eq && optopt)
-				snprintf(err, errlen, "option '%.*s' takes no "
-					 "value; see 'hckns --help'", len, arg);
-			else if (strncmp(arg, "--", 2) == 0)
-				snprintf(err, errlen, "unknown option '%.*s'; see "
-					 "'hckns --help'", len, arg);
-			else
-				snprintf(err, errlen, "unknown option '-%c'; see "
-					 "'hckns --help'", optopt);
-			return -EINVAL;
+		default:
+			refused(argv, c, err, errlen);
+			rc = -EINVAL;
+			break;
 		}
-		}
+		if (rc < 0)
+			return rc;
 	}
 	/* Two answers to who ids 1.. are: one range cannot be both. */
 	if (o->map_subids && o->map_root == FE_MAP_ROOT_SUBIDS) {

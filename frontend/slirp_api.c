@@ -496,85 +496,80 @@ static int recv_all(int fd, char **out, size_t *outlen, long long deadline)
 	return r;
 }
 
-int fe_api_call(const char *sock_path, const char *request, char **reply,
-		size_t *len, int timeout_ms, char *err, size_t errlen)
+/* @sock_path as the address @sa, if a unix socket's address can hold it. */
+static int set_path(struct sockaddr_un *sa, const char *sock_path, char *err,
+		    size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t plen = strlen(sock_path), rlen = strlen(request);
-	long long deadline;
-	int fd, r;
+	size_t plen = strlen(sock_path);
 
-	*reply = NULL;
-	*len = 0;
-	if (errlen)
-		err[0] = '\0';
 	if (plen == 0) {
 		snprintf(err, errlen, "no API socket path given");
 		return -EINVAL;
 	}
-	if (plen >= sizeof(sa.sun_path)) {
+	if (plen >= sizeof(sa->sun_path)) {
 		snprintf(err, errlen, "the API socket path is %zu bytes long, "
 			 "more than the %zu a unix socket path may have: %s",
-			 plen, sizeof(sa.sun_path) - 1, sock_path);
+			 plen, sizeof(sa->sun_path) - 1, sock_path);
 		return -ENAMETOOLONG;
 	}
-	if (rlen == 0 || rlen > FE_SLIRP_REQUEST_MAX) {
-		snprintf(err, errlen, "a request to slirp4netns must have 1 to "
-			 "%d bytes, not %zu", FE_SLIRP_REQUEST_MAX, rlen);
-		return -EMSGSIZE;
-	}
-	if (timeout_ms <= 0) {
-		snprintf(err, errlen, "invalid timeout %d ms", timeout_ms);
-		return -EINVAL;
-	}
-	memcpy(sa.sun_path, sock_path, plen + 1);
-	deadline = (long long)fe_now_ms() + timeout_ms;
+	memcpy(sa->sun_path, sock_path, plen + 1);
+	return 0;
+}
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create a unix socket: %s",
-			 strerror(-r));
-		return r;
-	}
-	r = connect_to(fd, &sa, deadline);
+/* Connect @fd to @sa, then make it non-blocking for the exchange. */
+static int connect_api(int fd, const struct sockaddr_un *sa,
+		       long long deadline, int timeout_ms, char *err,
+		       size_t errlen)
+{
+	int r = connect_to(fd, sa, deadline);
+
 	if (r == -ENOENT)
 		snprintf(err, errlen, "there is no API socket %s (has the "
-			 "instance ended?)", sock_path);
+			 "instance ended?)", sa->sun_path);
 	else if (r == -ECONNREFUSED)
 		snprintf(err, errlen, "nothing listens on %s (has slirp4netns "
-			 "ended?)", sock_path);
+			 "ended?)", sa->sun_path);
 	else if (r == -ETIMEDOUT)
 		snprintf(err, errlen, "slirp4netns did not accept a connection "
-			 "on %s within %d ms", sock_path, timeout_ms);
+			 "on %s within %d ms", sa->sun_path, timeout_ms);
 	else if (r < 0)
-		snprintf(err, errlen, "cannot connect to %s: %s", sock_path,
+		snprintf(err, errlen, "cannot connect to %s: %s", sa->sun_path,
 			 strerror(-r));
 	if (r < 0)
-		goto out;
-
+		return r;
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot make the socket non-blocking: %s",
 			 strerror(-r));
-		goto out;
+		return r;
 	}
+	return 0;
+}
+
+/* Send @request whole, then shut the write side: the request is complete. */
+static int send_request(int fd, const char *request, size_t rlen,
+			long long deadline, int timeout_ms, char *err,
+			size_t errlen)
+{
 	/* One send: slirp4netns takes what its single read(2) gets. */
-	r = send_all(fd, request, rlen, deadline);
+	int r = send_all(fd, request, rlen, deadline);
+
 	if (r == 0 && shutdown(fd, SHUT_WR) < 0)
 		r = -errno;
-	if (r == -ETIMEDOUT) {
+	if (r == -ETIMEDOUT)
 		snprintf(err, errlen, "slirp4netns did not read the request "
 			 "within %d ms", timeout_ms);
-		goto out;
-	}
-	if (r < 0) {
+	else if (r < 0)
 		snprintf(err, errlen, "cannot send the request to slirp4netns: "
 			 "%s", strerror(-r));
-		goto out;
-	}
+	return r;
+}
 
-	r = recv_all(fd, reply, len, deadline);
+static int recv_reply(int fd, char **reply, size_t *len, long long deadline,
+		      int timeout_ms, char *err, size_t errlen)
+{
+	int r = recv_all(fd, reply, len, deadline);
+
 	if (r == -ETIMEDOUT)
 		snprintf(err, errlen, "slirp4netns did not answer within %d ms",
 			 timeout_ms);
@@ -584,7 +579,49 @@ int fe_api_call(const char *sock_path, const char *request, char **reply,
 	else if (r < 0)
 		snprintf(err, errlen, "cannot read the reply of slirp4netns: %s",
 			 strerror(-r));
-out:
+	return r;
+}
+
+int fe_api_call(const char *sock_path, const char *request, char **reply,
+		size_t *len, int timeout_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t rlen = strlen(request);
+	long long deadline;
+	int fd, r;
+
+	*reply = NULL;
+	*len = 0;
+	if (errlen)
+		err[0] = '\0';
+	r = set_path(&sa, sock_path, err, errlen);
+	if (r < 0)
+		return r;
+	if (rlen == 0 || rlen > FE_SLIRP_REQUEST_MAX) {
+		snprintf(err, errlen, "a request to slirp4netns must have 1 to "
+			 "%d bytes, not %zu", FE_SLIRP_REQUEST_MAX, rlen);
+		return -EMSGSIZE;
+	}
+	if (timeout_ms <= 0) {
+		snprintf(err, errlen, "invalid timeout %d ms", timeout_ms);
+		return -EINVAL;
+	}
+	deadline = (long long)fe_now_ms() + timeout_ms;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create a unix socket: %s",
+			 strerror(-r));
+		return r;
+	}
+	r = connect_api(fd, &sa, deadline, timeout_ms, err, errlen);
+	if (r == 0)
+		r = send_request(fd, request, rlen, deadline, timeout_ms, err,
+				 errlen);
+	if (r == 0)
+		r = recv_reply(fd, reply, len, deadline, timeout_ms, err,
+			       errlen);
 	close(fd);
 	return r;
 }

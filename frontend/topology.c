@@ -434,13 +434,48 @@ static int check_overlaps(struct build *b)
 	return 0;
 }
 
+/*
+ * The uplink: --uplink, else br_world, else the first --bridge; and its
+ * address.
+ */
+static int set_uplink(struct build *b, const struct fe_opts *o)
+{
+	struct fe_topology *t = b->t;
+	char names[FE_TOPO_BRIDGES_MAX * 18];
+	struct fe_bridge *up;
+	int u;
+
+	if (o->uplink) {
+		const char *why = bridge_name_check(o->uplink);
+
+		if (why)
+			return refuse(b, "invalid --uplink '%s': %s", o->uplink,
+				      why);
+		u = find_bridge(t, o->uplink);
+		if (u < 0) {
+			bridge_list(t, names, sizeof(names));
+			return refuse(b, "--uplink %s: not a bridge of this "
+				      "network (the bridges: %s); add it with "
+				      "--bridge %s", o->uplink, names, o->uplink);
+		}
+	} else {
+		u = o->no_default_bridges ? 0 : find_bridge(t, DEFAULT_UPLINK);
+	}
+	t->uplink = (size_t)u;
+	up = &t->bridges[u];
+	if (b->explicit_addr[u])
+		return check_uplink_addr(b, (size_t)u);
+	/* slirp4netns's "recommended guest address". */
+	v4_put(v4(t->net) + OFF_GUEST, up->addr);
+	up->prefixlen = t->prefixlen;
+	return 0;
+}
+
 int fe_topology_build(const struct fe_opts *o, struct fe_topology *t,
 		      char *err, size_t errlen)
 {
 	struct build b = { .t = t, .err = err, .errlen = errlen };
-	struct fe_bridge *up;
-	char names[FE_TOPO_BRIDGES_MAX * 18];
-	int r, u;
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	if (errlen)
@@ -470,35 +505,9 @@ int fe_topology_build(const struct fe_opts *o, struct fe_topology *t,
 			      "with --bridge NAME[:ADDR/PREFIX] (the first holds "
 			      "tap_host and the default route, or choose one "
 			      "with --uplink)");
-
-	/* The uplink: --uplink, else br_world, else the first --bridge. */
-	if (o->uplink) {
-		const char *why = bridge_name_check(o->uplink);
-
-		if (why)
-			return refuse(&b, "invalid --uplink '%s': %s", o->uplink,
-				      why);
-		u = find_bridge(t, o->uplink);
-		if (u < 0) {
-			bridge_list(t, names, sizeof(names));
-			return refuse(&b, "--uplink %s: not a bridge of this "
-				      "network (the bridges: %s); add it with "
-				      "--bridge %s", o->uplink, names, o->uplink);
-		}
-	} else {
-		u = o->no_default_bridges ? 0 : find_bridge(t, DEFAULT_UPLINK);
-	}
-	t->uplink = (size_t)u;
-	up = &t->bridges[u];
-	if (b.explicit_addr[u]) {
-		r = check_uplink_addr(&b, (size_t)u);
-		if (r < 0)
-			return r;
-	} else {
-		/* slirp4netns's "recommended guest address". */
-		v4_put(v4(t->net) + OFF_GUEST, up->addr);
-		up->prefixlen = t->prefixlen;
-	}
+	r = set_uplink(&b, o);
+	if (r < 0)
+		return r;
 	/*
 	 * br_world has no address of its own in the table: when another
 	 * bridge is the uplink, it has none unless --bridge gives it one.
@@ -506,7 +515,7 @@ int fe_topology_build(const struct fe_opts *o, struct fe_topology *t,
 	r = check_overlaps(&b);
 	if (r < 0)
 		return r;
-	v4_text(up->addr, t->guest_addr);
+	v4_text(t->bridges[t->uplink].addr, t->guest_addr);
 	/* The kernel gives no IPv6 address to a link below IPv6's minimum. */
 	if (o->ipv6 && o->mtu < 1280)
 		return refuse(&b, "--ipv6 needs --mtu 1280 or more (IPv6's "
@@ -608,23 +617,19 @@ static void add_default_route(struct builder *b, const char *name,
 	}
 }
 
-int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
-		      size_t max)
+/*
+ * The steps before slirp4netns starts.  tap_host as a persistent tap, first
+ * of all: slirp4netns attaches to it by name, and its exit then leaves the
+ * device to the namespace's teardown instead of waiting for its
+ * unregistration (an RCU barrier, about 20 ms of every run).  Had
+ * slirp4netns come first, it would have made a tap of its own and tap-add
+ * would fail.  Nothing after these waits for slirp4netns.
+ */
+static void add_before_slirp(struct builder *b, const struct fe_topology *t)
 {
-	struct builder b = { .steps = steps, .max = max };
-	const struct fe_bridge *uplink = &t->bridges[t->uplink];
-	char dns[INET6_ADDRSTRLEN] = "?";
 	struct fe_step *s;
 
-	/*
-	 * tap_host as a persistent tap, before slirp4netns starts (and so
-	 * first of all): slirp4netns attaches to it by name, and its exit then
-	 * leaves the device to the namespace's teardown instead of waiting for
-	 * its unregistration (an RCU barrier, about 20 ms of every run).  Had
-	 * slirp4netns come first, it would have made a tap of its own and
-	 * tap-add would fail.  Nothing below waits for slirp4netns.
-	 */
-	s = add(&b, PROTO_REQ_TAP_ADD, sizeof(struct proto_link),
+	s = add(b, PROTO_REQ_TAP_ADD, sizeof(struct proto_link),
 		"tap-add " FE_TAP_NAME);
 	if (s) {
 		proto_set_ifname(s->p.link.ifname, FE_TAP_NAME);
@@ -635,7 +640,7 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * takes the tap's queue length as its own when it is created.
 	 */
 	if (t->txqueuelen) {
-		s = add(&b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
+		s = add(b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
 			"set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
 		if (s) {
 			proto_set_ifname(s->p.txqlen.ifname, FE_TAP_NAME);
@@ -652,13 +657,20 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * network namespace (SECURITY.md, "What guests can reach").  With or
 	 * without --host-loopback: 10.0.2.2 is the way that option opens.
 	 */
-	s = add(&b, PROTO_REQ_UPLINK_GUARD, 0,
+	s = add(b, PROTO_REQ_UPLINK_GUARD, 0,
 		"guard " FE_TAP_NAME " against packets to loopback "
 		"addresses");
 	if (s)
 		s->before_slirp = true;
-	/* The mount namespace next: nothing may propagate to the host. */
-	add(&b, PROTO_REQ_MOUNT_PRIVATE, 0, "make / private");
+}
+
+/* The mounts: / made private first, so that nothing propagates to the host. */
+static void add_mounts(struct builder *b, const struct fe_topology *t)
+{
+	char dns[INET6_ADDRSTRLEN] = "?";
+	struct fe_step *s;
+
+	add(b, PROTO_REQ_MOUNT_PRIVATE, 0, "make / private");
 	/*
 	 * The instance's own /proc, of its PID namespace (the helper is its
 	 * PID 1): `ps` inside shows the instance's processes only; and a /sys
@@ -668,53 +680,77 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	 * and nothing else changes: the PID namespace still ends everything
 	 * (SECURITY.md).  So they are optional (run_steps() in main.c).
 	 */
-	s = add(&b, PROTO_REQ_MOUNT_PROC, 0, "mount a fresh /proc");
+	s = add(b, PROTO_REQ_MOUNT_PROC, 0, "mount a fresh /proc");
 	if (s) {
 		s->if_refused = "no fresh /proc inside";
 		s->then = "ps there shows the host's processes";
 	}
-	s = add(&b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
+	s = add(b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
 	if (s) {
 		s->if_refused = "no /sys of the network inside";
 		s->then = "/sys/class/net there shows the host's links";
 	}
 	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
-	s = add(&b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv),
+	s = add(b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv),
 		"point /etc/resolv.conf at %s", dns);
 	if (s) {
 		s->p.resolv.family = t->dns_family;
 		memcpy(s->p.resolv.addr, t->dns, sizeof(s->p.resolv.addr));
 	}
-	add_link(&b, PROTO_REQ_LINK_UP, "link-up", "lo");
+}
+
+/* The bridges, up and addressed, and the default routes by the uplink. */
+static void add_bridges(struct builder *b, const struct fe_topology *t)
+{
+	const struct fe_bridge *uplink = &t->bridges[t->uplink];
 
 	for (size_t i = 0; i < t->nbridges; i++) {
 		const struct fe_bridge *br = &t->bridges[i];
 
-		add_link(&b, PROTO_REQ_BRIDGE_ADD, "bridge-add", br->name);
+		add_link(b, PROTO_REQ_BRIDGE_ADD, "bridge-add", br->name);
 		/* The bridge keeps the MTU we set, whatever its ports. */
 		if (i == t->uplink)
-			add_mtu(&b, br->name, t->mtu);
+			add_mtu(b, br->name, t->mtu);
 		if (br->prefixlen)
-			add_addr(&b, br->name, AF_INET, br->addr, br->prefixlen);
+			add_addr(b, br->name, AF_INET, br->addr, br->prefixlen);
 		if (i == t->uplink && t->ipv6)
-			add_addr(&b, br->name, AF_INET6, v6_uplink, V6_PREFIX);
-		add_link(&b, PROTO_REQ_LINK_UP, "link-up", br->name);
+			add_addr(b, br->name, AF_INET6, v6_uplink, V6_PREFIX);
+		add_link(b, PROTO_REQ_LINK_UP, "link-up", br->name);
 	}
 	/* The bridge-netfilter sysctls once the bridges exist. */
-	add(&b, PROTO_REQ_BRNF_DISABLE, 0, "disable bridge-nf-call-*");
-	add_default_route(&b, uplink->name, AF_INET, t->gateway);
+	add(b, PROTO_REQ_BRNF_DISABLE, 0, "disable bridge-nf-call-*");
+	add_default_route(b, uplink->name, AF_INET, t->gateway);
 	if (t->ipv6)
-		add_default_route(&b, uplink->name, AF_INET6, v6_gateway);
+		add_default_route(b, uplink->name, AF_INET6, v6_gateway);
+}
+
+/* tap_host, at the MTU, a port of the uplink, up. */
+static void add_tap_to_uplink(struct builder *b, const struct fe_topology *t)
+{
+	const struct fe_bridge *uplink = &t->bridges[t->uplink];
+	struct fe_step *s;
 
 	/* A tap is made at 1500; slirp4netns leaves it so whatever --mtu says. */
-	add_mtu(&b, FE_TAP_NAME, t->mtu);
-	s = add(&b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave),
+	add_mtu(b, FE_TAP_NAME, t->mtu);
+	s = add(b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave),
 		"enslave " FE_TAP_NAME " to %s", uplink->name);
 	if (s) {
 		proto_set_ifname(s->p.enslave.ifname, FE_TAP_NAME);
 		proto_set_ifname(s->p.enslave.master, uplink->name);
 	}
-	add_link(&b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME);
+	add_link(b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME);
+}
+
+int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
+		      size_t max)
+{
+	struct builder b = { .steps = steps, .max = max };
+
+	add_before_slirp(&b, t);
+	add_mounts(&b, t);
+	add_link(&b, PROTO_REQ_LINK_UP, "link-up", "lo");
+	add_bridges(&b, t);
+	add_tap_to_uplink(&b, t);
 	if (b.n > b.max)
 		return -ENOSPC;
 	return (int)b.n;

@@ -970,6 +970,40 @@ static const char *decode_reason(int r, const struct proto_hdr *h, size_t n,
 }
 
 /*
+ * run() - run a request that keeps to the protocol, or refuse it and go on
+ * serving: bad arguments (EINVAL), or what the table's flags forbid now
+ * (EALREADY, EPERM).  @tried, @succeeded: serve()'s bitmasks of the ops
+ * tried (marked here, before the handler runs) and of those that succeeded.
+ *
+ * Return: as a handler: 0, or -errno with a one-line reason in @why.
+ */
+static int run(const struct helper_op *op, const struct proto_msg *m,
+	       uint32_t *tried, uint32_t succeeded, char *why, size_t whylen)
+{
+	char reason[PROTO_REASON_MAX] = "";
+
+	if (proto_validate(m, reason, sizeof(reason)) < 0) {
+		snprintf(why, whylen, "%s: %s", proto_op_name(op->op), reason);
+		return -EINVAL;
+	}
+	if ((op->flags & OP_ONCE) && (*tried & (1u << op->op))) {
+		snprintf(why, whylen, "%s: runs only once",
+			 proto_op_name(op->op));
+		return -EALREADY;
+	}
+	if ((op->flags & OP_NEEDS_PRIVATE) &&
+	    !(succeeded & (1u << PROTO_REQ_MOUNT_PRIVATE))) {
+		snprintf(why, whylen, "%s: needs mount-private first",
+			 proto_op_name(op->op));
+		return -EPERM;
+	}
+	*tried |= 1u << op->op;
+	nl_kernel_errno = 0;
+	why[0] = '\0';
+	return op->handler(&m->u, why, whylen);
+}
+
+/*
  * serve() - answer requests on SOCK_FD until EOF.
  *
  * Every request gets exactly one answer with its sequence number.  Ordering
@@ -1038,32 +1072,7 @@ static void __attribute__((noreturn)) serve(void)
 			violation(ans_op, h.seq, EPROTO, "%s sent twice",
 				  proto_op_name(op->op));
 
-		why[0] = '\0';
-		if (proto_validate(&m, why, sizeof(why)) < 0) {
-			char reason[PROTO_REASON_MAX];
-
-			snprintf(reason, sizeof(reason), "%s: %s",
-				 proto_op_name(op->op), why);
-			answer(ans_op, h.seq, EINVAL, reason);
-			continue;
-		}
-		if ((op->flags & OP_ONCE) && (tried & (1u << op->op))) {
-			snprintf(why, sizeof(why), "%s: runs only once",
-				 proto_op_name(op->op));
-			answer(ans_op, h.seq, EALREADY, why);
-			continue;
-		}
-		if ((op->flags & OP_NEEDS_PRIVATE) &&
-		    !(succeeded & (1u << PROTO_REQ_MOUNT_PRIVATE))) {
-			snprintf(why, sizeof(why), "%s: needs mount-private first",
-				 proto_op_name(op->op));
-			answer(ans_op, h.seq, EPERM, why);
-			continue;
-		}
-		tried |= 1u << op->op;
-		nl_kernel_errno = 0;
-		why[0] = '\0';
-		r = op->handler(&m.u, why, sizeof(why));
+		r = run(op, &m, &tried, succeeded, why, sizeof(why));
 		if (r == 0)
 			succeeded |= 1u << op->op;
 		answer(ans_op, h.seq, -r, r == 0 ? "" : why);

@@ -140,10 +140,37 @@ static void check_valid_request(const struct proto_msg *m)
 	}
 }
 
+/* Encoding the decoded @m reproduces the input bytes exactly, and back. */
+static void check_reencode(const struct proto_msg *m, const uint8_t *data,
+			   size_t size, long plen)
+{
+	uint8_t again[PROTO_MSG_MAX + GUARD];
+	struct proto_msg m2;
+	int r;
+
+	memset(again, GUARD_BYTE, sizeof(again));
+	r = proto_encode(m->hdr.op, m->hdr.seq, plen ? &m->u : NULL,
+			 (size_t)plen, again, PROTO_MSG_MAX);
+	FUZZ_CHECK(r >= 0 && (size_t)r == size);
+	FUZZ_CHECK(memcmp(again, data, size) == 0);
+	for (size_t k = size; k < sizeof(again); k++)
+		FUZZ_CHECK(again[k] == GUARD_BYTE);
+	/* Into exactly enough room, and not one byte less. */
+	FUZZ_CHECK(proto_encode(m->hdr.op, m->hdr.seq, plen ? &m->u : NULL,
+				(size_t)plen, again, size) == r);
+	FUZZ_CHECK(proto_encode(m->hdr.op, m->hdr.seq, plen ? &m->u : NULL,
+				(size_t)plen, again, size - 1) == -EINVAL);
+	/* And it decodes to the same message. */
+	memset(&m2, 0, sizeof(m2));
+	FUZZ_CHECK(proto_decode(again, size, &m2) == 0);
+	/* Padding too: proto_decode() zeroes the whole message first. */
+	/* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c) */
+	FUZZ_CHECK(memcmp(&m2, m, sizeof(*m)) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_msg m;
-	uint8_t again[PROTO_MSG_MAX + GUARD];
 	const char *name;
 	long plen;
 	int r;
@@ -198,28 +225,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (proto_validate(&m, NULL, 0) == 0)
 		check_valid_request(&m);
 
-	/* Encoding the decoded message reproduces the input bytes exactly. */
-	memset(again, GUARD_BYTE, sizeof(again));
-	r = proto_encode(m.hdr.op, m.hdr.seq, plen ? &m.u : NULL, (size_t)plen,
-			 again, PROTO_MSG_MAX);
-	FUZZ_CHECK(r >= 0 && (size_t)r == size);
-	FUZZ_CHECK(memcmp(again, data, size) == 0);
-	for (size_t k = size; k < sizeof(again); k++)
-		FUZZ_CHECK(again[k] == GUARD_BYTE);
-	/* Into exactly enough room, and not one byte less. */
-	FUZZ_CHECK(proto_encode(m.hdr.op, m.hdr.seq, plen ? &m.u : NULL,
-				(size_t)plen, again, size) == r);
-	FUZZ_CHECK(proto_encode(m.hdr.op, m.hdr.seq, plen ? &m.u : NULL,
-				(size_t)plen, again, size - 1) == -EINVAL);
-	/* And it decodes to the same message. */
-	{
-		struct proto_msg m2;
-
-		memset(&m2, 0, sizeof(m2));
-		FUZZ_CHECK(proto_decode(again, size, &m2) == 0);
-		/* Padding too: proto_decode() zeroes the whole message first. */
-		/* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c) */
-		FUZZ_CHECK(memcmp(&m2, &m, sizeof(m)) == 0);
-	}
+	check_reencode(&m, data, size, plen);
 	return 0;
 }

@@ -170,11 +170,44 @@ static size_t build_ip6(uint8_t *ip, const uint8_t src[16],
 	return IP6_HDR + TCP_HDR;
 }
 
+/*
+ * Write the @len bytes of @frame @count times, 100 ms apart, on @s to
+ *  @dstmac through @ifname.  Return: how many of them its queue dropped.
+ */
+static unsigned long send_frames(int s, const char *ifname,
+				 const uint8_t dstmac[ETH_ALEN],
+				 uint16_t protocol, const uint8_t *frame,
+				 size_t len, unsigned long count)
+{
+	struct timespec gap = { .tv_sec = 0, .tv_nsec = 100000000L };
+	unsigned long dropped = 0;
+	struct sockaddr_ll sll;
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(protocol);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	sll.sll_halen = ETH_ALEN;
+	memcpy(sll.sll_addr, dstmac, ETH_ALEN);
+	if (sll.sll_ifindex == 0)
+		die(ifname, errno);
+	for (unsigned long i = 0; i < count; i++) {
+		if (i)
+			nanosleep(&gap, NULL);
+		if (sendto(s, frame, len, 0, (struct sockaddr *)&sll,
+			   sizeof(sll)) == (ssize_t)len)
+			continue;
+		/* IFNAME's own qdisc dropped it (NET_XMIT_DROP): say so. */
+		if (errno != ENOBUFS)
+			die("sendto", errno);
+		dropped++;
+	}
+	return dropped;
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t frame[FRAME_MAX], dstmac[ETH_ALEN], src[16], dst[16];
-	struct timespec gap = { .tv_sec = 0, .tv_nsec = 100000000L };
-	struct sockaddr_ll sll;
 	struct ifreq ifr;
 	unsigned long port, count = 3, dropped = 0, vid = 0;
 	uint16_t sport, ethertype;
@@ -234,25 +267,8 @@ int main(int argc, char **argv)
 		len = build_ip6(frame + hlen, src, dst, sport, (uint16_t)port);
 	len += hlen;
 
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(vid ? ETH_P_8021Q : ethertype);
-	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
-	sll.sll_halen = ETH_ALEN;
-	memcpy(sll.sll_addr, dstmac, ETH_ALEN);
-	if (sll.sll_ifindex == 0)
-		die(argv[1], errno);
-	for (unsigned long i = 0; i < count; i++) {
-		if (i)
-			nanosleep(&gap, NULL);
-		if (sendto(s, frame, len, 0, (struct sockaddr *)&sll,
-			   sizeof(sll)) == (ssize_t)len)
-			continue;
-		/* IFNAME's own qdisc dropped it (NET_XMIT_DROP): say so. */
-		if (errno != ENOBUFS)
-			die("sendto", errno);
-		dropped++;
-	}
+	dropped = send_frames(s, argv[1], dstmac, vid ? ETH_P_8021Q : ethertype,
+			      frame, len, count);
 	close(s);
 	printf("raw-syn: %lu frame%s of %zu bytes on %s: %s:%u > %s:%lu; "
 	       "%lu dropped by %s's queue\n", count, count == 1 ? "" : "s",

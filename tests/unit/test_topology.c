@@ -297,6 +297,18 @@ START_TEST(test_default_steps)
 	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_BRNF_DISABLE, NULL));
 	/* No --txqueuelen: the kernel's is left alone. */
 	ck_assert_ptr_null(find(s, n, PROTO_REQ_LINK_SET_TXQLEN, NULL));
+}
+END_TEST
+
+START_TEST(test_default_steps_tap)
+{
+	struct fe_topology t;
+	struct fe_step s[FE_TOPO_STEPS_MAX];
+	const struct fe_step *x, *y;
+	int n;
+
+	BUILD_OK(&t, "-v");
+	n = steps_of(&t, s);
 	/*
 	 * The tap: the helper makes it (tap-add) before any bridge and before
 	 * any other step on it, so that slirp4netns attaches to it; then its
@@ -956,6 +968,7 @@ Suite *make_topology_suite(void)
 
 	tcase_add_test(tc, test_default_values);
 	tcase_add_test(tc, test_default_steps);
+	tcase_add_test(tc, test_default_steps_tap);
 	tcase_add_test(tc, test_mtu);
 	tcase_add_test(tc, test_nospace);
 	tcase_add_test(tc, test_largest_fits);
