@@ -54,7 +54,7 @@ static void __attribute__((noreturn)) links_child(const struct run *run,
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		_exit(1);
 	m.value = (int32_t)if_nametoindex(run->topo.bridges[run->topo.uplink].name);
-	_exit(fe_keeper_send(sock, &m, &fd, 1) < 0);
+	_exit(fe_keeper_send(sock, &m, &fd, 1) < 0 ? 1 : 0);
 }
 
 /* The child's socket of the instance's namespace, or -errno. */
