@@ -15,7 +15,7 @@ WERROR      ?= -Werror
 WARN        := -Wall -Wextra $(WERROR) -Wswitch-enum -Werror=format-security \
                -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS      ?= -O2 -g
-ALL_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILDDIR)/gen $(CFLAGS) \
+ALL_CFLAGS  := -std=gnu11 -D_GNU_SOURCE $(WARN) -I. -Iinclude -I$(BUILDDIR)/gen $(CFLAGS) \
                -DHCKNS_VERSION='"$(VERSION)"' \
                -DHCKNS_LIBEXECDIR='"$(LIBEXECDIR)/hckns"'
 ifeq ($(SANITIZE),1)
@@ -37,9 +37,20 @@ JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson)
 JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson)
 endif
 
+# The tree is the process tree (doc/design.md, "Code layout"): frontend/
+# the hckns process, keeper/ the keeper and slirp4netns, cmd/ the
+# short-lived clients, common/ what they share, model/ the pure core
+# (options, topology, forward specs, control lines, subids, slirp's JSON:
+# no system calls; the fuzz harnesses link model/ and the helper protocol
+# only, so the linker keeps it pure), protocol/ both wire protocols.
 PROTO_SRC   := protocol/proto.c
 HELPER_SRC  := helper/hckns-helper.c
-FE_SRC      := $(filter-out frontend/main.c,$(wildcard frontend/*.c))
+MODEL_SRC   := $(wildcard model/*.c)
+FE_SRC      := $(filter-out frontend/main.c,$(wildcard frontend/*.c)) \
+               $(wildcard keeper/*.c cmd/*.c common/*.c) $(MODEL_SRC) \
+               protocol/keeper.c
+HDR_ALL     := $(wildcard include/hckns/*.h frontend/*.h keeper/*.h cmd/*.h \
+               common/*.h model/*.h)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILDDIR)/obj/%.o,$(1))
@@ -50,7 +61,7 @@ UNIT        := $(BUILDDIR)/unit-tests
 
 all: $(HCKNS) $(HELPER)
 
-$(BUILDDIR)/obj/%.o: %.c $(wildcard include/hckns/*.h) $(wildcard frontend/*.h) $(wildcard tests/unit/*.h)
+$(BUILDDIR)/obj/%.o: %.c $(HDR_ALL) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(SECCOMP_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
@@ -137,8 +148,7 @@ check-unit: $(UNIT) check-fuzz-corpus
 # Every fuzz seed through its harness, without libFuzzer (tests/fuzz/).
 FUZZ_HARNESSES := proto fwd control slirp_reply
 FUZZ_REPLAY := $(FUZZ_HARNESSES:%=$(BUILDDIR)/fuzz-replay-%)
-FUZZ_LIB_SRC:= $(PROTO_SRC) frontend/fwd.c frontend/control.c frontend/slirp_api.c \
-               frontend/util.c
+FUZZ_LIB_SRC:= $(PROTO_SRC) $(MODEL_SRC)
 $(FUZZ_REPLAY): $(BUILDDIR)/fuzz-replay-%: \
 		$(call obj,tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS)
@@ -164,7 +174,8 @@ valgrind: all $(UNIT) $(FUZZ_REPLAY) $(PROBE)
 # reason) over every C file of the product and of the test tools, with the
 # build's flags, includes and defines (generated headers made first); any
 # finding fails.  LINT_JOBS: clang-tidy runs at once (default: one a CPU).
-LINT_SRC    := $(sort $(wildcard frontend/*.c helper/*.c protocol/*.c \
+LINT_SRC    := $(sort $(wildcard frontend/*.c keeper/*.c cmd/*.c common/*.c model/*.c \
+               helper/*.c protocol/*.c \
                tests/unit/*.c tests/tools/*.c tests/fuzz/*.c))
 LINT_FLAGS   = $(ALL_CFLAGS) $(NL_CFLAGS) $(SECCOMP_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS)
 LINT_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)

@@ -9,7 +9,13 @@
  * is removed first).  An instance that is going away is waited for, then
  * created anew.  `hckns enter` only joins.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "common/instances.h"
+#include "common/netinfo.h"
+#include "model/opts.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,10 @@
  * hckns stops too, so that the shell sees its job stopped; fg continues
  * both.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "frontend/helper_client.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,10 @@
  * teardown; the command's own end comes to fe_command_ended().  A run says
  * one such line at most: once one is said, later ends are only traced.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <fcntl.h>

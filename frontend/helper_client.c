@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Start hckns-helper in new namespaces and talk to it. */
-#include "fe.h"
+#include "frontend/helper_client.h"
+#include "common/util.h"
+#include "hckns/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,7 +101,7 @@ child_exec_helper(const char *path, char *const envp[], int sock, int gate,
 	    dup2(null, STDOUT_FILENO) < 0 ||
 	    dup2(stderr_fd >= 0 ? stderr_fd : null, STDERR_FILENO) < 0 ||
 	    dup2(sock, HELPER_SOCK_FD) < 0)
-		_exit(FE_EXIT_FAILURE);
+		fe_child_die("cannot give the helper its descriptors");
 	fe_close_from(HELPER_SOCK_FD + 1, NULL, 0);
 	fe_reset_signals();
 	execve(path, argv, envp);

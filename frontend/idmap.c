@@ -5,7 +5,10 @@
  * this way), and become root of the namespace where the caller's own ids
  * are not mapped.
  */
-#include "subids.h"
+#include "frontend/helper_client.h"
+#include "common/util.h"
+#include "common/diagnose.h"
+#include "model/subids.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,7 +175,7 @@ exec_tool(char *const argv[], int out)
 
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
-		_exit(FE_EXIT_FAILURE);
+		fe_child_die("cannot give %s its descriptors", argv[0]);
 	fe_close_from(STDERR_FILENO + 1, NULL, 0);
 	fe_reset_signals();
 	execve(argv[0], argv, envp);

@@ -12,7 +12,10 @@
  * child does), makes and binds the socket, and hands it back with the
  * uplink's ifindex.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "model/opts.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -48,11 +51,11 @@ static void __attribute__((noreturn)) links_child(const struct run *run,
 
 	if (setns(run->ns[FE_NS_USER], CLONE_NEWUSER) < 0 ||
 	    setns(run->ns[FE_NS_NET], CLONE_NEWNET) < 0)
-		_exit(1);
+		fe_child_die("cannot enter the instance to watch its links");
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    NETLINK_ROUTE);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		_exit(1);
+		fe_child_die("cannot listen to the instance's links");
 	m.value = (int32_t)if_nametoindex(run->topo.bridges[run->topo.uplink].name);
 	_exit(fe_keeper_send(sock, &m, &fd, 1) < 0 ? 1 : 0);
 }
@@ -61,7 +64,8 @@ static void __attribute__((noreturn)) links_child(const struct run *run,
 static int links_socket(const struct run *run, int *uplink)
 {
 	struct fe_keeper_msg m;
-	int sv[2], fd = -1, pidfd = -1, r;
+	int sv[2], fd = -1, r;
+	int pidfd __attribute__((cleanup(fe_closep))) = -1;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -74,10 +78,8 @@ static int links_socket(const struct run *run, int *uplink)
 	close(sv[1]);
 	r = pid < 0 ? (int)pid : fe_keeper_recv(sv[0], &m, &fd, 1, 0);
 	close(sv[0]);
-	if (pid > 0) {
+	if (pid > 0)
 		fe_pidfd_wait(pidfd, 0);
-		close(pidfd);
-	}
 	if (r != 1)
 		return r < 0 ? r : -EPROTO;
 	*uplink = m.value;

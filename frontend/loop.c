@@ -12,7 +12,9 @@
  * after the keeper's message that explains it, an answer before the end
  * of whoever sent it.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <poll.h>

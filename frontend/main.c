@@ -6,7 +6,11 @@
  * A run (create or join an instance, run the command in it, end it all)
  * is run.c's; run.h says which file does what.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "model/opts.h"
+#include "model/fwd.h"
+#include "cmd/cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,8 @@
  *
  * The stages of run.h mark the way; -v traces each.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
 
 #include <fcntl.h>
 #include <signal.h>

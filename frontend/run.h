@@ -19,8 +19,12 @@
 #ifndef HCKNS_RUN_H
 #define HCKNS_RUN_H
 
-#include "fe.h"
-#include "fwd.h"
+#include "model/opts.h"
+#include "model/topology.h"
+#include "model/fwd.h"
+#include "frontend/helper_client.h"
+#include "keeper/keeper.h"
+#include "hckns/keeper.h"
 
 #include <netinet/in.h>
 #include <termios.h>

@@ -11,7 +11,11 @@
  * ANSWERS_HIGH, no request is read (backpressure): the requests wait in
  * their pipe, as the script's writes do.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "common/slirp_api.h"
+#include "model/fwd.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,18 @@
  * (fe_setup()).  Every wait goes through the loop (loop.c), so a signal
  * or a death ends the setup wherever it comes; death.c says what ended.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "common/netinfo.h"
+#include "common/diagnose.h"
+#include "common/slirp_api.h"
+#include "model/opts.h"
+#include "model/topology.h"
+#include "model/fwd.h"
+#include "frontend/helper_client.h"
+#include "keeper/keeper.h"
+#include "hckns/keeper.h"
+#include "hckns/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -301,7 +312,7 @@ static int start_helper(struct run *run)
 /*
  * From now on the keeper holds the instance too: its copy of the helper's
  * socket keeps the helper, PID 1 of the instance, and with it every
- * process inside, until the keeper lets it go (keeper_main.c).  Were both
+ * process inside, until the keeper lets it go (keeper/keeper.c).  Were both
  * of us to die, both copies close and the kernel ends it all.
  */
 static int hand_helper_to_keeper(struct run *run)

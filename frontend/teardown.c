@@ -6,7 +6,9 @@
  * is left once hckns returns.  Every wait goes through the loop; what ends
  * meanwhile is death.c's to say.
  */
-#include "run.h"
+#include "frontend/run.h"
+#include "common/util.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -13,7 +13,7 @@
  * PID 1.  It is the PID namespace's init: when it exits, the kernel kills
  * every process left in the namespace, whatever namespaces those made
  * below it, and it exits on EOF of fd 3, whose copies the front end and
- * the keeper hold (frontend/keeper_main.c).  So the instance lives exactly
+ * the keeper hold (keeper/keeper.c).  So the instance lives exactly
  * as long as one of them does.  Orphans of the namespace are re-parented
  * to it; SIGCHLD is ignored, so the kernel reaps them and it never waits.
  *

@@ -40,7 +40,7 @@ wait_for() {
 	return 1
 }
 
-# The directory hckns puts its instances in (frontend/runtime.c,
+# The directory hckns puts its instances in (common/runtime.c,
 # fe_base_choose): XDG_RUNTIME_DIR/hckns, /run/user/UID/hckns, then
 # TMPDIR/hckns-UID when TMPDIR is root's or ours and not writable by others
 # (unless sticky, and not for root), else /run/hckns for root.

@@ -1,8 +1,8 @@
 # What the processes hckns starts take from its caller (SECURITY.md: "What
 # the helper and slirp4netns get from the caller"): programs only by
-# absolute paths (frontend/diagnose.c fe_find_in_path()), a fixed
+# absolute paths (common/diagnose.c fe_find_in_path()), a fixed
 # environment for the helper and slirp4netns (frontend/helper_client.c,
-# frontend/keeper.c), and a helper that is seen confined before it is used
+# keeper/slirp.c), and a helper that is seen confined before it is used
 # (frontend/main.c, after hello).
 # shellcheck source-path=SCRIPTDIR source=lib-procs.sh disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/lib-procs.sh"

@@ -1,5 +1,5 @@
 # slirp4netns runs under its own seccomp filter and in its sandbox
-# (--enable-seccomp, --enable-sandbox; frontend/keeper.c fe_spawn_slirp(),
+# (--enable-seccomp, --enable-sandbox; keeper/slirp.c fe_spawn_slirp(),
 # SECURITY.md "slirp4netns: sandbox and seccomp"), and still does all it is
 # there for: DNS, DHCP and port forwards.
 #

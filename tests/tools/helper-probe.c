@@ -22,7 +22,9 @@
  * Exit status: 0 when the scenario ran to its end (whatever the helper did),
  * 1 when the probe itself failed, 2 on a usage error.
  */
-#include "../../frontend/fe.h"
+#include "common/util.h"
+#include "frontend/helper_client.h"
+#include "hckns/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>

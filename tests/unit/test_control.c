@@ -13,7 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../frontend/fwd.h"
+#include "common/util.h"
+#include "model/fwd.h"
 #include "suites.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))

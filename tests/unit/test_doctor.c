@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of `hckns doctor` (frontend/doctor.c): fe_doctor_run() against
+ * Unit tests of `hckns doctor` (cmd/doctor.c): fe_doctor_run() against
  * a fake proc root (the sysctls), a fake dev root (net/tun), a PATH with a
  * fake slirp4netns (a shell script) or none, a fake hckns next to its
  * helper, and runtime bases that work or do not; the live namespace probe
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../frontend/fe.h"
+#include "cmd/cmd.h"
 #include "suites.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,7 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../frontend/fe.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "common/diagnose.h"
+#include "model/opts.h"
+#include "frontend/helper_client.h"
+#include "hckns/keeper.h"
 #include "suites.h"
 
 /* ---- options ---------------------------------------------------------- */

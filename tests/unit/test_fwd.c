@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../frontend/fwd.h"
+#include "common/slirp_api.h"
+#include "model/fwd.h"
 #include "suites.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))

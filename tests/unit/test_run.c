@@ -4,7 +4,9 @@
  * process ends (death.c), the stages (run.c), --status-fd's rescue
  * (opts.c).
  */
-#include "../../frontend/run.h"
+#include "common/util.h"
+#include "model/opts.h"
+#include "frontend/run.h"
 #include "suites.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of --map-subids's and --map-root=subids's pure part
- * (frontend/subids.c): the lines of /etc/subuid and /etc/subgid, the checks
+ * (model/subids.c): the lines of /etc/subuid and /etc/subgid, the checks
  * of a range, the maps hckns writes as root, a free range to propose, the
  * argv of newuidmap and newgidmap, and a tool's output made one line.
  */
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../frontend/subids.h"
+#include "model/subids.h"
 #include "suites.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the topology (frontend/topology.c): what the options build,
+ * Unit tests of the topology (model/topology.c): what the options build,
  * the addresses that follow from slirp4netns's network, every refusal with
  * its exact reason, and the helper requests a topology becomes.
  *
@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../frontend/fe.h"
+#include "model/opts.h"
+#include "model/topology.h"
+#include "hckns/proto.h"
 #include "suites.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))

@@ -44,9 +44,9 @@
  * was not a JSON object has no tag.  (List answers wrap "entries" in
  * "return", unlike slirp4netns's own list reply.)
  *
- * Everything here is pure but fe_linebuf_read().
+ * Everything here is pure (common/util.c reads the descriptor).
  */
-#include "fwd.h"
+#include "model/fwd.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -418,22 +418,9 @@ static size_t compact(struct fe_linebuf *lb)
 	return LB_CAP - lb->len;
 }
 
-ssize_t fe_linebuf_read(struct fe_linebuf *lb, int fd)
+size_t fe_linebuf_room(struct fe_linebuf *lb)
 {
-	size_t room = compact(lb);
-	ssize_t n;
-
-	if (room == 0)
-		return -ENOBUFS;
-	do
-		n = read(fd, lb->buf + lb->len, room);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		lb->eof = true;
-	lb->len += (size_t)n;
-	return n;
+	return compact(lb);
 }
 
 size_t fe_linebuf_feed(struct fe_linebuf *lb, const void *data, size_t len)

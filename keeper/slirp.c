@@ -5,9 +5,13 @@
  * nothing: when the last holder's channel closes (normal exit, crash or
  * SIGKILL), it stops slirp4netns, lets the helper go, with which the kernel
  * ends every process of the instance, removes the runtime directory and
- * exits (keeper_main.c).
+ * exits (keeper/keeper.c).
  */
-#include "fe.h"
+#include "keeper/keeper.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "model/opts.h"
+#include "model/topology.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,13 +72,13 @@ exec_slirp(const struct fe_opts *o, const char *slirp, char *const argv[],
 
 		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
 		    dup2(fd, STDERR_FILENO) < 0)
-			_exit(FE_EXIT_FAILURE);
+			fe_child_die("cannot open slirp4netns's log %s", log);
 	} else {
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 	}
 	if (dup2(ready_fd, SLIRP_READY_FD) < 0 ||
 	    dup2(exit_fd, SLIRP_EXIT_FD) < 0)
-		_exit(FE_EXIT_FAILURE);
+		fe_child_die("cannot give slirp4netns its descriptors");
 	fe_close_from(SLIRP_EXIT_FD + 1, NULL, 0);
 	fe_reset_signals();
 	/*
@@ -144,56 +148,4 @@ pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
 		return child;
 	/* The child: becomes slirp4netns. */
 	exec_slirp(o, slirp, argv, log, ready_fd, exit_fd);
-}
-
-int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
-		    const char *rundir, const char *slirp, int lock_fd,
-		    int listen_fd)
-{
-	int sv[2], ready[2], pidfd = -1, r;
-	pid_t pid;
-
-	*k = (struct fe_keeper){ .pid = -1, .pidfd = -1, .sock = -1,
-				 .ready_fd = -1 };
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	if (pipe2(ready, O_CLOEXEC) < 0) {
-		r = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		return r;
-	}
-	pid = fe_clone(0, &pidfd);
-	if (pid == 0) {
-		int keep[] = { sv[1], ready[1], lock_fd, listen_fd };
-		size_t nkeep = 4;
-
-		/*
-		 * Nothing of the front end's but these; the lock's open file
-		 * description is shared, so the instance stays locked while
-		 * either of us lives.
-		 */
-		for (size_t i = 0; i < nkeep; i++)
-			for (size_t j = i + 1; j < nkeep; j++)
-				if (keep[j] < keep[i]) {
-					int t = keep[i];
-
-					keep[i] = keep[j];
-					keep[j] = t;
-				}
-		fe_close_from(3, keep, nkeep);
-		fe_keeper_main(o, rundir, slirp, sv[1], ready[1], listen_fd);
-	}
-	close(sv[1]);
-	close(ready[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		close(ready[0]);
-		return pid;
-	}
-	k->pid = pid;
-	k->pidfd = pidfd;
-	k->sock = sv[0];
-	k->ready_fd = ready[0];
-	return 0;
 }

@@ -4,7 +4,11 @@
  * user can choose or change it (README, "Runtime directory"; SECURITY.md,
  * "Another local user").
  */
-#include "fe.h"
+#include "common/runtime.h"
+#include "common/util.h"
+#include "common/instances.h"
+#include "model/opts.h"
+#include "hckns/keeper.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -143,7 +147,7 @@ static int trusted_path(const char *dir, uid_t uid, bool strict, char *why,
 }
 
 /*
- * fe_base_choose() - where this user's instances live; see fe.h.
+ * fe_base_choose() - where this user's instances live; see runtime.h.
  */
 int fe_base_choose(const char *xdg, const char *tmpdir, uid_t uid,
 		   char *parent, size_t plen, char *name, size_t nlen,

@@ -4,8 +4,16 @@
  * terminal.  Talks to the instance's slirp4netns API socket directly; the
  * helper is never involved in forwarding.
  */
-#include "fe.h"
-#include "fwd.h"
+#include "cmd/cmd.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "common/instances.h"
+#include "common/netinfo.h"
+#include "common/slirp_api.h"
+#include "model/opts.h"
+#include "model/topology.h"
+#include "model/fwd.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -18,8 +18,14 @@
  * the only ones.  Whoever dies, nothing started inside survives the last
  * of us.
  */
-#include "fe.h"
-#include "fwd.h"
+#include "keeper/keeper.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "common/instances.h"
+#include "common/slirp_api.h"
+#include "model/opts.h"
+#include "model/fwd.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,87 +81,6 @@ struct keeper {
 	int holders;
 	time_t started;
 };
-
-int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
-		   int nfds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * FE_NS_COUNT)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (nfds > FE_NS_COUNT)
-		return -EINVAL;
-	if (nfds > 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
-		return -errno;
-	return 0;
-}
-
-int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
-		   int flags)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	int got = 0, r = 0;
-	ssize_t n;
-
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == ECONNRESET ? -EPIPE : -errno;
-	if (n == 0)
-		return -EPIPE;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
-	     c = CMSG_NXTHDR(&msg, c)) {
-		int k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int),
-			       sizeof(int));
-			if (got < nfds)
-				fds[got] = fd;
-			else
-				close(fd);	/* not expected: not kept */
-			got++;
-		}
-	}
-	if (n != (ssize_t)sizeof(*m) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    got > nfds)
-		r = -EPROTO;
-	if (r < 0) {
-		for (int i = 0; i < got && i < nfds; i++)
-			close(fds[i]);
-		return r;
-	}
-	return got;
-}
 
 static void send_type(int fd, uint32_t type, int32_t value)
 {
@@ -512,8 +437,8 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 	_exit(0);
 }
 
-void __attribute__((noreturn))
-fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
+static void __attribute__((noreturn))
+keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 	       int sock, int ready_w, int listen_fd)
 {
 	static struct keeper k;
@@ -590,4 +515,56 @@ fe_keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 		}
 	}
 	teardown(&k);
+}
+
+int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
+		    const char *rundir, const char *slirp, int lock_fd,
+		    int listen_fd)
+{
+	int sv[2], ready[2], pidfd = -1, r;
+	pid_t pid;
+
+	*k = (struct fe_keeper){ .pid = -1, .pidfd = -1, .sock = -1,
+				 .ready_fd = -1 };
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	pid = fe_clone(0, &pidfd);
+	if (pid == 0) {
+		int keep[] = { sv[1], ready[1], lock_fd, listen_fd };
+		size_t nkeep = 4;
+
+		/*
+		 * Nothing of the front end's but these; the lock's open file
+		 * description is shared, so the instance stays locked while
+		 * either of us lives.
+		 */
+		for (size_t i = 0; i < nkeep; i++)
+			for (size_t j = i + 1; j < nkeep; j++)
+				if (keep[j] < keep[i]) {
+					int t = keep[i];
+
+					keep[i] = keep[j];
+					keep[j] = t;
+				}
+		fe_close_from(3, keep, nkeep);
+		keeper_main(o, rundir, slirp, sv[1], ready[1], listen_fd);
+	}
+	close(sv[1]);
+	close(ready[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		close(ready[0]);
+		return pid;
+	}
+	k->pid = pid;
+	k->pidfd = pidfd;
+	k->sock = sv[0];
+	k->ready_fd = ready[0];
+	return 0;
 }

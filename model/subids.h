@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hckns front end: --map-subids and --map-root=subids, the caller's
+ * hckns: --map-subids and --map-root=subids, the caller's
  * subordinate ids.
  *
  * subids.c  pure: the lines of /etc/subuid and /etc/subgid, the checks of a
  *           range, the maps hckns writes and the argv of newuidmap and
  *           newgidmap; unit-tested (tests/unit/test_subids.c);
  * idmap.c   the rest: reading the files, finding the tools, running them
- *           (fe_idmap_subids() and fe_idmap_write_subids() in fe.h).
+ *           (fe_idmap_subids() and fe_idmap_write_subids() in
+ *           frontend/helper_client.h).
  *
  * With --map-subids, inside the new user namespace id 0 is the caller's
  * uid (gid) and ids 1..COUNT are the caller's first subordinate range
@@ -37,15 +38,19 @@
  * run by them, takes uid 0 of the instance to bind its API socket in
  * their private runtime directory, which a subordinate id may not enter.
  */
-#ifndef HCKNS_SUBIDS_H
-#define HCKNS_SUBIDS_H
+#ifndef HCKNS_MODEL_SUBIDS_H
+#define HCKNS_MODEL_SUBIDS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "fe.h"
+/* A subordinate id range of /etc/subuid or /etc/subgid (subids.h). */
+struct fe_subid_range {
+	uint32_t start;
+	uint32_t count;
+};
 
 #define FE_SUBUID_FILE "/etc/subuid"
 #define FE_SUBGID_FILE "/etc/subgid"

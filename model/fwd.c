@@ -7,7 +7,7 @@
  * spec.  The rules a forward must follow live in fe_fwd_set(), which the
  * control protocol uses too.
  */
-#include "fwd.h"
+#include "model/fwd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

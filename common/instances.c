@@ -8,7 +8,11 @@
  * the lock is held while either lives and vanishes with both, however they
  * end (a lock, not a pid: a dead process holds nothing).
  */
-#include "fe.h"
+#include "common/instances.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "model/opts.h"
+#include "hckns/keeper.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,7 +6,10 @@
  * runtime directory; the others read it there, instead of assuming the
  * default topology.
  */
-#include "fe.h"
+#include "common/netinfo.h"
+#include "common/util.h"
+#include "model/opts.h"
+#include "model/topology.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,8 +5,11 @@
  * refused before anything exists), and fe_topology_steps() turns it into
  * helper requests.  Pure code.
  */
-#include "fe.h"
+#include "model/topology.h"
+#include "model/opts.h"
+#include "hckns/proto.h"
 
+#include <stdarg.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

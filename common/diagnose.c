@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Turning a failure to get a user namespace into advice. */
-#include "fe.h"
+#include "common/diagnose.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hckns front end: port forwards.
+ * hckns's model of port forwards: pure (no system calls), so that it is
+ * unit-tested and fuzzed; the fuzz harnesses link model/ and protocol/ only.
  *
- * fwd.c        the forward spec of -p/--publish and `hckns fwd`, and the
- *              checks every forward passes whatever its origin;
- * slirp_api.c  a client of slirp4netns's API socket (-a PATH), which owns
- *              the forwards: request builders, reply parsers, transport;
- * control.c    the --control-fd protocol: JSON lines in, JSON lines out.
- *
- * Everything here but fe_api_*() and fe_linebuf_read() is pure (no system
- * calls), so that it can be unit-tested and fuzzed.  Functions return 0 or
+ * fwd.c         the forward spec of -p/--publish and `hckns fwd`, and the
+ *               checks every forward passes whatever its origin;
+ * slirp_json.c  slirp4netns's API (-a PATH), which owns the forwards: the
+ *               requests and the parsers of the replies (the transport is
+ *               common/slirp_api.c);
+ * control.c     the --control-fd protocol: JSON lines in, JSON lines out.
+ *  Functions return 0 or
  * -errno and, where they take one, fill @err with a one-line reason; they
  * never print.
  */
-#ifndef HCKNS_FWD_H
-#define HCKNS_FWD_H
+#ifndef HCKNS_MODEL_FWD_H
+#define HCKNS_MODEL_FWD_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -126,14 +126,12 @@ int fe_fwd_format(const struct fe_fwd *f, char *buf, size_t len);
  */
 bool fe_fwd_match(const struct fe_fwd *a, const struct fe_fwd *b);
 
-/* ---- slirp_api.c ------------------------------------------------------- */
+/* ---- slirp_json.c ------------------------------------------------------ */
 
 /* slirp4netns reads a request with one read(2) of at most 4095 bytes. */
 #define FE_SLIRP_REQUEST_MAX 4095
 /* The largest reply accepted; anything larger is refused (-EMSGSIZE). */
 #define FE_SLIRP_REPLY_MAX 65536	/* 64 KiB, an int */
-/* The time fe_api_add(), fe_api_list() and fe_api_remove() allow. */
-#define FE_API_TIMEOUT_MS 5000
 
 /*
  * Requests, as compact JSON without a newline (malloc'd; free() them).
@@ -185,37 +183,6 @@ int fe_slirp_parse_list(const char *buf, size_t len, struct fe_fwd **out,
  */
 int fe_slirp_parse_remove(const char *buf, size_t len, int id, char *err,
 			  size_t errlen);
-
-/**
- * fe_api_call() - one request to slirp4netns's API socket.
- * @sock_path: the socket (-a PATH of slirp4netns).
- * @request: the JSON request, at most FE_SLIRP_REQUEST_MAX bytes.
- * @reply: receives the reply (malloc'd, NUL-terminated; the caller frees).
- * @len: receives the reply's length without the NUL.
- * @timeout_ms: for the whole exchange, connect included (> 0).
- *
- * One request per connection, as slirp4netns wants it: connect, write the
- * request in one write (slirp4netns reads it with a single read(2)), shut
- * down the write side, read until EOF.  A path that does not fit in
- * sun_path is refused (-ENAMETOOLONG), never truncated.
- *
- * Return: 0; -ENAMETOOLONG; -EMSGSIZE (request or reply too large);
- * -ETIMEDOUT; -errno of socket, connect (-ENOENT: no socket there,
- * -ECONNREFUSED: nothing listens), write or read.  @err says which.
- */
-int fe_api_call(const char *sock_path, const char *request, char **reply,
-		size_t *len, int timeout_ms, char *err, size_t errlen);
-
-/*
- * add_hostfwd, list_hostfwd and remove_hostfwd through fe_api_call(), with
- * FE_API_TIMEOUT_MS, and their replies parsed.  fe_api_add() sets @f->id.
- * Return: 0, or -errno of the call or the parser, with @err set.
- */
-int fe_api_add(const char *sock_path, struct fe_fwd *f, char *err,
-	       size_t errlen);
-int fe_api_list(const char *sock_path, struct fe_fwd **out, size_t *n,
-		char *err, size_t errlen);
-int fe_api_remove(const char *sock_path, int id, char *err, size_t errlen);
 
 /* ---- control.c --------------------------------------------------------- */
 
@@ -303,14 +270,8 @@ struct fe_linebuf {
 };
 
 void fe_linebuf_init(struct fe_linebuf *lb);
-
-/**
- * fe_linebuf_read() - one read(2) from @fd into the free room of @lb.
- * Return: the number of bytes read; 0 at end of file (@lb->eof is then
- * set); -EAGAIN when there is nothing to read yet; -ENOBUFS when @lb is full
- * (fe_linebuf_next() was not called until it returned 0); other -errno.
- */
-ssize_t fe_linebuf_read(struct fe_linebuf *lb, int fd);
+/* Make room after what is kept; return how many bytes may come in. */
+size_t fe_linebuf_room(struct fe_linebuf *lb);
 
 /**
  * fe_linebuf_feed() - copy bytes into @lb as fe_linebuf_read() would.

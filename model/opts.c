@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Command-line parsing of the front end. */
-#include "fe.h"
+#include "model/opts.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* `hckns ls` and `hckns stop NAME`: the running instances of this user. */
-#include "fe.h"
-#include "fwd.h"
+#include "cmd/cmd.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "common/instances.h"
+#include "common/slirp_api.h"
+#include "model/fwd.h"
+#include "hckns/keeper.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers of the front end: messages, processes, files. */
-#include "fe.h"
+#include "common/util.h"
+#include "model/fwd.h"
+#include "hckns/keeper.h"
 
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <linux/nsfs.h>
@@ -32,6 +35,26 @@ void fe_error(const char *fmt, ...)
 	va_end(ap);
 	/* One write, so that lines of concurrent processes do not mix. */
 	dprintf(STDERR_FILENO, "hckns: %s\n", line);
+}
+
+void fe_child_die(const char *fmt, ...)
+{
+	char msg[512];
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dprintf(STDERR_FILENO, "hckns: %s: %s\n", msg, strerror(err));
+	_exit(FE_EXIT_FAILURE);
+}
+
+void fe_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 int fe_pidfd_open(pid_t pid)
@@ -325,4 +348,22 @@ int fe_ns_check(const int *fds, int n, char *why, size_t whylen)
 		close(ns);
 	}
 	return 0;
+}
+
+ssize_t fe_linebuf_read(struct fe_linebuf *lb, int fd)
+{
+	size_t room = fe_linebuf_room(lb);
+	ssize_t n;
+
+	if (room == 0)
+		return -ENOBUFS;
+	do
+		n = read(fd, lb->buf + lb->len, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		lb->eof = true;
+	lb->len += (size_t)n;
+	return n;
 }

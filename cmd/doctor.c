@@ -14,9 +14,19 @@
  * given to fe_doctor_run(), so that the unit tests can give their own;
  * the command gives "/proc" and "/dev".
  */
-#include "fe.h"
-#include "subids.h"
+#include "cmd/cmd.h"
+#include "common/util.h"
+#include "common/runtime.h"
+#include "common/diagnose.h"
+#include "model/opts.h"
+#include "model/topology.h"
+#include "model/subids.h"
+#include "frontend/helper_client.h"
+#include "keeper/keeper.h"
+#include "hckns/keeper.h"
+#include "hckns/proto.h"
 
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -116,10 +126,12 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 		    dup2(p[1], STDOUT_FILENO) < 0 ||
 		    dup2(p[1], STDERR_FILENO) < 0)
-			_exit(FE_EXIT_FAILURE);
+			fe_child_die("cannot give %s its descriptors", argv[0]);
 		fe_close_from(STDERR_FILENO + 1, NULL, 0);
 		fe_reset_signals();
 		execve(argv[0], argv, envp);
+		dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0],
+			strerror(errno));
 		_exit(FE_EXIT_NOEXEC);
 	}
 	close(p[1]);

@@ -5,7 +5,7 @@
  * maps and the argv of newuidmap and newgidmap.
  * No system calls but reading a stream it is given.
  */
-#include "subids.h"
+#include "model/subids.h"
 
 #include <errno.h>
 #include <stdbool.h>

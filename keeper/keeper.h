@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* The keeper process (keeper.c) and the slirp4netns it starts (slirp.c). */
+#ifndef HCKNS_KEEPER_KEEPER_H
+#define HCKNS_KEEPER_KEEPER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model/opts.h"
+
+struct fe_keeper {
+	pid_t pid;
+	int pidfd;
+	int sock;		/* SOCK_SEQPACKET; EOF tells the keeper to end */
+	int ready_fd;		/* slirp4netns writes "1" here when ready */
+};
+
+/**
+ * fe_slirp_sandbox_works() - can slirp4netns --enable-sandbox work here, and
+ * keep forwarding DNS?
+ *
+ * Its sandbox is a mount namespace where only the host's /etc and /run are
+ * left (slirp4netns(1)), and libslirp reads the name server from
+ * /etc/resolv.conf there: the file must be under /etc or /run (a
+ * systemd-resolved link into /run is fine, WSL's link to
+ * /mnt/wsl/resolv.conf is not: DNS would stop, silently).  As root,
+ * slirp4netns makes that namespace and drops its capabilities itself, which
+ * needs CAP_SYS_ADMIN and CAP_SETPCAP in the bounding set (without them it
+ * exits at start).  Runs no program.
+ * Return: true, or false with the reason in @why.
+ */
+bool fe_slirp_sandbox_works(char *why, size_t len);
+
+/* Start slirp4netns for @target's namespaces (keeper.c). */
+pid_t fe_spawn_slirp(const struct fe_opts *o, const char *rundir,
+		     const char *slirp, pid_t target, int ready_fd,
+		     int exit_fd, int *pidfd);
+
+/**
+ * fe_keeper_start() - fork the keeper, which owns @rundir and slirp4netns.
+ * @slirp: absolute path of slirp4netns.
+ * @lock_fd: the instance's lock (fe_instance_lock()), kept by the keeper too.
+ * @listen_fd: the listening RUNDIR/keeper.sock, for joiners.
+ *
+ * When the last holder is gone (the front end's end of the channel and every
+ * joiner's connection closed, whatever the reason), the keeper removes the
+ * forwards, stops slirp4netns, closes its copy of the helper's socket and
+ * waits (bounded) for the helper's end, with which the kernel ends every
+ * process of the instance's PID namespace, removes @rundir and exits.
+ * Return: 0, or -errno.
+ */
+int fe_keeper_start(struct fe_keeper *k, const struct fe_opts *o,
+		    const char *rundir, const char *slirp, int lock_fd,
+		    int listen_fd);
+
+#endif

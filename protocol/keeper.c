@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The keeper protocol's transport: one struct fe_keeper_msg a datagram on a
+ * SOCK_SEQPACKET socket, with descriptors riding along (SCM_RIGHTS).  The
+ * messages are include/hckns/keeper.h's.
+ */
+#include "hckns/keeper.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
+		   int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * FE_NS_COUNT)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > FE_NS_COUNT)
+		return -EINVAL;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
+		return -errno;
+	return 0;
+}
+
+int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
+		   int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	int got = 0, r = 0;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -EPIPE : -errno;
+	if (n == 0)
+		return -EPIPE;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+	     c = CMSG_NXTHDR(&msg, c)) {
+		int k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int),
+			       sizeof(int));
+			if (got < nfds)
+				fds[got] = fd;
+			else
+				close(fd);	/* not expected: not kept */
+			got++;
+		}
+	}
+	if (n != (ssize_t)sizeof(*m) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    got > nfds)
+		r = -EPROTO;
+	if (r < 0) {
+		for (int i = 0; i < got && i < nfds; i++)
+			close(fds[i]);
+		return r;
+	}
+	return got;
+}
