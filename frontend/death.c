@@ -199,6 +199,17 @@ void fe_stopped(struct run *run, pid_t by)
 		fe_trace("'hckns stop' (pid %d) while we leave", (int)by);
 		return;
 	}
+	/* Before the command: the setup ends, as SIGTERM would end it. */
+	if (run->stage < STAGE_COMMAND) {
+		fe_trace("stopped by 'hckns stop' (pid %d) during the setup",
+			 (int)by);
+		if (!run->abort) {
+			run->interrupted = SIGTERM;
+			run->stopped_by = by;
+			run->abort = -EINTR;
+		}
+		return;
+	}
 	/* Someone at a terminal is told why the command ends. */
 	if (isatty(STDERR_FILENO))
 		fe_error("instance '%s' is being stopped by 'hckns stop' (pid "

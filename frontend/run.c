@@ -86,7 +86,9 @@ static int command(struct run *run)
 		return code;
 	detached(run);
 	fe_stage(run, STAGE_COMMAND);
-	fe_loop_until(run, &run->cmd_ended, -1);
+	/* The loop fails only when poll(2) does (said): hckns failed. */
+	if (fe_loop_until(run, &run->cmd_ended, -1) < 0)
+		return FE_EXIT_FAILURE;
 	return fe_run_code(run);
 }
 
@@ -104,7 +106,10 @@ int fe_run(struct run *run)
 	}
 	fe_teardown(run);
 	/* Said once it is true. */
-	if (run->interrupted)
+	if (run->stopped_by)
+		fe_error("stopped by 'hckns stop' (pid %d) during setup; nothing "
+			 "is left behind", (int)run->stopped_by);
+	else if (run->interrupted)
 		fe_error("interrupted by SIG%s during setup; nothing is left "
 			 "behind", sigabbrev_np(run->interrupted));
 	fe_status_exited(run, code);

@@ -114,6 +114,7 @@ struct run {
 	int timer;		/* the command's grace after SIGTERM */
 	int abort;		/* setup: -EINTR (a signal), -ECHILD (a death) */
 	int interrupted;	/* the signal that aborted the setup */
+	pid_t stopped_by;	/* `hckns stop` that aborted it: its pid */
 	bool helper_answer;	/* the helper's socket is readable */
 	bool waiting_helper;	/* a helper request is outstanding */
 	struct keeper_answer kanswer;

@@ -303,3 +303,28 @@ test_keeper_killed_before_hello() { killed_before_hello keeper "the keeper proce
 
 test_helper_dies_during_setup() { died_during_setup 'helper started, pid' hckns-helper; }
 test_keeper_dies_during_setup() { died_during_setup 'keeper started, pid' "the keeper process"; }
+
+# `hckns stop NAME` while NAME is still setting up (slirp4netns never
+# ready): the setup ends as SIGTERM would end it, exit 143, one line that
+# says who stopped it, nothing left behind.
+test_stop_during_setup() {
+	local helper
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	write_slow_slirp
+	spawn run env PATH="$TEST_TMP/fake:$PATH" "$HCKNS" -v --name slowstart -- true
+	wait_trace "$TEST_TMP/run.err" 'slirp4netns started' 10
+	helper=$(trace_pid "$TEST_TMP/run.err" 'helper started, pid')
+	hold_userns "$helper"
+	env PATH="$TEST_TMP/fake:$PATH" "$HCKNS" stop slowstart >"$TEST_TMP/stop.out" 2>&1 ||
+		fail "hckns stop failed: $(cat "$TEST_TMP/stop.out")"
+	finish "$SPAWNED" 10
+	assert_eq 143 "$STATUS" "exit status of hckns stopped during the setup"
+	assert_eq 1 "$(hckns_lines "$TEST_TMP/run.err" | grep -c .)" \
+		"lines from hckns: $(hckns_lines "$TEST_TMP/run.err")"
+	assert_contains "$(hckns_lines "$TEST_TMP/run.err")" \
+		"stopped by 'hckns stop' (pid " "the message"
+	assert_contains "$(hckns_lines "$TEST_TMP/run.err")" \
+		"during setup; nothing is left behind" "the message"
+	assert_not_contains "$(cat "$TEST_TMP/run.err")" "command started" "the trace"
+	assert_instance_gone "$TEST_TMP/run.err" "$INODE"
+}
