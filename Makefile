@@ -196,7 +196,7 @@ fuzz:
 	$(MAKE) -C tests/fuzz run
 
 # `make fault`, `make load`: fault injection and load (tests/fault/,
-# tests/load/; issue 5), as this user and, as root, also as hckns-test.
+# tests/load/), as this user and, as root, also as hckns-test.
 # Minutes long, so not part of `make check`.  FAULT_N (20), FAULT_SEED,
 # FAULT_TIME_LIMIT; LOAD_SEQ, LOAD_PAR, LOAD_JOIN, LOAD_FWD.
 fault: all $(NETLINK_REFUSE_SHIM)

@@ -122,7 +122,7 @@ pss_h=$(med pss hckns:sum)
 pss_helper=$(med pss hckns:helper)
 fwd=$(med fwd hckns-fwd-cli)
 
-echo "### Targets (issue 6)"
+echo "### Targets"
 echo
 echo "| target | measured | verdict |"
 echo "|---|---|---|"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Fault injection (issue 5, item 4), as the current user: `make fault` runs
+# Fault injection (SECURITY.md, Process lifetime), as the current user: `make fault` runs
 # it through tests/fault/run.sh (as root: as root, then as hckns-test).
 #
 # For each stage of an instance's life, SIGKILL each of its processes that

@@ -1,4 +1,4 @@
-# Port forwards (issue 3; README: Port forwards): -p/--publish at start,
+# Port forwards (README: Port forwards): -p/--publish at start,
 # `hckns fwd add|list|rm` from another terminal, errors in one line with
 # exit status 125, and nothing listening once an instance is gone.  Each
 # forward is proven by a connection from the host to 127.0.0.1:PORT that

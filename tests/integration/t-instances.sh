@@ -1,4 +1,4 @@
-# Named instances (issue 4, items 1 to 3, and forwards in a shared
+# Named instances (README: Shared instances; and forwards in a shared
 # instance): `--name NAME` creates the instance or joins it, race-free; it
 # lives while any holder lives (a holder killed with SIGKILL is counted
 # out) and nothing is left after the last; `hckns enter` joins only, in the

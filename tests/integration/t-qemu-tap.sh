@@ -1,4 +1,4 @@
-# QEMU's way of attaching guests (issue 4, item 6): inside hckns, as root of
+# QEMU's way of attaching guests (README: The network): inside hckns, as root of
 # the namespaces, a tap is created and AutoHCK's ifup script runs on it with
 # its exact commands, as QEMU runs it (-netdev tap,script=...: the script
 # gets the tap's name as $1).  The script is AutoHCK's "net_up" of

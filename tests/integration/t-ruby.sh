@@ -29,7 +29,7 @@ test_request_error() { ruby_test test_request_error; }
 test_start_error() { ruby_test test_start_error; }
 test_pipeline_many_requests() { ruby_test test_pipeline_many_requests; }
 test_wait_started() { ruby_test test_wait_started; }
-# Issue 11 (the run loop): answers never dropped, a slow reader never stalls
+# The run loop (doc/design.md, Signals; README, Scripts): answers never dropped, a slow reader never stalls
 # hckns, a signal right after spawn, a group signal once, failures before
 # ready reported.
 test_many_answers_read_late() { ruby_test test_many_answers_read_late; }

@@ -1,4 +1,4 @@
-# Scripts drive hckns over pipes (issue 3; README: Scripts): --status-fd
+# Scripts drive hckns over pipes (README: Scripts): --status-fd
 # writes the lines ready, started and exited; --control-fd IN,OUT answers
 # add_hostfwd, list_hostfwd, remove_hostfwd and stop, one JSON line per
 # request, errors included, and the instance goes on.  The pipes are named

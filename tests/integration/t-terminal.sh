@@ -1,5 +1,5 @@
-# The terminal after the command (issue 11, point 5): "The terminal is
-# usable after the command ends, however it ends".  Each case runs in a
+# The terminal after the command (README: Signals and the terminal):
+# it is usable after the command ends, however it ends.  Each case runs in a
 # real terminal, a tmux pane of a server of the test's own, whose shell is
 # an interactive bash (the outer shell, prompt "outer$ ") into which the
 # test types an hckns command line as a user would, its command an

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Load (issue 5, item 5), as the current user: `make load` runs it through
+# Load (BENCHMARKS.md and SECURITY.md: no leak over time), as the current user: `make load` runs it through
 # tests/fault/run.sh (as root: as root, then as hckns-test).
 # 500 sequential `hckns -- true`, 30 parallel, 30 joiners of one --name at
 # once, all with no failure; a long-lived instance serving 1000

@@ -1,13 +1,13 @@
 # frozen_string_literal: true
 
-# hckns driven from Ruby exactly as AutoHCK drives it (issue 3): spawn with
+# hckns driven from Ruby exactly as AutoHCK drives it (README: Scripts): spawn with
 # pipes for status and control, wait for "ready" with one read, a TCP
 # server inside (the command itself), forwards added and removed while it
 # runs, proven by connecting from this host to 127.0.0.1; stop; the exit
 # status; nothing left: no runtime directory, no listening port, no process
 # in the instance's user namespace.  Also: started with --publish, one
 # control descriptor for both directions, and the driving Ruby process
-# killed with SIGKILL.  And issue 11's points 1, 3, 4 and 7, with nothing
+# killed with SIGKILL.  And the run loop's promises (README: Scripts, Signals), with nothing
 # but IO.pipe and spawn where the gem would hide them: thousands of answers
 # read late from Ruby's non-blocking pipes, a reader that reads none, a
 # SIGTERM the moment spawn returns, a signal to the script's process group,
@@ -477,7 +477,7 @@ class TestHckns < Minitest::Test
     assert_equal 127, error.exit.status.exitstatus
   end
 
-  # ---- issue 11: the run loop --------------------------------------------
+  # ---- the run loop: README, Scripts and Signals --------------------------------------------
 
   # Ruby's pipes as they come (non-blocking, for hckns too): 3,001 tagged
   # requests written at once, one of them add_hostfwd; for 1 s nobody reads
@@ -613,7 +613,7 @@ class TestHckns < Minitest::Test
     assert_equal 0, status.exitstatus, hckns_stderr
   end
 
-  # issue 11, point 3: a SIGTERM right after hckns starts is handled like
+  # A SIGTERM right after hckns starts is handled like
   # any other: exit 143 and an exited line naming it (during the setup:
   # how "failed", error "interrupted by SIGTERM ..."; once the command
   # runs: how "killed", relayed).  Sent the way README tells a script to:
