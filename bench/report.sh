@@ -224,6 +224,42 @@ for v in hckns floor floor+slirp shell-ref rootlesskit; do
 done
 cat <<EOF
 
+### 3b. A busy CI host: N instances at once, each \`sleep 2\`
+
+Wall time of the batch, N started together until the last is reaped,
+against the bare namespaces (\`unshare -Urnm sleep 2\`) and the kernel's own
+cost of one bridge per namespace (\`unshare -Urn\`, a bridge up, then
+\`sleep 2\`).  Target: hckns within 1.5 × floor+bridge at N = 100, no
+failure.
+
+| N | hckns median s | floor (unshare -Urnm) s | floor+bridge s | hckns ÷ floor+bridge | hckns failed runs |
+|---:|---:|---:|---:|---:|---:|
+EOF
+for n in 20 50 100; do
+	has "many-$n" hckns || continue
+	mh=$(med "many-$n" hckns) mf=$(med "many-$n" floor-urnm) mb=$(med "many-$n" floor+bridge)
+	fails=$(awk -F'\t' -v f="many-$n" '$1 == f && $2 == "hckns" { s += $5 } END { print s + 0 }' "$data")
+	echo "| $n | $(fmt 1000000 2 "$mh") | $(fmt 1000000 2 "$mf") | $(fmt 1000000 2 "$mb") | $(ratio "$mh" "$mb") | $fails |"
+done
+if has ls100 hckns; then
+	cat <<EOF
+
+### 3c. \`hckns ls\` with 100 named instances of one user
+
+100 instances with distinct names started (\`--detach\`) one after another,
+\`hckns ls\` timed 10 times while they ran, then all stopped at once.
+Target: \`hckns ls\` under 100 ms.
+
+| figure | value |
+|---|---:|
+| \`hckns ls\`, median ms | $(fmt 1000 1 "$(med ls100 hckns)") |
+| starts that failed | $(awk -F'\t' '$1 == "ls100-start" { print $5 }' "$data") |
+| stops that failed | $(awk -F'\t' '$1 == "ls100-stop" { print $5 }' "$data") |
+| instances left afterwards | $(awk -F'\t' '$1 == "ls100-left" { print $5 }' "$data") |
+EOF
+fi
+cat <<EOF
+
 ### 4. Memory of a live instance (PSS, KiB)
 
 Proportional set size (\`/proc/PID/smaps_rollup\`) of every process the

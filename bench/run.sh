@@ -23,9 +23,11 @@ export TMPDIR=$WORK		# hckns's runtime dirs: $WORK/hckns-UID/
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	R_START=3 R_B2B=1 B2B_N=5 R_READY=3 R_PAR=1 R_PSS=1 R_TPUT=1 T_TPUT=1
+	R_MANY=1 MANY_NS="20 50"
 	R_FWD=3 R_HYPER=3 R_CPU=3 SETTLE_GAP=0.1
 else
 	R_START=30 R_B2B=5 B2B_N=10 R_READY=20 R_PAR=4 R_PSS=5 R_TPUT=8 T_TPUT=3
+	R_MANY=2 MANY_NS="20 50 100"
 	R_FWD=20 R_HYPER=20 R_CPU=10 SETTLE_GAP=0.15
 fi
 PAR_N=20
@@ -63,6 +65,8 @@ cmdline() {
 	floor+slirp-ptap) CMD=("$BL/floor-slirp.sh" --persistent-tap "$@") ;;
 	shell-ref-ptap) CMD=("$BL/shell-ref.sh" --persistent-tap "$@") ;;
 	rootlesskit) CMD=("$BL/rootlesskit.sh" "$@") ;;
+	floor-urnm) CMD=(unshare --user --map-root-user --net --mount -- "$@") ;;
+	floor+bridge) CMD=("$BL/floor-bridge.sh" "$@") ;;
 	bash) CMD=(bash -c true) ;;
 	*) echo "unknown variant $v" >&2; exit 2 ;;
 	esac
@@ -173,6 +177,53 @@ for ((r = 1; r <= R_PAR; r++)); do
 		record parallel-cleanup "$v" "$r" "$DEBT_US" 0
 	done < <(rotate "$r" "${variants_par[@]}")
 done
+
+# ---- 3b. a busy CI host: N at once, N = 20, 50, 100 ---------------------------
+# hckns against the bare namespaces (unshare -Urnm sleep 2) and the kernel's
+# own cost of a bridge per namespace (floor+bridge), the same N at once.
+phase many
+say "figure 3b: N at once for N in $MANY_NS, sleep 2 ($R_MANY rounds)"
+for n in $MANY_NS; do
+	for ((r = 1; r <= R_MANY; r++)); do
+		while read -r v; do
+			cmdline "$v" sleep 2
+			settle 30000
+			pids=() fails=0
+			t0=$(now_us)
+			for ((i = 0; i < n; i++)); do
+				"${CMD[@]}" </dev/null >/dev/null 2>>"$LOG" &
+				pids+=($!)
+			done
+			for p in "${pids[@]}"; do
+				wait "$p" || fails=$((fails + 1))
+			done
+			record "many-$n" "$v" "$r" $(( $(now_us) - t0 )) "$fails"
+		done < <(rotate "$r" hckns floor-urnm floor+bridge)
+	done
+done
+
+# ---- 3c. hckns ls with 100 named instances of one user ---------------------
+# 100 named instances (--detach) started one after another, `hckns ls`
+# timed 10 times while they run, then all stopped at once.
+phase ls100
+say "figure 3c: hckns ls with 100 named instances"
+fails=0
+for ((i = 0; i < 100; i++)); do
+	"$HCKNS" --name "b$i" --detach </dev/null >/dev/null 2>>"$LOG" || fails=$((fails + 1))
+done
+record ls100-start hckns 1 0 "$fails"
+for ((r = 1; r <= 10; r++)); do
+	timed "$HCKNS" ls
+	record ls100 hckns "$r" "$T_US" "$T_RC"
+done
+pids=() fails=0
+for ((i = 0; i < 100; i++)); do
+	"$HCKNS" stop "b$i" </dev/null >/dev/null 2>>"$LOG" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+record ls100-stop hckns 1 0 "$fails"
+record ls100-left hckns 1 0 "$("$HCKNS" ls --json 2>/dev/null | grep -o '"name"' | wc -l)"
 
 # ---- 4. memory of a live instance ---------------------------------------------
 phase pss

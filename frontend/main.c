@@ -160,6 +160,7 @@ static int refused(int argc, char **argv, const char *err)
 		run.status.fd = fd;
 		fe_status_exited(&run, FE_EXIT_FAILURE);
 		fe_script_drain(&run);
+		fe_outq_free(&run.status);
 	}
 	return FE_EXIT_FAILURE;
 }

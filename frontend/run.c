@@ -116,5 +116,7 @@ int fe_run(struct run *run)
 	if (run->detach_fd >= 0)
 		close(run->detach_fd);
 	fe_script_drain(run);
+	fe_outq_free(&run->status);
+	fe_outq_free(&run->answers);
 	return code;
 }

@@ -138,8 +138,7 @@ static void status_emit(struct run *run, json_t *obj)
 
 void fe_status_lost(struct run *run)
 {
-	run->status.fd = -1;
-	run->status.len = 0;
+	fe_outq_free(&run->status);
 	run->status_lost = true;
 	fe_ended(run, PROC_READER, -1);
 }
