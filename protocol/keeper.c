@@ -14,11 +14,23 @@
 int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
 		   int nfds)
 {
+	return fe_seqpacket_send(sock, m, sizeof(*m), fds, nfds);
+}
+
+int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
+		   int flags)
+{
+	return fe_seqpacket_recv(sock, m, sizeof(*m), fds, nfds, flags);
+}
+
+int fe_seqpacket_send(int sock, const void *buf, size_t len, const int *fds,
+		      int nfds)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * FE_NS_COUNT)];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (nfds > FE_NS_COUNT)
@@ -35,19 +47,19 @@ int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
 		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(*m))
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)len)
 		return -errno;
 	return 0;
 }
 
-int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
-		   int flags)
+int fe_seqpacket_recv(int sock, void *buf, size_t len, int *fds, int nfds,
+		      int flags)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 8)];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
@@ -81,7 +93,7 @@ int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
 			got++;
 		}
 	}
-	if (n != (ssize_t)sizeof(*m) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	if (n != (ssize_t)len || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    got > nfds)
 		r = -EPROTO;
 	if (r < 0) {

@@ -82,4 +82,17 @@ int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
 int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
 		   int flags);
 
+/*
+ * The transport under them, for any datagram of a size both ends know
+ * (frontend/links.c passes one descriptor and a number with it).
+ * fe_seqpacket_send() - @len bytes, with @nfds (at most FE_NS_COUNT)
+ * descriptors.  Return: 0, or -errno.
+ * fe_seqpacket_recv() - one datagram of exactly @len bytes, and up to @nfds
+ * descriptors, as fe_keeper_recv().
+ */
+int fe_seqpacket_send(int sock, const void *buf, size_t len, const int *fds,
+		      int nfds);
+int fe_seqpacket_recv(int sock, void *buf, size_t len, int *fds, int nfds,
+		      int flags);
+
 #endif
