@@ -82,19 +82,23 @@ struct keeper {
 	time_t started;
 };
 
-static void send_type(int fd, uint32_t type, int32_t value)
+/* A message of the keeper's; one that cannot go is one the peer missed. */
+static void send_msg(int fd, const struct fe_keeper_msg *m)
 {
-	struct fe_keeper_msg m = { .type = type, .value = value,
-				   .pid = (int32_t)getpid() };
-
-	fe_keeper_send(fd, &m, NULL, 0);
+	fe_keeper_send(fd, m, NULL, 0);
 }
 
-static void broadcast(struct keeper *k, uint32_t type, int32_t value)
+static void send_failed(int fd, int err)
+{
+	send_msg(fd, &(struct fe_keeper_msg){ .type = FE_KEEPER_FAILED,
+					      .failed = { .err = err } });
+}
+
+static void broadcast(struct keeper *k, const struct fe_keeper_msg *m)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (k->conns[i].role == CONN_HOLDER)
-			send_type(k->conns[i].fd, type, value);
+			send_msg(k->conns[i].fd, m);
 }
 
 static void drop(struct keeper *k, int i)
@@ -112,10 +116,12 @@ static int32_t instance_flags(const struct keeper *k)
 
 static void joined(struct keeper *k, int i)
 {
-	struct fe_keeper_msg m = { .type = FE_KEEPER_JOINED,
-				   .pid = (int32_t)getpid(),
-				   .value = fe_network_fingerprint(k->o),
-				   .flags = instance_flags(k) };
+	struct fe_keeper_msg m = {
+		.type = FE_KEEPER_JOINED,
+		.joined = { .keeper_pid = (int32_t)getpid(),
+			    .fingerprint = fe_network_fingerprint(k->o),
+			    .flags = instance_flags(k) },
+	};
 
 	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, FE_NS_COUNT) < 0) {
 		drop(k, i);
@@ -134,17 +140,17 @@ static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_ms
 	if (k->have_ns || k->slirp_pidfd >= 0) {
 		for (int i = 0; i < FE_NS_COUNT; i++)
 			close(ns[i]);
-		send_type(creator, FE_KEEPER_FAILED, EALREADY);
+		send_failed(creator, EALREADY);
 		return;
 	}
 	memcpy(k->ns, ns, sizeof(k->ns));
 	k->have_ns = true;
 	if (pipe2(exit_pipe, O_CLOEXEC) < 0) {
-		send_type(creator, FE_KEEPER_FAILED, errno);
+		send_failed(creator, errno);
 		return;
 	}
-	pid = fe_spawn_slirp(k->o, k->rundir, k->slirp, m->pid, k->ready_w,
-			     exit_pipe[0], &k->slirp_pidfd);
+	pid = fe_spawn_slirp(k->o, k->rundir, k->slirp, m->start.helper_pid,
+			     k->ready_w, exit_pipe[0], &k->slirp_pidfd);
 	/* Only slirp4netns holds these now: its exit makes EOF. */
 	close(k->ready_w);
 	k->ready_w = -1;
@@ -152,9 +158,11 @@ static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_ms
 	k->exit_w = exit_pipe[1];
 	if (pid < 0) {
 		k->slirp_pidfd = -1;
-		send_type(creator, FE_KEEPER_FAILED, -pid);
+		send_failed(creator, -pid);
 	} else {
-		send_type(creator, FE_KEEPER_STARTED, pid);
+		send_msg(creator, &(struct fe_keeper_msg){
+				 .type = FE_KEEPER_STARTED,
+				 .started = { .slirp_pid = pid } });
 	}
 }
 
@@ -194,7 +202,7 @@ static bool on_join(struct keeper *k, int i)
 	if (k->conns[i].role != CONN_NEW)
 		return false;
 	if (k->stopping) {
-		send_type(k->conns[i].fd, FE_KEEPER_FAILED, ESHUTDOWN);
+		send_failed(k->conns[i].fd, ESHUTDOWN);
 		return false;
 	}
 	if (k->ready)
@@ -207,13 +215,12 @@ static bool on_join(struct keeper *k, int i)
 /* One answer, then the connection is done. */
 static bool on_query(struct keeper *k, int i)
 {
-	struct fe_keeper_msg info = {
-		.type = FE_KEEPER_INFO, .value = k->holders,
-		.flags = instance_flags(k),
-		.pid = (int32_t)getpid(), .started = k->started,
-	};
-
-	fe_keeper_send(k->conns[i].fd, &info, NULL, 0);
+	send_msg(k->conns[i].fd, &(struct fe_keeper_msg){
+			 .type = FE_KEEPER_INFO,
+			 .info = { .started = k->started,
+				   .holders = k->holders,
+				   .keeper_pid = (int32_t)getpid(),
+				   .flags = instance_flags(k) } });
 	return false;
 }
 
@@ -238,7 +245,9 @@ static bool on_stop(struct keeper *k, int i)
 		 * deadline.  They are told who asked: its pid.
 		 */
 		getsockopt(k->conns[i].fd, SOL_SOCKET, SO_PEERCRED, &c, &len);
-		broadcast(k, FE_KEEPER_STOP, (int32_t)c.pid);
+		broadcast(k, &(struct fe_keeper_msg){
+				  .type = FE_KEEPER_STOP,
+				  .stop = { .by = (int32_t)c.pid } });
 		timerfd_settime(k->timer, 0, &t, NULL);
 	}
 	return true;
@@ -257,7 +266,9 @@ static bool on_leave(struct keeper *k, int i)
 		k->conns[i].role = CONN_LEAVING;
 		return true;
 	}
-	send_type(k->conns[i].fd, FE_KEEPER_LEFT, k->holders);
+	send_msg(k->conns[i].fd, &(struct fe_keeper_msg){
+			 .type = FE_KEEPER_LEFT,
+			 .left = { .holders = k->holders } });
 	return false;
 }
 
@@ -309,6 +320,7 @@ static bool handle(struct keeper *k, int i)
 	case FE_KEEPER_JOINED:
 	case FE_KEEPER_INFO:
 	case FE_KEEPER_LEFT:
+	case FE_KEEPER_MSG_TYPES:
 	default:
 		return false;
 	}
@@ -340,7 +352,9 @@ static void slirp_exited(struct keeper *k)
 
 	close(k->slirp_pidfd);
 	k->slirp_pidfd = -1;
-	broadcast(k, FE_KEEPER_SLIRP_EXITED, status);
+	broadcast(k, &(struct fe_keeper_msg){
+			  .type = FE_KEEPER_SLIRP_EXITED,
+			  .slirp_exited = { .status = status } });
 }
 
 /* Every forward, whoever added it, while slirp4netns still runs. */
@@ -426,13 +440,18 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 	}
 	end_helper(k);
 	fe_rm_rf(k->rundir);
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (k->conns[i].role == CONN_LEAVING) {
-			if (slirp_status >= 0)
-				send_type(k->conns[i].fd, FE_KEEPER_SLIRP_EXITED,
-					  slirp_status);
-			send_type(k->conns[i].fd, FE_KEEPER_LEFT, 0);
-		}
+	for (int i = 0; i < MAX_CONNS; i++) {
+		const struct fe_keeper_msg exited = {
+			.type = FE_KEEPER_SLIRP_EXITED,
+			.slirp_exited = { .status = slirp_status },
+		}, left = { .type = FE_KEEPER_LEFT, .left = { .holders = 0 } };
+
+		if (k->conns[i].role != CONN_LEAVING)
+			continue;
+		if (slirp_status >= 0)
+			send_msg(k->conns[i].fd, &exited);
+		send_msg(k->conns[i].fd, &left);
+	}
 	/* `hckns stop` waits for our exit: its connection's EOF. */
 	_exit(0);
 }

@@ -11,10 +11,46 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The fields of each type: the union's member it uses, or none. */
+static const int msg_size[FE_KEEPER_MSG_TYPES] = {
+	[0] = -1,
+	[FE_KEEPER_START] = sizeof(struct fe_km_start),
+	[FE_KEEPER_STARTED] = sizeof(struct fe_km_started),
+	[FE_KEEPER_FAILED] = sizeof(struct fe_km_failed),
+	[FE_KEEPER_SLIRP_EXITED] = sizeof(struct fe_km_slirp_exited),
+	[FE_KEEPER_READY] = 0,
+	[FE_KEEPER_JOIN] = 0,
+	[FE_KEEPER_JOINED] = sizeof(struct fe_km_joined),
+	[FE_KEEPER_QUERY] = 0,
+	[FE_KEEPER_INFO] = sizeof(struct fe_km_info),
+	[FE_KEEPER_STOP] = sizeof(struct fe_km_stop),
+	[FE_KEEPER_LEAVE] = 0,
+	[FE_KEEPER_LEFT] = sizeof(struct fe_km_left),
+	[FE_KEEPER_HELPER] = sizeof(struct fe_km_helper),
+};
+
+int fe_keeper_msg_size(uint32_t type)
+{
+	return type < FE_KEEPER_MSG_TYPES ? msg_size[type] : -1;
+}
+
 int fe_keeper_send(int sock, const struct fe_keeper_msg *m, const int *fds,
 		   int nfds)
 {
-	return fe_seqpacket_send(sock, m, sizeof(*m), fds, nfds);
+	const size_t at = offsetof(struct fe_keeper_msg, start);
+	struct fe_keeper_msg wire;
+	int size = fe_keeper_msg_size(m->type);
+
+	if (size < 0)
+		return -EINVAL;
+	/*
+	 * The type's fields, zeros elsewhere: an initializer of one union
+	 * member need not zero the union's other bytes.
+	 */
+	memset(&wire, 0, sizeof(wire));
+	wire.type = m->type;
+	memcpy((char *)&wire + at, (const char *)m + at, (size_t)size);
+	return fe_seqpacket_send(sock, &wire, sizeof(wire), fds, nfds);
 }
 
 int fe_keeper_recv(int sock, struct fe_keeper_msg *m, int *fds, int nfds,
