@@ -2,7 +2,8 @@
 /*
  * The keeper protocol's transport: one struct fe_keeper_msg a datagram on a
  * SOCK_SEQPACKET socket, with descriptors riding along (SCM_RIGHTS).  The
- * messages are include/hckns/keeper.h's.
+ * messages are include/hckns/keeper.h's; who may send which is the
+ * keeper's table (keeper/keeper.c).
  */
 #include "hckns/keeper.h"
 

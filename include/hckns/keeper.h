@@ -21,7 +21,8 @@ enum { FE_NS_USER, FE_NS_NET, FE_NS_MNT, FE_NS_PID, FE_NS_COUNT };
  * SOCK_SEQPACKET datagram each, all of one size (struct fe_keeper_msg).
  * The creating front end's socketpair and every connection to
  * RUNDIR/keeper.sock that joined are the instance's holders: the instance
- * lives while one of them is open.
+ * lives while one of them is open.  Who may send which the keeper says in
+ * its table (keeper/keeper.c, doc/design.md "The keeper protocol").
  */
 enum fe_keeper_msg_type {
 	FE_KEEPER_START = 1,	/* creator: .start; the FE_NS_COUNT

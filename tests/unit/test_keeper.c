@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests for the keeper protocol (include/hckns/keeper.h,
- * protocol/keeper.c): the datagram is one fixed size and every type's
+ * protocol/keeper.c) and the keeper's table of who may send it what
+ * (keeper/keeper.c): the datagram is one fixed size and every type's
  * fields fit in it; only a type's own fields travel; descriptors ride
- * along as asked.
+ * along as asked; and the table is doc/design.md's "The keeper protocol".
  */
 #include <check.h>
 #include <errno.h>
@@ -17,31 +18,41 @@
 #include <unistd.h>
 
 #include "hckns/keeper.h"
+#include "keeper/keeper.h"
 #include "suites.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELDS_AT offsetof(struct fe_keeper_msg, start)
+#define R(r) (1U << (r))
 
-/* Every message: its fields are sizeof its struct, or none. */
+/*
+ * doc/design.md's table: who sends each message to the keeper (0: the
+ * keeper sends it, no one sends it to the keeper), and the descriptors
+ * that ride along.  The creator is a holder too: it may LEAVE.
+ */
 static const struct {
 	uint32_t type;
 	const char *name;
-	int size;
+	unsigned int from;	/* R() of each role that may send it */
+	int nfds;		/* -1: no one may send it to the keeper */
+	int size;		/* its fields: sizeof its struct, or 0 */
 } types[] = {
-	{ FE_KEEPER_START, "START", sizeof(struct fe_km_start) },
-	{ FE_KEEPER_STARTED, "STARTED", sizeof(struct fe_km_started) },
-	{ FE_KEEPER_FAILED, "FAILED", sizeof(struct fe_km_failed) },
-	{ FE_KEEPER_SLIRP_EXITED, "SLIRP_EXITED",
+	{ FE_KEEPER_START, "START", R(CONN_CREATOR), FE_NS_COUNT,
+	  sizeof(struct fe_km_start) },
+	{ FE_KEEPER_STARTED, "STARTED", 0, -1, sizeof(struct fe_km_started) },
+	{ FE_KEEPER_FAILED, "FAILED", 0, -1, sizeof(struct fe_km_failed) },
+	{ FE_KEEPER_SLIRP_EXITED, "SLIRP_EXITED", 0, -1,
 	  sizeof(struct fe_km_slirp_exited) },
-	{ FE_KEEPER_READY, "READY", 0 },
-	{ FE_KEEPER_JOIN, "JOIN", 0 },
-	{ FE_KEEPER_JOINED, "JOINED", sizeof(struct fe_km_joined) },
-	{ FE_KEEPER_QUERY, "QUERY", 0 },
-	{ FE_KEEPER_INFO, "INFO", sizeof(struct fe_km_info) },
-	{ FE_KEEPER_STOP, "STOP", sizeof(struct fe_km_stop) },
-	{ FE_KEEPER_LEAVE, "LEAVE", 0 },
-	{ FE_KEEPER_LEFT, "LEFT", sizeof(struct fe_km_left) },
-	{ FE_KEEPER_HELPER, "HELPER", sizeof(struct fe_km_helper) },
+	{ FE_KEEPER_READY, "READY", R(CONN_CREATOR), 0, 0 },
+	{ FE_KEEPER_JOIN, "JOIN", R(CONN_NEW), 0, 0 },
+	{ FE_KEEPER_JOINED, "JOINED", 0, -1, sizeof(struct fe_km_joined) },
+	{ FE_KEEPER_QUERY, "QUERY", R(CONN_NEW), 0, 0 },
+	{ FE_KEEPER_INFO, "INFO", 0, -1, sizeof(struct fe_km_info) },
+	{ FE_KEEPER_STOP, "STOP", R(CONN_NEW), 0, sizeof(struct fe_km_stop) },
+	{ FE_KEEPER_LEAVE, "LEAVE", R(CONN_CREATOR) | R(CONN_HOLDER), 0, 0 },
+	{ FE_KEEPER_LEFT, "LEFT", 0, -1, sizeof(struct fe_km_left) },
+	{ FE_KEEPER_HELPER, "HELPER", R(CONN_CREATOR), 2,
+	  sizeof(struct fe_km_helper) },
 };
 
 /* No type at all: refused by everyone, sent by no one. */
@@ -76,6 +87,53 @@ END_TEST
 START_TEST(test_size_not_a_type)
 {
 	ck_assert_int_eq(fe_keeper_msg_size(not_types[_i]), -1);
+}
+END_TEST
+
+/* The keeper's table is design.md's, role by role. */
+START_TEST(test_may_send)
+{
+	uint32_t t = types[_i].type;
+
+	for (int role = 0; role < CONN_ROLES; role++)
+		ck_assert_msg(fe_keeper_may_send((enum conn_role)role, t) ==
+			      ((types[_i].from & R(role)) != 0),
+			      "%s from role %d", types[_i].name, role);
+	ck_assert_int_eq(fe_keeper_msg_fds(t), types[_i].nfds);
+}
+END_TEST
+
+START_TEST(test_may_send_not_a_type)
+{
+	for (int role = 0; role < CONN_ROLES; role++)
+		ck_assert(!fe_keeper_may_send((enum conn_role)role,
+					      not_types[_i]));
+	ck_assert_int_eq(fe_keeper_msg_fds(not_types[_i]), -1);
+}
+END_TEST
+
+/* No message from a free slot, nor from a role that is none. */
+START_TEST(test_may_send_not_a_role)
+{
+	for (size_t i = 0; i < N_ELEMENTS(types); i++) {
+		ck_assert(!fe_keeper_may_send(CONN_FREE, types[i].type));
+		ck_assert(!fe_keeper_may_send(CONN_ROLES, types[i].type));
+		ck_assert(!fe_keeper_may_send((enum conn_role)31,
+					      types[i].type));
+		ck_assert(!fe_keeper_may_send((enum conn_role)-1,
+					      types[i].type));
+	}
+}
+END_TEST
+
+/* Those who wait, stop or leave say nothing more: they hear. */
+START_TEST(test_quiet_roles)
+{
+	for (size_t i = 0; i < N_ELEMENTS(types); i++) {
+		ck_assert(!fe_keeper_may_send(CONN_WAITING, types[i].type));
+		ck_assert(!fe_keeper_may_send(CONN_STOPPER, types[i].type));
+		ck_assert(!fe_keeper_may_send(CONN_LEAVING, types[i].type));
+	}
 }
 END_TEST
 
@@ -252,6 +310,14 @@ Suite *make_keeper_suite(void)
 	tcase_add_test(tc, test_descriptors);
 	tcase_add_test(tc, test_recv_malformed);
 	tcase_add_test(tc, test_seqpacket_plain);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("roles");
+	tcase_add_loop_test(tc, test_may_send, 0, N_ELEMENTS(types));
+	tcase_add_loop_test(tc, test_may_send_not_a_type, 0,
+			    N_ELEMENTS(not_types));
+	tcase_add_test(tc, test_may_send_not_a_role);
+	tcase_add_test(tc, test_quiet_roles);
 	suite_add_tcase(s, tc);
 	return s;
 }
