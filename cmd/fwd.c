@@ -152,7 +152,7 @@ static int fwd_add(const struct fe_instance *in, const char *sock,
 		   const char *guest, const char *spec, bool json)
 {
 	char ferr[FE_FWD_ERR_MAX];
-	struct fe_keeper_msg info;
+	struct fe_km_info info;
 	struct fe_fwd f;
 
 	if (fe_fwd_parse(spec, guest, &f, ferr, sizeof(ferr)) < 0) {

@@ -26,19 +26,19 @@ struct info {
 /* Ask an instance's keeper.  Return: 0, or -errno (gone meanwhile). */
 static int query(const struct fe_instance *in, struct info *out)
 {
-	struct fe_keeper_msg m;
+	struct fe_km_info kinfo;
 	char sock[sizeof(in->dir) + 16], why[FE_FWD_ERR_MAX];
 	struct fe_fwd *list = NULL;
 	size_t n = 0;
 	int r;
 
 	*out = (struct info){ .in = *in, .forwards = -1 };
-	r = fe_instance_query(in->dir, &m);
+	r = fe_instance_query(in->dir, &kinfo);
 	if (r < 0)
 		return r;
-	out->pid = m.pid;
-	out->holders = m.value;
-	out->started = m.started;
+	out->pid = kinfo.keeper_pid;
+	out->holders = kinfo.holders;
+	out->started = kinfo.started;
 	snprintf(sock, sizeof(sock), "%s/%s", in->dir, FE_API_SOCK);
 	if (fe_api_list(sock, &list, &n, why, sizeof(why)) == 0)
 		out->forwards = (int)n;

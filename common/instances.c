@@ -186,10 +186,10 @@ int fe_instance_by_pid(const struct fe_base *b, const char *sel,
 	    fe_instances_list(b, &list, &n) < 0)
 		return -ESRCH;
 	for (size_t i = 0; i < n && r < 0; i++) {
-		struct fe_keeper_msg m;
+		struct fe_km_info info;
 
-		if (fe_instance_query(list[i].dir, &m) == 0 &&
-		    m.pid == (int32_t)pid) {
+		if (fe_instance_query(list[i].dir, &info) == 0 &&
+		    info.keeper_pid == (int32_t)pid) {
 			*out = list[i];
 			r = 0;
 		}
@@ -383,13 +383,13 @@ int fe_peer_is_us(int fd)
 	return 0;
 }
 
-int fe_instance_query(const char *dir, struct fe_keeper_msg *info)
+int fe_instance_query(const char *dir, struct fe_km_info *info)
 {
 	struct fe_keeper_msg m = { .type = FE_KEEPER_QUERY };
 	struct pollfd p;
 	int fd, r;
 
-	*info = (struct fe_keeper_msg){ 0 };
+	*info = (struct fe_km_info){ 0 };
 	fd = fe_keeper_connect(dir);
 	if (fd < 0)
 		return fd;
@@ -398,9 +398,12 @@ int fe_instance_query(const char *dir, struct fe_keeper_msg *info)
 	if (r == 0 && poll(&p, 1, 2000) != 1)
 		r = -ETIMEDOUT;
 	if (r == 0)
-		r = fe_keeper_recv(fd, info, NULL, 0, 0);
+		r = fe_keeper_recv(fd, &m, NULL, 0, 0);
 	close(fd);
 	if (r < 0)
 		return r;
-	return info->type == FE_KEEPER_INFO ? 0 : -EPROTO;
+	if (m.type != FE_KEEPER_INFO)
+		return -EPROTO;
+	*info = m.info;
+	return 0;
 }

@@ -63,6 +63,6 @@ int fe_keeper_connect(const char *dir);
 /* Is the peer of unix socket @fd of our uid?  Return: 0, -EPERM, -errno. */
 int fe_peer_is_us(int fd);
 /* Ask the keeper in @dir about its instance (INFO).  Return: 0 or -errno. */
-int fe_instance_query(const char *dir, struct fe_keeper_msg *info);
+int fe_instance_query(const char *dir, struct fe_km_info *info);
 
 #endif

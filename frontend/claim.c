@@ -143,15 +143,16 @@ static int join(struct run *run, const char *dir, int fd, const char *name)
 		return r;
 	}
 	run->joined = true;
-	run->host_loopback = m.flags & FE_KEEPER_F_HOST_LOOPBACK;
-	r = joined_options_match(run, dir, name, m.value);
+	run->host_loopback = m.joined.flags & FE_KEEPER_F_HOST_LOOPBACK;
+	r = joined_options_match(run, dir, name, m.joined.fingerprint);
 	if (r < 0)
 		return r;
-	run->keeper.pid = m.pid;
-	run->keeper.pidfd = fe_pidfd_open(m.pid);
+	run->keeper.pid = m.joined.keeper_pid;
+	run->keeper.pidfd = fe_pidfd_open(m.joined.keeper_pid);
 	snprintf(run->rundir, sizeof(run->rundir), "%s", dir);
 	snprintf(run->api_sock, sizeof(run->api_sock), "%s/%s", dir, FE_API_SOCK);
-	fe_trace("joined instance '%s' (keeper pid %d)", name, (int)m.pid);
+	fe_trace("joined instance '%s' (keeper pid %d)", name,
+		 (int)m.joined.keeper_pid);
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static void __attribute__((noreturn)) links_child(const struct run *run,
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
 				  .nl_groups = RTMGRP_LINK };
-	struct fe_keeper_msg m = { 0 };
+	int32_t uplink;
 	int fd;
 
 	if (setns(run->ns[FE_NS_USER], CLONE_NEWUSER) < 0 ||
@@ -56,14 +56,15 @@ static void __attribute__((noreturn)) links_child(const struct run *run,
 		    NETLINK_ROUTE);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		fe_child_die("cannot listen to the instance's links");
-	m.value = (int32_t)if_nametoindex(run->topo.bridges[run->topo.uplink].name);
-	_exit(fe_keeper_send(sock, &m, &fd, 1) < 0 ? 1 : 0);
+	uplink = (int32_t)if_nametoindex(run->topo.bridges[run->topo.uplink].name);
+	_exit(fe_seqpacket_send(sock, &uplink, sizeof(uplink), &fd, 1) < 0 ?
+	      1 : 0);
 }
 
 /* The child's socket of the instance's namespace, or -errno. */
 static int links_socket(const struct run *run, int *uplink)
 {
-	struct fe_keeper_msg m;
+	int32_t ifindex = -1;
 	int sv[2], fd = -1, r;
 	int pidfd __attribute__((cleanup(fe_closep))) = -1;
 	pid_t pid;
@@ -76,13 +77,14 @@ static int links_socket(const struct run *run, int *uplink)
 		links_child(run, sv[1]);
 	}
 	close(sv[1]);
-	r = pid < 0 ? (int)pid : fe_keeper_recv(sv[0], &m, &fd, 1, 0);
+	r = pid < 0 ? (int)pid :
+		fe_seqpacket_recv(sv[0], &ifindex, sizeof(ifindex), &fd, 1, 0);
 	close(sv[0]);
 	if (pid > 0)
 		fe_pidfd_wait(pidfd, 0);
 	if (r != 1)
 		return r < 0 ? r : -EPROTO;
-	*uplink = m.value;
+	*uplink = ifindex;
 	return fd;
 }
 

@@ -161,9 +161,9 @@ static bool on_keeper_msg(struct run *run)
 		return false;
 	}
 	if (m.type == FE_KEEPER_SLIRP_EXITED) {
-		fe_ended(run, PROC_SLIRP, m.value);
+		fe_ended(run, PROC_SLIRP, m.slirp_exited.status);
 	} else if (m.type == FE_KEEPER_STOP) {
-		fe_stopped(run, (pid_t)m.value);
+		fe_stopped(run, (pid_t)m.stop.by);
 	} else {
 		/* Its own end may come in this same round: expected now. */
 		if (m.type == FE_KEEPER_LEFT)

@@ -320,7 +320,7 @@ static int hand_helper_to_keeper(struct run *run)
 	const int fds[2] = { run->helper.sock, run->helper.pidfd };
 	struct fe_keeper_msg m = {
 		.type = FE_KEEPER_HELPER,
-		.pid = run->helper.pid,
+		.helper = { .helper_pid = run->helper.pid },
 	};
 	int r = fe_keeper_send(run->keeper.sock, &m, fds, 2);
 
@@ -331,7 +331,7 @@ static int start_slirp(struct run *run)
 {
 	struct fe_keeper_msg m = {
 		.type = FE_KEEPER_START,
-		.pid = run->helper.pid,
+		.start = { .helper_pid = run->helper.pid },
 	};
 	int r;
 
@@ -341,10 +341,15 @@ static int start_slirp(struct run *run)
 		return fe_keeper_lost(run, r);
 	if (m.type == FE_KEEPER_FAILED) {
 		fe_error("cannot start slirp4netns (%s): %s", run->slirp_path,
-			 strerror(m.value));
-		return -m.value;
+			 strerror(m.failed.err));
+		return -m.failed.err;
 	}
-	fe_trace("slirp4netns started, pid %d", m.value);
+	if (m.type != FE_KEEPER_STARTED) {
+		fe_error("the keeper process answered START with message %u",
+			 (unsigned int)m.type);
+		return -EPROTO;
+	}
+	fe_trace("slirp4netns started, pid %d", m.started.slirp_pid);
 	return 0;
 }
 

@@ -50,9 +50,9 @@ static int leave(struct run *run)
 		return -1;
 	}
 	run->left = true;
-	if (m.value > 0)
-		fe_trace("%d other holder(s) keep the instance", m.value);
-	return m.value;
+	if (m.left.holders > 0)
+		fe_trace("%d other holder(s) keep the instance", m.left.holders);
+	return m.left.holders;
 }
 
 /* Our child the keeper: its end, once we were the last to leave. */

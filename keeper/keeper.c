@@ -49,15 +49,6 @@
  */
 #define HELPER_END_MS 2000
 
-enum conn_role {
-	CONN_FREE = 0,
-	CONN_NEW,		/* accepted, nothing said yet */
-	CONN_WAITING,		/* asked to join before the instance was ready */
-	CONN_HOLDER,		/* joined (or the creator) */
-	CONN_STOPPER,		/* `hckns stop`: told when all is gone (EOF) */
-	CONN_LEAVING,		/* the last holder: answered when all is gone */
-};
-
 struct conn {
 	int fd;
 	enum conn_role role;
@@ -82,24 +73,34 @@ struct keeper {
 	time_t started;
 };
 
-static void send_type(int fd, uint32_t type, int32_t value)
+/* Whether @role holds the instance (the creator does, until it leaves). */
+static bool holds(enum conn_role role)
 {
-	struct fe_keeper_msg m = { .type = type, .value = value,
-				   .pid = (int32_t)getpid() };
-
-	fe_keeper_send(fd, &m, NULL, 0);
+	return role == CONN_CREATOR || role == CONN_HOLDER;
 }
 
-static void broadcast(struct keeper *k, uint32_t type, int32_t value)
+/* A message of the keeper's; one that cannot go is one the peer missed. */
+static void send_msg(int fd, const struct fe_keeper_msg *m)
+{
+	fe_keeper_send(fd, m, NULL, 0);
+}
+
+static void send_failed(int fd, int err)
+{
+	send_msg(fd, &(struct fe_keeper_msg){ .type = FE_KEEPER_FAILED,
+					      .failed = { .err = err } });
+}
+
+static void broadcast(struct keeper *k, const struct fe_keeper_msg *m)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
-		if (k->conns[i].role == CONN_HOLDER)
-			send_type(k->conns[i].fd, type, value);
+		if (holds(k->conns[i].role))
+			send_msg(k->conns[i].fd, m);
 }
 
 static void drop(struct keeper *k, int i)
 {
-	if (k->conns[i].role == CONN_HOLDER)
+	if (holds(k->conns[i].role))
 		k->holders--;
 	close(k->conns[i].fd);
 	k->conns[i] = (struct conn){ .fd = -1, .role = CONN_FREE };
@@ -112,10 +113,12 @@ static int32_t instance_flags(const struct keeper *k)
 
 static void joined(struct keeper *k, int i)
 {
-	struct fe_keeper_msg m = { .type = FE_KEEPER_JOINED,
-				   .pid = (int32_t)getpid(),
-				   .value = fe_network_fingerprint(k->o),
-				   .flags = instance_flags(k) };
+	struct fe_keeper_msg m = {
+		.type = FE_KEEPER_JOINED,
+		.joined = { .keeper_pid = (int32_t)getpid(),
+			    .fingerprint = fe_network_fingerprint(k->o),
+			    .flags = instance_flags(k) },
+	};
 
 	if (fe_keeper_send(k->conns[i].fd, &m, k->ns, FE_NS_COUNT) < 0) {
 		drop(k, i);
@@ -125,26 +128,35 @@ static void joined(struct keeper *k, int i)
 	k->holders++;
 }
 
-static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_msg *m,
-			const int *ns)
+/*
+ * One function per message a connection may send, called by handle() once
+ * the table below has let it through: the sender's role and the
+ * descriptors that came (@fds, the function's to keep or close) are the
+ * table's.  Each returns false when the connection is to be dropped.
+ */
+
+/* The creator's START: slirp4netns for the helper's namespaces. */
+static bool on_start(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		     const int *ns)
 {
+	int creator = k->conns[i].fd;
 	int exit_pipe[2];
 	pid_t pid;
 
 	if (k->have_ns || k->slirp_pidfd >= 0) {
-		for (int i = 0; i < FE_NS_COUNT; i++)
-			close(ns[i]);
-		send_type(creator, FE_KEEPER_FAILED, EALREADY);
-		return;
+		for (int j = 0; j < FE_NS_COUNT; j++)
+			close(ns[j]);
+		send_failed(creator, EALREADY);
+		return true;
 	}
 	memcpy(k->ns, ns, sizeof(k->ns));
 	k->have_ns = true;
 	if (pipe2(exit_pipe, O_CLOEXEC) < 0) {
-		send_type(creator, FE_KEEPER_FAILED, errno);
-		return;
+		send_failed(creator, errno);
+		return true;
 	}
-	pid = fe_spawn_slirp(k->o, k->rundir, k->slirp, m->pid, k->ready_w,
-			     exit_pipe[0], &k->slirp_pidfd);
+	pid = fe_spawn_slirp(k->o, k->rundir, k->slirp, m->start.helper_pid,
+			     k->ready_w, exit_pipe[0], &k->slirp_pidfd);
 	/* Only slirp4netns holds these now: its exit makes EOF. */
 	close(k->ready_w);
 	k->ready_w = -1;
@@ -152,15 +164,21 @@ static void start_slirp(struct keeper *k, int creator, const struct fe_keeper_ms
 	k->exit_w = exit_pipe[1];
 	if (pid < 0) {
 		k->slirp_pidfd = -1;
-		send_type(creator, FE_KEEPER_FAILED, -pid);
+		send_failed(creator, -pid);
 	} else {
-		send_type(creator, FE_KEEPER_STARTED, pid);
+		send_msg(creator, &(struct fe_keeper_msg){
+				 .type = FE_KEEPER_STARTED,
+				 .started = { .slirp_pid = pid } });
 	}
+	return true;
 }
 
 /* The creator's HELPER: from now on we hold the instance too. */
-static bool take_helper(struct keeper *k, const int *fds)
+static bool on_helper(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		      const int *fds)
 {
+	(void)i;
+	(void)m;	/* the pidfd says which process it is */
 	if (k->helper_sock >= 0) {
 		close(fds[0]);
 		close(fds[1]);
@@ -171,16 +189,13 @@ static bool take_helper(struct keeper *k, const int *fds)
 	return true;
 }
 
-/*
- * One function per message a connection may send; each returns false when
- * the connection is to be dropped, as handle() does.
- */
-
 /* The creator's READY: the joiners that came too early join now. */
-static bool on_ready(struct keeper *k, int i)
+static bool on_ready(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		     const int *fds)
 {
-	if (i != 0)
-		return false;
+	(void)i;
+	(void)m;
+	(void)fds;
 	k->ready = true;
 	for (int j = 1; j < MAX_CONNS; j++)
 		if (k->conns[j].role == CONN_WAITING)
@@ -189,12 +204,13 @@ static bool on_ready(struct keeper *k, int i)
 }
 
 /* A joiner: held now, or once the creator says READY; none once stopping. */
-static bool on_join(struct keeper *k, int i)
+static bool on_join(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		    const int *fds)
 {
-	if (k->conns[i].role != CONN_NEW)
-		return false;
+	(void)m;
+	(void)fds;
 	if (k->stopping) {
-		send_type(k->conns[i].fd, FE_KEEPER_FAILED, ESHUTDOWN);
+		send_failed(k->conns[i].fd, ESHUTDOWN);
 		return false;
 	}
 	if (k->ready)
@@ -205,28 +221,31 @@ static bool on_join(struct keeper *k, int i)
 }
 
 /* One answer, then the connection is done. */
-static bool on_query(struct keeper *k, int i)
+static bool on_query(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		     const int *fds)
 {
-	struct fe_keeper_msg info = {
-		.type = FE_KEEPER_INFO, .value = k->holders,
-		.flags = instance_flags(k),
-		.pid = (int32_t)getpid(), .started = k->started,
-	};
-
-	fe_keeper_send(k->conns[i].fd, &info, NULL, 0);
+	(void)m;
+	(void)fds;
+	send_msg(k->conns[i].fd, &(struct fe_keeper_msg){
+			 .type = FE_KEEPER_INFO,
+			 .info = { .started = k->started,
+				   .holders = k->holders,
+				   .keeper_pid = (int32_t)getpid(),
+				   .flags = instance_flags(k) } });
 	return false;
 }
 
 /* `hckns stop`: holders are told; the stopper hears EOF when all is gone. */
-static bool on_stop(struct keeper *k, int i)
+static bool on_stop(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		    const int *fds)
 {
 	struct itimerspec t = {
 		.it_value = { FE_STOP_TIMEOUT_MS / 1000,
 			      (FE_STOP_TIMEOUT_MS % 1000) * 1000000L },
 	};
 
-	if (k->conns[i].role != CONN_NEW)
-		return false;
+	(void)m;
+	(void)fds;
 	k->conns[i].role = CONN_STOPPER;
 	if (!k->stopping) {
 		struct ucred c = { 0 };
@@ -238,17 +257,20 @@ static bool on_stop(struct keeper *k, int i)
 		 * deadline.  They are told who asked: its pid.
 		 */
 		getsockopt(k->conns[i].fd, SOL_SOCKET, SO_PEERCRED, &c, &len);
-		broadcast(k, FE_KEEPER_STOP, (int32_t)c.pid);
+		broadcast(k, &(struct fe_keeper_msg){
+				  .type = FE_KEEPER_STOP,
+				  .stop = { .by = (int32_t)c.pid } });
 		timerfd_settime(k->timer, 0, &t, NULL);
 	}
 	return true;
 }
 
 /* A holder that leaves: told how many remain, the last one how it ended. */
-static bool on_leave(struct keeper *k, int i)
+static bool on_leave(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		     const int *fds)
 {
-	if (k->conns[i].role != CONN_HOLDER)
-		return false;
+	(void)m;
+	(void)fds;
 	/* Counted out now, so that the answer is right. */
 	k->conns[i].role = CONN_NEW;
 	k->holders--;
@@ -257,8 +279,56 @@ static bool on_leave(struct keeper *k, int i)
 		k->conns[i].role = CONN_LEAVING;
 		return true;
 	}
-	send_type(k->conns[i].fd, FE_KEEPER_LEFT, k->holders);
+	send_msg(k->conns[i].fd, &(struct fe_keeper_msg){
+			 .type = FE_KEEPER_LEFT,
+			 .left = { .holders = k->holders } });
 	return false;
+}
+
+#define ROLE(r) (1U << (r))
+
+/*
+ * Who may send the keeper what (doc/design.md, "The keeper protocol"), how
+ * many descriptors ride along, and what it does then.  The keeper's own
+ * messages (STARTED, FAILED, SLIRP_EXITED, JOINED, INFO, LEFT) come from
+ * no one.  Anything else drops the connection: a message from another
+ * role, with other descriptors, of no type.
+ */
+static const struct rule {
+	unsigned int from;	/* ROLE() of each role that may send it */
+	int nfds;
+	bool (*fn)(struct keeper *k, int i, const struct fe_keeper_msg *m,
+		   const int *fds);
+} rules[FE_KEEPER_MSG_TYPES] = {
+	[FE_KEEPER_START] = { ROLE(CONN_CREATOR), FE_NS_COUNT, on_start },
+	/* the helper's socket, a pidfd of it */
+	[FE_KEEPER_HELPER] = { ROLE(CONN_CREATOR), 2, on_helper },
+	[FE_KEEPER_READY] = { ROLE(CONN_CREATOR), 0, on_ready },
+	[FE_KEEPER_JOIN] = { ROLE(CONN_NEW), 0, on_join },
+	[FE_KEEPER_QUERY] = { ROLE(CONN_NEW), 0, on_query },
+	[FE_KEEPER_STOP] = { ROLE(CONN_NEW), 0, on_stop },
+	[FE_KEEPER_LEAVE] = { ROLE(CONN_CREATOR) | ROLE(CONN_HOLDER), 0,
+			      on_leave },
+};
+
+static const struct rule *rule_of(uint32_t type)
+{
+	return type < FE_KEEPER_MSG_TYPES && rules[type].fn ? &rules[type]
+							     : NULL;
+}
+
+bool fe_keeper_may_send(enum conn_role role, uint32_t type)
+{
+	const struct rule *r = rule_of(type);
+
+	return r && (unsigned int)role < CONN_ROLES && (r->from & ROLE(role));
+}
+
+int fe_keeper_msg_fds(uint32_t type)
+{
+	const struct rule *r = rule_of(type);
+
+	return r ? r->nfds : -1;
 }
 
 /* What a connection said; returns false when it is to be dropped. */
@@ -266,52 +336,22 @@ static bool handle(struct keeper *k, int i)
 {
 	struct fe_keeper_msg m;
 	int fds[FE_NS_COUNT] = { -1, -1, -1, -1 };
-	/*
-	 * Only the creator's messages carry descriptors: START its
-	 * namespaces, HELPER the helper's socket and pidfd.
-	 */
-	int r = fe_keeper_recv(k->conns[i].fd, &m, fds, i == 0 ? FE_NS_COUNT : 0,
+	int r = fe_keeper_recv(k->conns[i].fd, &m, fds, FE_NS_COUNT,
 			       MSG_DONTWAIT);
+	const struct rule *rule;
 
 	if (r == -EAGAIN)
 		return true;
 	if (r < 0)
 		return false;	/* EOF or garbage: this one is gone */
-	if (r > 0 && !(m.type == FE_KEEPER_START && r == FE_NS_COUNT) &&
-	    !(m.type == FE_KEEPER_HELPER && r == 2)) {
-		for (int j = 0; j < r && j < FE_NS_COUNT; j++)
+	rule = rule_of(m.type);
+	if (!rule || !fe_keeper_may_send(k->conns[i].role, m.type) ||
+	    r != rule->nfds) {
+		for (int j = 0; j < r; j++)
 			close(fds[j]);
 		return false;
 	}
-	switch ((enum fe_keeper_msg_type)m.type) {
-	case FE_KEEPER_START:
-		if (i != 0 || r != FE_NS_COUNT)
-			return false;
-		start_slirp(k, k->conns[0].fd, &m, fds);
-		return true;
-	case FE_KEEPER_HELPER:
-		if (i != 0 || r != 2)
-			return false;
-		return take_helper(k, fds);
-	case FE_KEEPER_READY:
-		return on_ready(k, i);
-	case FE_KEEPER_JOIN:
-		return on_join(k, i);
-	case FE_KEEPER_QUERY:
-		return on_query(k, i);
-	case FE_KEEPER_STOP:
-		return on_stop(k, i);
-	case FE_KEEPER_LEAVE:
-		return on_leave(k, i);
-	case FE_KEEPER_STARTED:
-	case FE_KEEPER_FAILED:
-	case FE_KEEPER_SLIRP_EXITED:
-	case FE_KEEPER_JOINED:
-	case FE_KEEPER_INFO:
-	case FE_KEEPER_LEFT:
-	default:
-		return false;
-	}
+	return rule->fn(k, i, &m, fds);
 }
 
 static void accept_conn(struct keeper *k)
@@ -340,7 +380,9 @@ static void slirp_exited(struct keeper *k)
 
 	close(k->slirp_pidfd);
 	k->slirp_pidfd = -1;
-	broadcast(k, FE_KEEPER_SLIRP_EXITED, status);
+	broadcast(k, &(struct fe_keeper_msg){
+			  .type = FE_KEEPER_SLIRP_EXITED,
+			  .slirp_exited = { .status = status } });
 }
 
 /* Every forward, whoever added it, while slirp4netns still runs. */
@@ -426,13 +468,18 @@ static void __attribute__((noreturn)) teardown(struct keeper *k)
 	}
 	end_helper(k);
 	fe_rm_rf(k->rundir);
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (k->conns[i].role == CONN_LEAVING) {
-			if (slirp_status >= 0)
-				send_type(k->conns[i].fd, FE_KEEPER_SLIRP_EXITED,
-					  slirp_status);
-			send_type(k->conns[i].fd, FE_KEEPER_LEFT, 0);
-		}
+	for (int i = 0; i < MAX_CONNS; i++) {
+		const struct fe_keeper_msg exited = {
+			.type = FE_KEEPER_SLIRP_EXITED,
+			.slirp_exited = { .status = slirp_status },
+		}, left = { .type = FE_KEEPER_LEFT, .left = { .holders = 0 } };
+
+		if (k->conns[i].role != CONN_LEAVING)
+			continue;
+		if (slirp_status >= 0)
+			send_msg(k->conns[i].fd, &exited);
+		send_msg(k->conns[i].fd, &left);
+	}
 	/* `hckns stop` waits for our exit: its connection's EOF. */
 	_exit(0);
 }
@@ -467,7 +514,7 @@ keeper_main(const struct fe_opts *o, const char *rundir, const char *slirp,
 	snprintf(k.api_sock, sizeof(k.api_sock), "%s/%s", rundir, FE_API_SOCK);
 	for (int i = 0; i < MAX_CONNS; i++)
 		k.conns[i] = (struct conn){ .fd = -1, .role = CONN_FREE };
-	k.conns[0] = (struct conn){ .fd = sock, .role = CONN_HOLDER };
+	k.conns[0] = (struct conn){ .fd = sock, .role = CONN_CREATOR };
 
 	while (k.holders > 0) {
 		/*

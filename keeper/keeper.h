@@ -18,6 +18,32 @@ struct fe_keeper {
 	int ready_fd;		/* slirp4netns writes "1" here when ready */
 };
 
+/* What a connection to the keeper is to it (keeper.c). */
+enum conn_role {
+	CONN_FREE = 0,
+	CONN_CREATOR,		/* the creating front end's socketpair: a
+				 * holder, until it leaves */
+	CONN_NEW,		/* accepted, nothing said yet */
+	CONN_WAITING,		/* asked to join before the instance was ready */
+	CONN_HOLDER,		/* joined */
+	CONN_STOPPER,		/* `hckns stop`: told when all is gone (EOF) */
+	CONN_LEAVING,		/* the last holder: answered when all is gone */
+	CONN_ROLES		/* not a role: how many there are */
+};
+
+/*
+ * fe_keeper_may_send() - may a connection in @role send the keeper a
+ * message of @type (include/hckns/keeper.h)?  The keeper's table: any
+ * other message drops the connection.
+ */
+bool fe_keeper_may_send(enum conn_role role, uint32_t type);
+/*
+ * fe_keeper_msg_fds() - how many descriptors ride along a message of @type
+ * to the keeper (exactly: other counts drop the connection).
+ * Return: that, or -1 for a type no one may send it.
+ */
+int fe_keeper_msg_fds(uint32_t type);
+
 /**
  * fe_slirp_sandbox_works() - can slirp4netns --enable-sandbox work here, and
  * keep forwarding DNS?

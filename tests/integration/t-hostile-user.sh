@@ -176,7 +176,7 @@ test_foreign_keeper_refused() {
 	assert_eq "answer" "$reply" "the attacker's keeper's answer to the attacker"
 }
 
-# keeper_query SOCKET: send a QUERY (struct fe_keeper_msg, type 8, 24
+# keeper_query SOCKET: send a QUERY (struct fe_keeper_msg, type 8, 32
 # bytes) and say "answer" or "eof".
 keeper_query() {
 	cat >"$TEST_TMP/query.rb" <<'RUBY'
@@ -185,7 +185,7 @@ s = Socket.new(:UNIX, :SEQPACKET)
 s.connect(Socket.sockaddr_un(ARGV[0]))
 # A keeper that refuses closes at once: the write or the read may fail.
 begin
-  s.write([8].pack("L") + "\0" * 20)
+  s.write([8].pack("L") + "\0" * 28)
   puts(IO.select([s], nil, nil, 5) && !s.recv(64).empty? ? 'answer' : 'eof')
 rescue Errno::ECONNRESET, Errno::EPIPE
   puts 'eof'

@@ -23,6 +23,7 @@ static Suite *(*const suites[])(void) = {
 	make_subids_suite,
 	make_doctor_suite,
 	make_run_suite,
+	make_keeper_suite,
 };
 
 int main(void)

@@ -17,5 +17,6 @@ Suite *make_control_suite(void);	/* test_control.c */
 Suite *make_subids_suite(void);		/* test_subids.c */
 Suite *make_doctor_suite(void);		/* test_doctor.c */
 Suite *make_run_suite(void);		/* test_run.c */
+Suite *make_keeper_suite(void);		/* test_keeper.c */
 
 #endif
