@@ -211,7 +211,8 @@ load: all
 DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
         libcap-ng-dev libseccomp-dev libjansson-dev check slirp4netns iproute2 busybox jq \
         tmux clang valgrind util-linux passwd ruby uidmap ethtool \
-        bash-completion clang-tidy cppcheck man-db
+        bash-completion clang-tidy cppcheck man-db \
+        debhelper dh-apparmor lintian
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
