@@ -141,6 +141,22 @@ $(RAW_SYN): tests/tools/raw-syn.c
 check: all $(UNIT) $(PROBE) $(SECCOMP_SHIM) $(NETLINK_REFUSE_SHIM) $(LOAD_MARKER_SHIM) $(RAW_SYN) check-fuzz-corpus check-install
 	$(UNIT)
 	HCKNS=$(abspath $(HCKNS)) HCKNS_PROBE=$(abspath $(PROBE)) tests/integration/run-all.sh
+	$(CHECK_PACKAGE)
+
+# `make check-package` (part of `make check`): the Debian package (debian/,
+# README.md "Install as a package"), by tests/package/run.sh, as root only
+# (else it skips, saying so): dpkg-buildpackage -us -uc -b from a copy of
+# the tree, lintian, `apt-get install ./hckns_*.deb`, the installed hckns as
+# root and as hckns-test (doctor, a run, a forward, nothing left), `apt-get
+# purge`, nothing of it left.  It refuses when a hckns package is installed.
+# Not in the sanitizer build: the package is built with Debian's own flags.
+ifeq ($(SANITIZE),1)
+CHECK_PACKAGE := @echo "check-package: not in the sanitizer build (make check runs it)"
+else
+CHECK_PACKAGE := tests/package/run.sh
+endif
+check-package:
+	tests/package/run.sh
 
 check-unit: $(UNIT) check-fuzz-corpus
 	$(UNIT)
@@ -211,7 +227,8 @@ load: all
 DEPS := build-essential pkg-config libnl-3-dev libnl-route-3-dev \
         libcap-ng-dev libseccomp-dev libjansson-dev check slirp4netns iproute2 busybox jq \
         tmux clang valgrind util-linux passwd ruby uidmap ethtool \
-        bash-completion clang-tidy cppcheck man-db
+        bash-completion clang-tidy cppcheck man-db \
+        debhelper dh-apparmor lintian
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -287,4 +304,4 @@ uninstall:
 clean:
 	rm -rf build build-* tests/fuzz/build
 
-.PHONY: deps bench bench-deps bench-profile all check check-install check-unit check-fuzz-corpus check-integration asan valgrind fuzz install install-apparmor uninstall uninstall-apparmor clean
+.PHONY: deps bench bench-deps bench-profile all check check-install check-package check-unit check-fuzz-corpus check-integration asan valgrind fuzz install install-apparmor uninstall uninstall-apparmor clean
