@@ -81,8 +81,8 @@ static int check_tun(const struct run *run)
 	if (run->o.map_root == FE_MAP_ROOT_SUBIDS &&
 	    stat("/dev/net/tun", &st) == 0 && (st.st_mode & 0006) != 0006) {
 		fe_error("/dev/net/tun is mode %04o: with --map-root=subids the "
-			 "helper opens it as root's first subordinate id, an "
-			 "other user to it; as root, run 'chmod 0666 "
+			 "helper opens it as root's first subordinate id, a "
+			 "user other than root to it; as root, run 'chmod 0666 "
 			 "/dev/net/tun' (the usual default)",
 			 (unsigned int)(st.st_mode & 07777));
 		return -EACCES;

@@ -197,7 +197,7 @@ test_subids_tun_not_open_to_others() {
 		'mount --bind "$1" /dev/net/tun && shift && exec "$@"' sh "$TEST_TMP/tun" \
 		"${H[@]}" --map-root=subids -- /bin/true "$MARK")
 	expect_error tun 125 "${w[@]}"
-	assert_eq "hckns: /dev/net/tun is mode 0660: with --map-root=subids the helper opens it as root's first subordinate id, an other user to it; as root, run 'chmod 0666 /dev/net/tun' (the usual default)" \
+	assert_eq "hckns: /dev/net/tun is mode 0660: with --map-root=subids the helper opens it as root's first subordinate id, a user other than root to it; as root, run 'chmod 0666 /dev/net/tun' (the usual default)" \
 		"$MSG" "the message"
 }
 
