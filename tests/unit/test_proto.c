@@ -120,6 +120,7 @@ static size_t expected_size(uint16_t op)
 		return sizeof(struct proto_route);
 	case PROTO_REQ_RESOLV_SET:
 		return sizeof(struct proto_resolv);
+	case PROTO_REQ__NONE:
 	case PROTO_REQ__END:
 	default:
 		break;
