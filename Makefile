@@ -208,6 +208,23 @@ lint: $(FILTER_H)
 
 .PHONY: lint
 
+# `make helper-lines`: the helper's code lines, as README counts them:
+# what `gcc -fpreprocessed -E` leaves (no comments, nothing expanded or
+# included, and it drops #if/#endif lines), blank lines left out; the
+# count the helper's history uses.  hckns-helper.c is the helper's own
+# code; filter.h, proto.c and proto.h are linked into it too; filter-gen.c
+# states the seccomp filter and runs at build time only.  gcc, whatever CC
+# is: clang's -E has no -fpreprocessed.
+HELPER_LINES_SRC := helper/hckns-helper.c helper/filter.h protocol/proto.c \
+                    include/hckns/proto.h helper/filter-gen.c
+helper-lines:
+	@for f in $(HELPER_LINES_SRC); do \
+		printf '%5d  %s\n' "$$(gcc -fpreprocessed -dD -E -P "$$f" 2>/dev/null | \
+			grep -cv '^[[:space:]]*$$')" "$$f"; done | \
+	awk '{ print } NR <= 4 { n += $$1 } NR == 4 { printf "%5d  linked into hckns-helper (the four above)\n", n }'
+
+.PHONY: helper-lines
+
 fuzz:
 	$(MAKE) -C tests/fuzz run
 

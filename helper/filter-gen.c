@@ -138,8 +138,10 @@ static void seccomp_allow_sanitizer(scmp_filter_ctx ctx)
  * something its table does not do dies instead.  The list is what
  * `strace -f` shows the serving loop, every operation (valid, refused,
  * failing) and the exit paths calling with glibc and libnl; each rule says
- * which code needs it.  Arguments are compared where the value is a number
- * the code fixes (descriptors, flags); pointers (paths, buffers) cannot be.
+ * which code needs it, an operation by its handler, op_<stem>() (the stem of
+ * its line in PROTO_OPS, include/hckns/proto.h; op_hello makes no call of
+ * its own).  Arguments are compared where the value is a number the code
+ * fixes (descriptors, flags); pointers (paths, buffers) cannot be.
  */
 static scmp_filter_ctx allow_list(void)
 {
@@ -166,34 +168,40 @@ static scmp_filter_ctx allow_list(void)
 	ALLOW(ctx, poll, 2, ARG_EQ(1, 1), ARG_EQ(2, 0));
 	ALLOW(ctx, ppoll, 1, ARG_EQ(1, 1));
 	/*
-	 * libnl: requests out and answers in, on the netlink socket only.
-	 * Every link, address and route operation, and uplink-guard's
-	 * qdiscs, class and filters: libnl's one read of /proc/net/psched
-	 * for the htb class happens before the filter (hckns-helper.c).
+	 * libnl: requests out and answers in, on the netlink socket only:
+	 * op_link_up, op_bridge_add, op_link_enslave, op_link_set_mtu,
+	 * op_link_set_txqlen, op_addr_add, op_route_add, and op_uplink_guard's
+	 * qdiscs, class and filters (libnl's one read of /proc/net/psched
+	 * for the htb class happens before the filter, hckns-helper.c).
 	 */
 	ALLOW(ctx, sendmsg, 1, ARG_EQ(0, nl_fd));
 	ALLOW(ctx, recvmsg, 1, ARG_EQ(0, nl_fd));
 
-	/* mount-private: mount("/", MS_REC | MS_PRIVATE), no other flags. */
+	/* op_mount_private: mount("/", MS_REC | MS_PRIVATE), no other flags. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_REC | MS_PRIVATE));
-	/* resolv-set: the read-only overlay on /etc. */
+	/* op_resolv_set: the read-only overlay on /etc. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_RDONLY | MS_NOSUID | MS_NODEV));
-	/* mount-proc, mount-sysfs: the new proc on /proc, sysfs on /sys. */
+	/* op_mount_proc, op_mount_sysfs: a new proc on /proc, sysfs on /sys. */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	/*
 	 * No open(2), openat(2) or openat2(2): every file an operation
 	 * uses is opened before this filter (prepare_files() in
-	 * hckns-helper.c), so none can be named now.  tap-add: the two
+	 * hckns-helper.c), so none can be named now.  op_tap_add: the two
 	 * ioctls on the /dev/net/tun it holds; no other ioctl.
 	 */
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETIFF));
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETPERSIST));
 	/*
-	 * resolv.conf's line, a sysctl's "0", die()'s line on stderr: only
-	 * into descriptors held already (see above).
+	 * op_resolv_set's line in resolv.conf, op_brnf_disable's "0" in a
+	 * sysctl, die()'s line on stderr: only into descriptors held
+	 * already (see above).
 	 */
 	ALLOW(ctx, write, 0);
-	/* The descriptors above; descriptors that came with a message. */
+	/*
+	 * The descriptors above, once op_tap_add, op_brnf_disable and
+	 * op_resolv_set are done with them; descriptors that came with a
+	 * message.
+	 */
 	ALLOW(ctx, close, 0);
 
 	/*

@@ -29,15 +29,17 @@
  * need kills it, and serving opens no file and maps none.  Its environment
  * is empty (frontend/helper_client.c).
  *
- * WHAT IT CAN DO.  Exactly the operations in helper_ops[] below, each with
+ * WHAT IT CAN DO.  Exactly the operations of the list PROTO_OPS
+ * (include/hckns/proto.h), one handler op_<stem>() each below, with
  * fixed-size, fully validated arguments: bring a link up, add a bridge,
  * enslave a link to a bridge, set an MTU or a transmit queue length, add an
  * address, add a route, create a persistent tap through /dev/net/tun, put
  * a fixed filter on tap_host against packets to loopback addresses, write
  * "0" to three fixed bridge-netfilter sysctls, make "/" recursively
  * private, mount a fresh proc of its PID namespace on /proc, and put a
- * read-only overlay on /etc whose resolv.conf names one server.
- * All of it acts on namespaces that only this run uses.
+ * read-only overlay on /etc whose resolv.conf names one server (and mount
+ * a sysfs of its network namespace on /sys).  All of it acts on namespaces
+ * that only this run uses.
  *
  * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor, no
  * environment and no netlink message from the front end; it never forks or execs (no ip(8), no
@@ -47,8 +49,9 @@
  *
  * PROTOCOL.  One request, one answer (include/hckns/proto.h).  A protocol
  * violation (bad framing, unknown op, descriptors, hello not first) is
- * answered and ends the helper with status 1; a bad argument or a refusal by
- * the kernel is answered with an errno and a reason, and serving goes on.
+ * answered and ends the helper with status 1; a bad argument, a request the
+ * list's permits forbid now (dispatch()) or a refusal by the kernel is
+ * answered with an errno and a reason, and serving goes on.
  * EOF on fd 3 ends it with status 0.
  */
 #include "hckns/proto.h"
@@ -154,14 +157,17 @@ static void __attribute__((noreturn)) die(const char *what, const char *why)
 }
 
 /* ---- results ------------------------------------------------------------ */
+/*
+ * A handler's reason says what failed and why ("br0: File exists"); the
+ * dispatcher puts the op's name in front ("bridge-add br0: File exists").
+ */
 
-/* Fill @why with "<op> <what>: <strerror(err)>".  Return: -@err. */
-static int sys_fail(int err, const char *op, const char *what, char *why,
-		    size_t whylen)
+/* Fill @why with "<what>: <strerror(err)>".  Return: -@err. */
+static int sys_fail(int err, const char *what, char *why, size_t whylen)
 {
 	if (err <= 0)
 		err = EIO;
-	snprintf(why, whylen, "%s %s: %s", op, what, strerror(err));
+	snprintf(why, whylen, "%s: %s", what, strerror(err));
 	return -err;
 }
 
@@ -194,26 +200,25 @@ static const struct {
 /**
  * nl_result() - turn a libnl result into 0 or -errno with a reason.
  * @r: 0 or more on success, a negative NLE_* code on failure.
- * @op: the operation's name; @name: the link it acted on.
+ * @what: what it acted on (a link's name).
  *
- * The reason is "<op> <name>: <the kernel's strerror>" when the kernel
- * refused, else "<op> <name>: <nl_geterror()>".
+ * The reason is "<what>: <the kernel's strerror>" when the kernel refused,
+ * else "<what>: <nl_geterror()>".
  *
  * Return: 0, or a negative errno.
  */
-static int nl_result(int r, const char *op, const char *name, char *why,
-		     size_t whylen)
+static int nl_result(int r, const char *what, char *why, size_t whylen)
 {
 	int err = EIO;
 
 	if (r >= 0)
 		return 0;
 	if (nl_kernel_errno && nl_syserr2nlerr(nl_kernel_errno) == -r)
-		return sys_fail(nl_kernel_errno, op, name, why, whylen);
+		return sys_fail(nl_kernel_errno, what, why, whylen);
 	for (size_t i = 0; i < ARRAY_SIZE(nle_errno); i++)
 		if (nle_errno[i].nle == -r)
 			err = nle_errno[i].err;
-	snprintf(why, whylen, "%s %s: %s", op, name, nl_geterror(r));
+	snprintf(why, whylen, "%s: %s", what, nl_geterror(r));
 	return -err;
 }
 
@@ -225,15 +230,24 @@ static int addr_len(uint8_t family)
 
 /* ---- the operations ------------------------------------------------------ */
 /*
- * Each handler gets a request whose framing proto_decode() checked and whose
- * arguments proto_validate() checked, does one thing, and returns 0 or
- * -errno with a one-line reason in @why.  Nothing else in this file acts on
- * the world.
+ * One handler op_<stem>() for each op of the list (include/hckns/proto.h),
+ * which the dispatcher below calls only for a request whose framing
+ * proto_decode() checked, whose arguments proto_validate() checked and
+ * whose permits hold.  Each does one thing and returns 0 or -errno with a
+ * one-line reason in @why.  Nothing else in this file acts on the world.
+ *
+ * Why each is safe, beside it.  The helper's capabilities are those of a
+ * user namespace the caller owns; the kernel checks them against the user
+ * namespace that owns the object acted on.  The network and mount
+ * namespaces here were created with that user namespace for this run, and
+ * only the caller's own processes (slirp4netns, the command) ever join
+ * them, so nothing below can touch the host's links, addresses, routes,
+ * sysctls or mounts, or anybody else's.
  */
 
-/* NOLINTNEXTLINE(readability-non-const-parameter): the op table's type */
-static int helper_op_hello(const union proto_payload *u, char *why,
-			   size_t whylen)
+/* Acts on nothing; proto_decode() has checked the version. */
+/* NOLINTNEXTLINE(readability-non-const-parameter): the handlers' type */
+static int op_hello(const union proto_payload *u, char *why, size_t whylen)
 {
 	(void)u;
 	(void)why;
@@ -257,41 +271,48 @@ static int link_apply(const char *ifname, struct rtnl_link *change)
 	return r;
 }
 
-static int helper_op_link_up(const union proto_payload *u, char *why,
-			     size_t whylen)
+/* Sets IFF_UP on a link of our own network namespace, by name. */
+static int op_link_up(const union proto_payload *u, char *why, size_t whylen)
 {
 	struct rtnl_link *change = rtnl_link_alloc();
 
 	if (change)
 		rtnl_link_set_flags(change, IFF_UP);
-	return nl_result(link_apply(u->link.ifname, change), "link-up",
-			 u->link.ifname, why, whylen);
+	return nl_result(link_apply(u->link.ifname, change), u->link.ifname,
+			 why, whylen);
 }
 
-static int helper_op_link_set_mtu(const union proto_payload *u, char *why,
-				  size_t whylen)
+/* Sets the MTU (68..65535) of a link of our own network namespace. */
+static int op_link_set_mtu(const union proto_payload *u, char *why,
+			   size_t whylen)
 {
 	struct rtnl_link *change = rtnl_link_alloc();
 
 	if (change)
 		rtnl_link_set_mtu(change, u->mtu.mtu);
-	return nl_result(link_apply(u->mtu.ifname, change), "link-set-mtu",
-			 u->mtu.ifname, why, whylen);
+	return nl_result(link_apply(u->mtu.ifname, change), u->mtu.ifname,
+			 why, whylen);
 }
 
-static int helper_op_link_set_txqlen(const union proto_payload *u, char *why,
-				     size_t whylen)
+/*
+ * Sets the transmit queue length (1..1000000 packets) of a link of our own
+ * network namespace: how many packets its qdisc may hold, memory charged
+ * to this run's namespace like any other queue.
+ */
+static int op_link_set_txqlen(const union proto_payload *u, char *why,
+			      size_t whylen)
 {
 	struct rtnl_link *change = rtnl_link_alloc();
 
 	if (change)
 		rtnl_link_set_txqlen(change, u->txqlen.txqlen);
-	return nl_result(link_apply(u->txqlen.ifname, change),
-			 "link-set-txqlen", u->txqlen.ifname, why, whylen);
+	return nl_result(link_apply(u->txqlen.ifname, change), u->txqlen.ifname,
+			 why, whylen);
 }
 
-static int helper_op_bridge_add(const union proto_payload *u, char *why,
-				size_t whylen)
+/* Creates a bridge in our own network namespace; never replaces one. */
+static int op_bridge_add(const union proto_payload *u, char *why,
+			 size_t whylen)
 {
 	struct rtnl_link *link = rtnl_link_alloc();
 	int r = -NLE_NOMEM;
@@ -303,26 +324,29 @@ static int helper_op_bridge_add(const union proto_payload *u, char *why,
 			r = rtnl_link_add(nl, link, NLM_F_CREATE | NLM_F_EXCL);
 	}
 	rtnl_link_put(link);
-	return nl_result(r, "bridge-add", u->link.ifname, why, whylen);
+	return nl_result(r, u->link.ifname, why, whylen);
 }
 
-static int helper_op_link_enslave(const union proto_payload *u, char *why,
-				  size_t whylen)
+/* Enslaves a link of our namespace to one of our bridges, only. */
+static int op_link_enslave(const union proto_payload *u, char *why,
+			   size_t whylen)
 {
 	const struct proto_enslave *p = &u->enslave;
 	struct rtnl_link *master = NULL, *port = NULL;
+	char what[sizeof("master ") + PROTO_IFNAMSIZ];
 	const char *type;
 	int r;
 
 	r = rtnl_link_get_kernel(nl, 0, p->master, &master);
 	if (r < 0) {
-		r = nl_result(r, "link-enslave master", p->master, why, whylen);
+		snprintf(what, sizeof(what), "master %s", p->master);
+		r = nl_result(r, what, why, whylen);
 		goto out;
 	}
 	/* Only a bridge may take ports: no bonds, no VRFs, nothing else. */
 	type = rtnl_link_get_type(master);
 	if (!type || strcmp(type, "bridge") != 0) {
-		snprintf(why, whylen, "link-enslave %s: master %s is not a bridge",
+		snprintf(why, whylen, "%s: master %s is not a bridge",
 			 p->ifname, p->master);
 		r = -EINVAL;
 		goto out;
@@ -330,15 +354,15 @@ static int helper_op_link_enslave(const union proto_payload *u, char *why,
 	r = rtnl_link_get_kernel(nl, 0, p->ifname, &port);
 	if (r >= 0)
 		r = rtnl_link_enslave(nl, master, port);
-	r = nl_result(r, "link-enslave", p->ifname, why, whylen);
+	r = nl_result(r, p->ifname, why, whylen);
 out:
 	rtnl_link_put(port);
 	rtnl_link_put(master);
 	return r;
 }
 
-static int helper_op_addr_add(const union proto_payload *u, char *why,
-			      size_t whylen)
+/* Adds a unicast address to a link of our own network namespace. */
+static int op_addr_add(const union proto_payload *u, char *why, size_t whylen)
 {
 	const struct proto_addr *p = &u->addr;
 	struct rtnl_link *link = NULL;
@@ -347,7 +371,7 @@ static int helper_op_addr_add(const union proto_payload *u, char *why,
 	int r, alen = addr_len(p->family);
 
 	if (alen == 0)	/* proto_validate() said so; be safe anyway */
-		return sys_fail(EAFNOSUPPORT, "addr-add", p->ifname, why, whylen);
+		return sys_fail(EAFNOSUPPORT, p->ifname, why, whylen);
 	r = rtnl_link_get_kernel(nl, 0, p->ifname, &link);
 	if (r < 0)
 		goto out;
@@ -368,11 +392,12 @@ out:
 	nl_addr_put(local);
 	rtnl_addr_put(addr);
 	rtnl_link_put(link);
-	return nl_result(r, "addr-add", p->ifname, why, whylen);
+	return nl_result(r, p->ifname, why, whylen);
 }
 
-static int helper_op_route_add(const union proto_payload *u, char *why,
-			       size_t whylen)
+/* Adds a route to the main table of our own network namespace. */
+static int op_route_add(const union proto_payload *u, char *why,
+			size_t whylen)
 {
 	const struct proto_route *p = &u->route;
 	struct rtnl_link *link = NULL;
@@ -382,7 +407,7 @@ static int helper_op_route_add(const union proto_payload *u, char *why,
 	int r, alen = addr_len(p->family);
 
 	if (alen == 0)	/* proto_validate() said so; be safe anyway */
-		return sys_fail(EAFNOSUPPORT, "route-add", p->ifname, why, whylen);
+		return sys_fail(EAFNOSUPPORT, p->ifname, why, whylen);
 	r = rtnl_link_get_kernel(nl, 0, p->ifname, &link);
 	if (r < 0)
 		goto out;
@@ -409,11 +434,16 @@ out:
 	nl_addr_put(dst);
 	rtnl_route_put(route);
 	rtnl_link_put(link);
-	return nl_result(r, "route-add", p->ifname, why, whylen);
+	return nl_result(r, p->ifname, why, whylen);
 }
 
-static int helper_op_brnf_disable(const union proto_payload *u, char *why,
-				  size_t whylen)
+/*
+ * Writes "0" to three fixed paths, no others, opened at start-up.  These
+ * sysctls are per network namespace (Linux >= 5.3); where they are not,
+ * the kernel does not show them or refuses namespace root.
+ */
+static int op_brnf_disable(const union proto_payload *u, char *why,
+			   size_t whylen)
 {
 	(void)u;
 	for (size_t i = 0; i < ARRAY_SIZE(brnf_paths); i++) {
@@ -424,35 +454,35 @@ static int helper_op_brnf_disable(const union proto_payload *u, char *why,
 		if (brnf_fd[i] < 0 && brnf_err[i] == 0)
 			continue;
 		if (brnf_fd[i] < 0)
-			return sys_fail(brnf_err[i], "brnf-disable", brnf_paths[i],
-					why, whylen);
+			return sys_fail(brnf_err[i], brnf_paths[i], why, whylen);
 		n = write(brnf_fd[i], "0", 1);
 		err = n < 0 ? errno : EIO;
 		close(brnf_fd[i]);
 		brnf_fd[i] = -1;
 		if (n != 1)
-			return sys_fail(err, "brnf-disable", brnf_paths[i], why, whylen);
+			return sys_fail(err, brnf_paths[i], why, whylen);
 	}
 	return 0;
 }
 
-static int helper_op_mount_private(const union proto_payload *u, char *why,
-				   size_t whylen)
+/* Cuts mount propagation between our mount namespace and the host's. */
+static int op_mount_private(const union proto_payload *u, char *why,
+			    size_t whylen)
 {
 	(void)u;
 	/* Source and type are ignored for a propagation change. */
 	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
-		return sys_fail(errno, "mount-private", "/", why, whylen);
+		return sys_fail(errno, "/", why, whylen);
 	return 0;
 }
 
 /* A new @type on the fixed @target, no options, nothing from the front end. */
-static int mount_fresh(const char *type, const char *target, const char *op,
-		       char *why, size_t whylen)
+static int mount_fresh(const char *type, const char *target, char *why,
+		       size_t whylen)
 {
 	if (mount(type, target, type, MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)
-		return sys_fail(errno, op, target, why, whylen);
+		return sys_fail(errno, target, why, whylen);
 	return 0;
 }
 
@@ -463,12 +493,18 @@ static int mount_fresh(const char *type, const char *target, const char *op,
  * The kernel refuses it (EPERM) when the host's proc has parts hidden
  * under other mounts, as some container runtimes leave it: a new proc
  * would show them.
+ *
+ * Safe: the fixed path /proc, in our private mount namespace only (hence
+ * after mount-private), once.  It shows our own PID namespace, which only
+ * this run's processes are in: less than the host's proc it covers, which
+ * stays where it was, below.  No data: mount options cannot come from the
+ * front end.
  */
-static int helper_op_mount_proc(const union proto_payload *u, char *why,
-				size_t whylen)
+static int op_mount_proc(const union proto_payload *u, char *why,
+			 size_t whylen)
 {
 	(void)u;
-	return mount_fresh("proc", "/proc", "mount-proc", why, whylen);
+	return mount_fresh("proc", "/proc", why, whylen);
 }
 
 /*
@@ -477,12 +513,16 @@ static int helper_op_mount_proc(const union proto_payload *u, char *why,
  * links, as tools that read sysfs expect.  No options, nothing from the
  * front end.  The kernel refuses it (EPERM) where the host's sysfs has
  * parts hidden under other mounts.
+ *
+ * Safe: the fixed path /sys, in our private mount namespace only (after
+ * mount-private), once: it shows the links of our own network namespace,
+ * no more than the namespace's root could see with ip(8).  No data.
  */
-static int helper_op_mount_sysfs(const union proto_payload *u, char *why,
-				 size_t whylen)
+static int op_mount_sysfs(const union proto_payload *u, char *why,
+			  size_t whylen)
 {
 	(void)u;
-	return mount_fresh("sysfs", "/sys", "mount-sysfs", why, whylen);
+	return mount_fresh("sysfs", "/sys", why, whylen);
 }
 
 /*
@@ -497,9 +537,13 @@ static int helper_op_mount_sysfs(const union proto_payload *u, char *why,
  * Both layers are lower layers: no upperdir, no workdir.  Such an overlay is
  * read-only by construction, and it needs no CAP_DAC_OVERRIDE, which
  * overlayfs wants for setting up a workdir and which we do not hold.
+ *
+ * Safe: it mounts over the fixed path /etc, in our private mount namespace
+ * only, a read-only overlay; the one file's content is built here from a
+ * validated address.  The host's /etc is only read.
  */
-static int helper_op_resolv_set(const union proto_payload *u, char *why,
-				size_t whylen)
+static int op_resolv_set(const union proto_payload *u, char *why,
+			 size_t whylen)
 {
 	const struct proto_resolv *p = &u->resolv;
 	char server[INET6_ADDRSTRLEN], text[64], opts[64];
@@ -509,10 +553,10 @@ static int helper_op_resolv_set(const union proto_payload *u, char *why,
 	/* proto_validate() said so; be safe anyway. */
 	if (!addr_len(p->family) ||
 	    !inet_ntop(p->family, p->addr, server, sizeof(server)))
-		return sys_fail(EAFNOSUPPORT, "resolv-set", "address", why, whylen);
+		return sys_fail(EAFNOSUPPORT, "address", why, whylen);
 	/* What failed at start-up, said now: the front end wants this one. */
 	if (resolv_fd < 0)
-		return sys_fail(resolv_err, "resolv-set", resolv_step, why, whylen);
+		return sys_fail(resolv_err, resolv_step, why, whylen);
 	len = snprintf(text, sizeof(text), "nameserver %s\n", server);
 	step = "write resolv.conf";
 	errno = EIO;	/* a short write leaves errno alone */
@@ -530,7 +574,7 @@ static int helper_op_resolv_set(const union proto_payload *u, char *why,
 	errno = 0;
 fail:
 	/*
-	 * Once only (OP_ONCE): let the handles go.  On failure /etc stays
+	 * Once only (PROTO_ONCE): let the handles go.  On failure /etc stays
 	 * what prepare_resolv() left, the host's /etc bound over the tmpfs.
 	 */
 	err = errno;
@@ -539,7 +583,7 @@ fail:
 	close(etc_tmp_fd);
 	close(etc_fd);
 	resolv_fd = etc_tmp_fd = etc_fd = -1;
-	return err ? sys_fail(err, "resolv-set", step, why, whylen) : 0;
+	return err ? sys_fail(err, step, why, whylen) : 0;
 }
 
 /*
@@ -554,9 +598,15 @@ fail:
  * kernel refuse (EBUSY) a name any link already has, atomically, instead
  * of attaching to an existing tap; it is not a device flag, so it changes
  * nothing for slirp4netns's attach.
+ *
+ * Safe: it creates a persistent tap, by a validated name, in our own
+ * network namespace (TUNSETIFF acts in the opener's): through the fixed
+ * /dev/net/tun opened at start-up, one tap a run, only a tap (IFF_TAP,
+ * never replacing or attaching to an existing link: IFF_TUN_EXCL), and the
+ * descriptor is closed once the tap is made.  The tap goes with the
+ * namespace.
  */
-static int helper_op_tap_add(const union proto_payload *u, char *why,
-			     size_t whylen)
+static int op_tap_add(const union proto_payload *u, char *why, size_t whylen)
 {
 	const char *name = u->link.ifname;
 	struct ifreq ifr;
@@ -568,10 +618,10 @@ static int helper_op_tap_add(const union proto_payload *u, char *why,
 	 * descriptor unattached, for another try.
 	 */
 	if (tun_fd < 0 && tun_err)
-		return sys_fail(tun_err, "tap-add", "open /dev/net/tun", why, whylen);
+		return sys_fail(tun_err, "open /dev/net/tun", why, whylen);
 	if (tun_fd < 0) {
-		snprintf(why, whylen, "tap-add %s: this run has made its one tap "
-			 "already", name);
+		snprintf(why, whylen, "%s: this run has made its one tap already",
+			 name);
 		return -EALREADY;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -595,12 +645,11 @@ static int helper_op_tap_add(const union proto_payload *u, char *why,
 		tun_fd = -1;
 	}
 	if (err == EEXIST) {
-		snprintf(why, whylen, "tap-add %s: a link of that name exists",
-			 name);
+		snprintf(why, whylen, "%s: a link of that name exists", name);
 		return -EEXIST;
 	}
 	if (err)
-		return sys_fail(err, "tap-add", name, why, whylen);
+		return sys_fail(err, name, why, whylen);
 	return 0;
 }
 
@@ -689,8 +738,16 @@ static int guard_filter(int ifindex, const struct guard_rule *rule)
 	return r;
 }
 
-static int helper_op_uplink_guard(const union proto_payload *u, char *why,
-				  size_t whylen)
+/*
+ * Safe: a fixed filter (an htb, one class, a pfifo, four u32 filters) on
+ * the transmit path of the one fixed link PROTO_UPLINK_TAP of our own
+ * network namespace; the request carries nothing.  It only takes packets
+ * away (what would reach the host's loopback through slirp4netns), and the
+ * namespace's root, the caller, can remove it as it can remove the tap: it
+ * protects the host from guests, not from the caller.
+ */
+static int op_uplink_guard(const union proto_payload *u, char *why,
+			   size_t whylen)
 {
 	struct rtnl_qdisc *htb = NULL, *leaf = NULL;
 	struct rtnl_class *drop = NULL;
@@ -751,122 +808,13 @@ out:
 			 PROTO_UPLINK_TAP, rule->range);
 	else
 		snprintf(what, sizeof(what), "%s: %s", PROTO_UPLINK_TAP, step);
-	r = nl_result(r, "uplink-guard", what, why, whylen);
+	r = nl_result(r, what, why, whylen);
 	/* The kernel's answer for a qdisc or classifier kind it lacks. */
 	if (r == -ENOENT && ifindex > 0)
-		snprintf(why, whylen, "uplink-guard %s: the kernel has none", what);
+		snprintf(why, whylen, "%s: the kernel has none", what);
 	return r;
 }
 
-/* ---- the operation table: the whole audit surface ------------------------ */
-
-enum {
-	OP_FIRST = 1u << 0,		/* the first request, and only then */
-	OP_ONCE = 1u << 1,		/* at most one attempt per run */
-	OP_NEEDS_PRIVATE = 1u << 2,	/* only after mount-private succeeded */
-};
-
-struct helper_op {
-	uint16_t op;
-	unsigned int flags;
-	unsigned int nfds;	/* descriptors it takes (SCM_RIGHTS) */
-	int (*handler)(const union proto_payload *u, char *why, size_t whylen);
-};
-
-/*
- * Why each operation is safe.  The helper's capabilities are those of a user
- * namespace the caller owns; the kernel checks them against the user
- * namespace that owns the object acted on.  The network and mount
- * namespaces here were created with that user namespace for this run, and
- * only the caller's own processes (slirp4netns, the command) ever join them,
- * so nothing below can touch the host's links, addresses, routes, sysctls or
- * mounts, or anybody else's.
- */
-static const struct helper_op helper_ops[] = {
-	/* Acts on nothing; proto_decode() has checked the version. */
-	{ PROTO_REQ_HELLO, OP_FIRST, 0, helper_op_hello },
-	/* Sets IFF_UP on a link of our own network namespace, by name. */
-	{ PROTO_REQ_LINK_UP, 0, 0, helper_op_link_up },
-	/* Creates a bridge in our own network namespace; never replaces one. */
-	{ PROTO_REQ_BRIDGE_ADD, 0, 0, helper_op_bridge_add },
-	/* Enslaves a link of our namespace to one of our bridges, only. */
-	{ PROTO_REQ_LINK_ENSLAVE, 0, 0, helper_op_link_enslave },
-	/* Sets the MTU (68..65535) of a link of our own network namespace. */
-	{ PROTO_REQ_LINK_SET_MTU, 0, 0, helper_op_link_set_mtu },
-	/* Adds a unicast address to a link of our own network namespace. */
-	{ PROTO_REQ_ADDR_ADD, 0, 0, helper_op_addr_add },
-	/* Adds a route to the main table of our own network namespace. */
-	{ PROTO_REQ_ROUTE_ADD, 0, 0, helper_op_route_add },
-	/*
-	 * Writes "0" to three fixed paths, no others, opened at start-up.
-	 * These sysctls are per network namespace (Linux >= 5.3); where they
-	 * are not, the kernel does not show them or refuses namespace root.
-	 */
-	{ PROTO_REQ_BRNF_DISABLE, OP_ONCE, 0, helper_op_brnf_disable },
-	/* Cuts mount propagation between our mount namespace and the host's. */
-	{ PROTO_REQ_MOUNT_PRIVATE, OP_ONCE, 0, helper_op_mount_private },
-	/*
-	 * Mounts over the fixed path /etc, in our private mount namespace
-	 * only, a read-only overlay; the one file's content is built here
-	 * from a validated address.  The host's /etc is only read.
-	 */
-	{ PROTO_REQ_RESOLV_SET, OP_ONCE | OP_NEEDS_PRIVATE, 0,
-	  helper_op_resolv_set },
-	/*
-	 * Sets the transmit queue length (1..1000000 packets) of a link of
-	 * our own network namespace: how many packets its qdisc may hold,
-	 * memory charged to this run's namespace like any other queue.
-	 */
-	{ PROTO_REQ_LINK_SET_TXQLEN, 0, 0, helper_op_link_set_txqlen },
-	/*
-	 * Creates a persistent tap, by a validated name, in our own network
-	 * namespace (TUNSETIFF acts in the opener's): through the fixed
-	 * /dev/net/tun opened at start-up, one tap a run, only a tap
-	 * (IFF_TAP, never replacing or attaching to an existing link:
-	 * IFF_TUN_EXCL), and the descriptor is closed once the tap is made.
-	 * The tap goes with the namespace.
-	 */
-	{ PROTO_REQ_TAP_ADD, 0, 0, helper_op_tap_add },
-	/*
-	 * Mounts a new proc on the fixed path /proc, in our private mount
-	 * namespace only (hence after mount-private), once.  It shows our
-	 * own PID namespace, which only this run's processes are in: less
-	 * than the host's proc it covers, which stays where it was, below.
-	 * No data: mount options cannot come from the front end.
-	 */
-	{ PROTO_REQ_MOUNT_PROC, OP_ONCE | OP_NEEDS_PRIVATE, 0,
-	  helper_op_mount_proc },
-	/*
-	 * Puts a fixed filter (an htb, one class, a pfifo, four u32 filters)
-	 * on the transmit path of the one fixed link PROTO_UPLINK_TAP of our
-	 * own network namespace; the request carries nothing.  It only takes
-	 * packets away (what would reach the host's loopback through
-	 * slirp4netns), and the namespace's root, the caller, can remove it
-	 * as it can remove the tap: it protects the host from guests, not
-	 * from the caller.
-	 */
-	{ PROTO_REQ_UPLINK_GUARD, OP_ONCE, 0, helper_op_uplink_guard },
-	/*
-	 * Mounts a new sysfs on the fixed path /sys, in our private mount
-	 * namespace only (after mount-private), once: it shows the links of
-	 * our own network namespace, no more than the namespace's root could
-	 * see with ip(8).  No data.
-	 */
-	{ PROTO_REQ_MOUNT_SYSFS, OP_ONCE | OP_NEEDS_PRIVATE, 0,
-	  helper_op_mount_sysfs },
-};
-
-_Static_assert(ARRAY_SIZE(helper_ops) == PROTO_REQ__END - 1,
-	       "every request op has exactly one entry in helper_ops[]");
-_Static_assert(PROTO_REQ__END <= 32, "op bitmasks are 32 bits");
-
-static const struct helper_op *helper_op_find(uint16_t op)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(helper_ops); i++)
-		if (helper_ops[i].op == op)
-			return &helper_ops[i];
-	return NULL;
-}
 
 /* ---- serving ------------------------------------------------------------- */
 
@@ -909,9 +857,9 @@ violation(uint16_t op, uint32_t seq, int err, const char *fmt, ...)
 /**
  * close_received_fds() - close every descriptor that came with a message.
  *
- * No operation takes descriptors in this version (nfds is 0 throughout
- * helper_ops[]), so each one is closed at once; an operation declaring some
- * would take them here instead.
+ * No operation takes descriptors in this version (include/hckns/proto.h),
+ * so each one is closed at once; an operation declaring some would take
+ * them here instead.
  *
  * Return: how many there were, or -1 when other control data came along.
  */
@@ -969,52 +917,90 @@ static const char *decode_reason(int r, const struct proto_hdr *h, size_t n,
 	return buf;
 }
 
-/*
- * run() - run a request that keeps to the protocol, or refuse it and go on
- * serving: bad arguments (EINVAL), or what the table's flags forbid now
- * (EALREADY, EPERM).  @tried, @succeeded: serve()'s bitmasks of the ops
- * tried (marked here, before the handler runs) and of those that succeeded.
- *
- * Return: as a handler: 0, or -errno with a one-line reason in @why.
- */
-static int run(const struct helper_op *op, const struct proto_msg *m,
-	       uint32_t *tried, uint32_t succeeded, char *why, size_t whylen)
-{
-	char reason[PROTO_REASON_MAX] = "";
+/* ---- the dispatcher ------------------------------------------------------ */
 
+/* A handler: see "the operations" above. */
+typedef int handler(const union proto_payload *u, char *why, size_t whylen);
+
+/*
+ * The helper's side of the list (include/hckns/proto.h), indexed by op:
+ * each op's handler op_<stem>() and its permits.  An op of the list
+ * without a handler here does not compile.
+ */
+static const struct {
+	handler *run;
+	unsigned int permits;	/* enum proto_permit */
+} helper_ops[PROTO_REQ__END] = {
+#define X(E, stem, wire, payload, valid, permits) \
+	[PROTO_REQ_##E] = { op_##stem, permits },
+	PROTO_OPS(X)
+#undef X
+};
+
+_Static_assert(PROTO_REQ__END <= 32, "op bitmasks are 32 bits");
+
+/*
+ * dispatch() - the one place that decides whether a request runs, and
+ * runs it: it owns the list's permits and what this run has done.
+ * @m: a request whose framing proto_decode() accepted.
+ *
+ * PROTO_FIRST broken (hello not first, or again) is a protocol violation:
+ * answered, and the helper exits.  A request that the validator refuses
+ * (EINVAL) or that PROTO_ONCE (EALREADY) or PROTO_AFTER_MOUNT_PRIVATE
+ * (EPERM) forbids now is refused, and serving goes on.  An attempt counts
+ * for PROTO_ONCE once its arguments are valid, before its handler runs,
+ * whatever comes of it; mount-private counts once it has succeeded.
+ *
+ * Return: as a handler: 0, or -errno with a one-line reason in @why that
+ * starts with the op's name.
+ */
+static int dispatch(const struct proto_msg *m, char *why, size_t whylen)
+{
+	/* Bitmasks by op: handler called (tried), handler succeeded. */
+	static uint32_t tried, succeeded;
+	const uint16_t op = m->hdr.op, ans = (uint16_t)(PROTO_ANS | op);
+	const char *name = proto_op_name(op);
+	unsigned int permits = helper_ops[op].permits;
+	char reason[PROTO_REASON_MAX] = "";
+	int r;
+
+	if (tried == 0 && !(permits & PROTO_FIRST))
+		violation(ans, m->hdr.seq, EPROTO, "the first request must be "
+			  "hello, not %s", name);
+	if (tried != 0 && (permits & PROTO_FIRST))
+		violation(ans, m->hdr.seq, EPROTO, "%s sent twice", name);
 	if (proto_validate(m, reason, sizeof(reason)) < 0) {
-		snprintf(why, whylen, "%s: %s", proto_op_name(op->op), reason);
+		snprintf(why, whylen, "%s: %s", name, reason);
 		return -EINVAL;
 	}
-	if ((op->flags & OP_ONCE) && (*tried & (1u << op->op))) {
-		snprintf(why, whylen, "%s: runs only once",
-			 proto_op_name(op->op));
+	if ((permits & PROTO_ONCE) && (tried & (1u << op))) {
+		snprintf(why, whylen, "%s: runs only once", name);
 		return -EALREADY;
 	}
-	if ((op->flags & OP_NEEDS_PRIVATE) &&
+	if ((permits & PROTO_AFTER_MOUNT_PRIVATE) &&
 	    !(succeeded & (1u << PROTO_REQ_MOUNT_PRIVATE))) {
-		snprintf(why, whylen, "%s: needs mount-private first",
-			 proto_op_name(op->op));
+		snprintf(why, whylen, "%s: needs mount-private first", name);
 		return -EPERM;
 	}
-	*tried |= 1u << op->op;
+	tried |= 1u << op;
 	nl_kernel_errno = 0;
-	why[0] = '\0';
-	return op->handler(&m->u, why, whylen);
+	r = helper_ops[op].run(&m->u, reason, sizeof(reason));
+	if (r == 0)
+		succeeded |= 1u << op;
+	else
+		snprintf(why, whylen, "%s %s", name, reason);
+	return r;
 }
 
 /*
  * serve() - answer requests on SOCK_FD until EOF.
  *
- * Every request gets exactly one answer with its sequence number.  Ordering
- * rules come from the table's flags: hello first and once (a violation
- * otherwise); OP_ONCE and OP_NEEDS_PRIVATE refuse with EALREADY or EPERM
- * and serving goes on.
+ * Every request gets exactly one answer with its sequence number.  Framing
+ * is checked here (a violation otherwise); whether a request runs is
+ * dispatch()'s.
  */
 static void __attribute__((noreturn)) serve(void)
 {
-	uint32_t tried = 0, succeeded = 0;
-
 	for (;;) {
 		unsigned char buf[PROTO_MSG_MAX + 1];
 		union {
@@ -1027,10 +1013,10 @@ static void __attribute__((noreturn)) serve(void)
 			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 		};
 		struct proto_hdr h = { 0 };
-		const struct helper_op *op;
 		char why[PROTO_REASON_MAX];
 		struct proto_msg m;
 		uint16_t ans_op;
+		bool request;
 		ssize_t n;
 		int nfds, r;
 
@@ -1048,33 +1034,20 @@ static void __attribute__((noreturn)) serve(void)
 			memcpy(&h, buf, sizeof(h));
 		r = (mh.msg_flags & MSG_TRUNC) ? -EBADMSG :
 			proto_decode(buf, (size_t)n, &m);
-		op = r == 0 ? helper_op_find(m.hdr.op) : NULL;
-		ans_op = op ? (uint16_t)(PROTO_ANS | op->op) : PROTO_ANS;
+		request = r == 0 && !(m.hdr.op & PROTO_ANS);
+		ans_op = request ? (uint16_t)(PROTO_ANS | m.hdr.op) : PROTO_ANS;
 
 		if (nfds < 0 || (mh.msg_flags & MSG_CTRUNC))
 			violation(ans_op, h.seq, EPROTO, "unexpected control data");
-		if (nfds > 0 && !op)
+		if (nfds > 0)	/* no op takes any (include/hckns/proto.h) */
 			violation(ans_op, h.seq, EPROTO, "unexpected descriptors");
 		if (r < 0)
 			violation(ans_op, h.seq, -r, "%s",
 				  decode_reason(r, &h, (size_t)n, why, sizeof(why)));
-		if (!op)	/* it decoded, so it is an answer op */
+		if (!request)	/* it decoded, so it is an answer op */
 			violation(ans_op, h.seq, EPROTO, "%s is not a request",
 				  proto_op_name(m.hdr.op));
-		if ((unsigned int)nfds != op->nfds)
-			violation(ans_op, h.seq, EPROTO, "%s descriptors",
-				  (unsigned int)nfds > op->nfds ? "unexpected" :
-				  "missing");
-		if (tried == 0 && !(op->flags & OP_FIRST))
-			violation(ans_op, h.seq, EPROTO, "the first request must "
-				  "be hello, not %s", proto_op_name(op->op));
-		if (tried != 0 && (op->flags & OP_FIRST))
-			violation(ans_op, h.seq, EPROTO, "%s sent twice",
-				  proto_op_name(op->op));
-
-		r = run(op, &m, &tried, succeeded, why, sizeof(why));
-		if (r == 0)
-			succeeded |= 1u << op->op;
+		r = dispatch(&m, why, sizeof(why));
 		answer(ans_op, h.seq, -r, r == 0 ? "" : why);
 	}
 }
@@ -1318,7 +1291,7 @@ int main(int argc, char **argv)
 	 */
 	if (signal(SIGCHLD, SIG_IGN) == SIG_ERR)
 		die("ignore SIGCHLD", strerror(errno));
-	/* The modes in helper_op_resolv_set() are meant exactly. */
+	/* The modes in op_resolv_set() are meant exactly. */
 	umask(022);
 	drop_privileges();
 	verify_privileges();

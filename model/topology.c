@@ -563,17 +563,41 @@ add(struct builder *b, uint16_t op, size_t plen, const char *fmt, ...)
 	return s;
 }
 
-static void add_link(struct builder *b, uint16_t op, const char *what,
-		     const char *name)
+/*
+ * One builder req_<stem>() for each request of the list (PROTO_OPS in
+ * include/hckns/proto.h) that the topology makes: the helper's handler is
+ * op_<stem>().  The trace says what each does, in the op's words.
+ */
+
+/* link-up, bridge-add, tap-add: a request that names one link. */
+static struct fe_step *add_link(struct builder *b, uint16_t op,
+				const char *name)
 {
 	struct fe_step *s = add(b, op, sizeof(struct proto_link), "%s %s",
-				what, name);
+				proto_op_name(op), name);
 
 	if (s)
 		proto_set_ifname(s->p.link.ifname, name);
+	return s;
 }
 
-static void add_mtu(struct builder *b, const char *name, unsigned int mtu)
+static void req_link_up(struct builder *b, const char *name)
+{
+	add_link(b, PROTO_REQ_LINK_UP, name);
+}
+
+static void req_bridge_add(struct builder *b, const char *name)
+{
+	add_link(b, PROTO_REQ_BRIDGE_ADD, name);
+}
+
+static struct fe_step *req_tap_add(struct builder *b, const char *name)
+{
+	return add_link(b, PROTO_REQ_TAP_ADD, name);
+}
+
+static void req_link_set_mtu(struct builder *b, const char *name,
+			     unsigned int mtu)
 {
 	struct fe_step *s = add(b, PROTO_REQ_LINK_SET_MTU,
 				sizeof(struct proto_mtu), "set-mtu %s %u", name,
@@ -585,8 +609,36 @@ static void add_mtu(struct builder *b, const char *name, unsigned int mtu)
 	}
 }
 
-static void add_addr(struct builder *b, const char *name, uint8_t family,
-		     const uint8_t *a, uint8_t prefixlen)
+static struct fe_step *req_link_set_txqlen(struct builder *b,
+					   const char *name,
+					   unsigned int txqlen)
+{
+	struct fe_step *s = add(b, PROTO_REQ_LINK_SET_TXQLEN,
+				sizeof(struct proto_txqlen), "set-txqlen %s %u",
+				name, txqlen);
+
+	if (s) {
+		proto_set_ifname(s->p.txqlen.ifname, name);
+		s->p.txqlen.txqlen = txqlen;
+	}
+	return s;
+}
+
+static void req_link_enslave(struct builder *b, const char *port,
+			     const char *master)
+{
+	struct fe_step *s = add(b, PROTO_REQ_LINK_ENSLAVE,
+				sizeof(struct proto_enslave), "enslave %s to %s",
+				port, master);
+
+	if (s) {
+		proto_set_ifname(s->p.enslave.ifname, port);
+		proto_set_ifname(s->p.enslave.master, master);
+	}
+}
+
+static void req_addr_add(struct builder *b, const char *name, uint8_t family,
+			 const uint8_t *a, uint8_t prefixlen)
 {
 	char text[INET6_ADDRSTRLEN] = "?";
 	struct fe_step *s;
@@ -602,8 +654,9 @@ static void add_addr(struct builder *b, const char *name, uint8_t family,
 	}
 }
 
-static void add_default_route(struct builder *b, const char *name,
-			      uint8_t family, const uint8_t *gw)
+/* A default route: the only route the topology adds. */
+static void req_route_add(struct builder *b, const char *name, uint8_t family,
+			  const uint8_t *gw)
 {
 	char text[INET6_ADDRSTRLEN] = "?";
 	struct fe_step *s;
@@ -620,6 +673,48 @@ static void add_default_route(struct builder *b, const char *name,
 	}
 }
 
+static void req_resolv_set(struct builder *b, uint8_t family,
+			   const uint8_t addr[PROTO_ADDR_BYTES])
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+	struct fe_step *s;
+
+	inet_ntop(family, addr, text, sizeof(text));
+	s = add(b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv),
+		"point /etc/resolv.conf at %s", text);
+	if (s) {
+		s->p.resolv.family = family;
+		memcpy(s->p.resolv.addr, addr, sizeof(s->p.resolv.addr));
+	}
+}
+
+/* The requests that carry nothing. */
+static void req_brnf_disable(struct builder *b)
+{
+	add(b, PROTO_REQ_BRNF_DISABLE, 0, "disable bridge-nf-call-*");
+}
+
+static void req_mount_private(struct builder *b)
+{
+	add(b, PROTO_REQ_MOUNT_PRIVATE, 0, "make / private");
+}
+
+static struct fe_step *req_mount_proc(struct builder *b)
+{
+	return add(b, PROTO_REQ_MOUNT_PROC, 0, "mount a fresh /proc");
+}
+
+static struct fe_step *req_mount_sysfs(struct builder *b)
+{
+	return add(b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
+}
+
+static struct fe_step *req_uplink_guard(struct builder *b)
+{
+	return add(b, PROTO_REQ_UPLINK_GUARD, 0, "guard " FE_TAP_NAME
+		   " against packets to loopback addresses");
+}
+
 /*
  * The steps before slirp4netns starts.  tap_host as a persistent tap, first
  * of all: slirp4netns attaches to it by name, and its exit then leaves the
@@ -632,24 +727,17 @@ static void add_before_slirp(struct builder *b, const struct fe_topology *t)
 {
 	struct fe_step *s;
 
-	s = add(b, PROTO_REQ_TAP_ADD, sizeof(struct proto_link),
-		"tap-add " FE_TAP_NAME);
-	if (s) {
-		proto_set_ifname(s->p.link.ifname, FE_TAP_NAME);
+	s = req_tap_add(b, FE_TAP_NAME);
+	if (s)
 		s->before_slirp = true;
-	}
 	/*
 	 * Its transmit queue length next, before the guard: the guard's htb
 	 * takes the tap's queue length as its own when it is created.
 	 */
 	if (t->txqueuelen) {
-		s = add(b, PROTO_REQ_LINK_SET_TXQLEN, sizeof(struct proto_txqlen),
-			"set-txqlen " FE_TAP_NAME " %u", t->txqueuelen);
-		if (s) {
-			proto_set_ifname(s->p.txqlen.ifname, FE_TAP_NAME);
-			s->p.txqlen.txqlen = t->txqueuelen;
+		s = req_link_set_txqlen(b, FE_TAP_NAME, t->txqueuelen);
+		if (s)
 			s->before_slirp = true;
-		}
 	}
 	/*
 	 * The guard, before slirp4netns reads a single frame from the tap:
@@ -660,9 +748,7 @@ static void add_before_slirp(struct builder *b, const struct fe_topology *t)
 	 * network namespace (SECURITY.md, "What guests can reach").  With or
 	 * without --host-loopback: 10.0.2.2 is the way that option opens.
 	 */
-	s = add(b, PROTO_REQ_UPLINK_GUARD, 0,
-		"guard " FE_TAP_NAME " against packets to loopback "
-		"addresses");
+	s = req_uplink_guard(b);
 	if (s)
 		s->before_slirp = true;
 }
@@ -670,10 +756,9 @@ static void add_before_slirp(struct builder *b, const struct fe_topology *t)
 /* The mounts: / made private first, so that nothing propagates to the host. */
 static void add_mounts(struct builder *b, const struct fe_topology *t)
 {
-	char dns[INET6_ADDRSTRLEN] = "?";
 	struct fe_step *s;
 
-	add(b, PROTO_REQ_MOUNT_PRIVATE, 0, "make / private");
+	req_mount_private(b);
 	/*
 	 * The instance's own /proc, of its PID namespace (the helper is its
 	 * PID 1): `ps` inside shows the instance's processes only; and a /sys
@@ -683,23 +768,17 @@ static void add_mounts(struct builder *b, const struct fe_topology *t)
 	 * and nothing else changes: the PID namespace still ends everything
 	 * (SECURITY.md).  So they are optional (run_steps() in main.c).
 	 */
-	s = add(b, PROTO_REQ_MOUNT_PROC, 0, "mount a fresh /proc");
+	s = req_mount_proc(b);
 	if (s) {
 		s->if_refused = "no fresh /proc inside";
 		s->then = "ps there shows the host's processes";
 	}
-	s = add(b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
+	s = req_mount_sysfs(b);
 	if (s) {
 		s->if_refused = "no /sys of the network inside";
 		s->then = "/sys/class/net there shows the host's links";
 	}
-	inet_ntop(t->dns_family, t->dns, dns, sizeof(dns));
-	s = add(b, PROTO_REQ_RESOLV_SET, sizeof(struct proto_resolv),
-		"point /etc/resolv.conf at %s", dns);
-	if (s) {
-		s->p.resolv.family = t->dns_family;
-		memcpy(s->p.resolv.addr, t->dns, sizeof(s->p.resolv.addr));
-	}
+	req_resolv_set(b, t->dns_family, t->dns);
 }
 
 /* The bridges, up and addressed, and the default routes by the uplink. */
@@ -710,38 +789,32 @@ static void add_bridges(struct builder *b, const struct fe_topology *t)
 	for (size_t i = 0; i < t->nbridges; i++) {
 		const struct fe_bridge *br = &t->bridges[i];
 
-		add_link(b, PROTO_REQ_BRIDGE_ADD, "bridge-add", br->name);
+		req_bridge_add(b, br->name);
 		/* The bridge keeps the MTU we set, whatever its ports. */
 		if (i == t->uplink)
-			add_mtu(b, br->name, t->mtu);
+			req_link_set_mtu(b, br->name, t->mtu);
 		if (br->prefixlen)
-			add_addr(b, br->name, AF_INET, br->addr, br->prefixlen);
+			req_addr_add(b, br->name, AF_INET, br->addr, br->prefixlen);
 		if (i == t->uplink && t->ipv6)
-			add_addr(b, br->name, AF_INET6, v6_uplink, V6_PREFIX);
-		add_link(b, PROTO_REQ_LINK_UP, "link-up", br->name);
+			req_addr_add(b, br->name, AF_INET6, v6_uplink, V6_PREFIX);
+		req_link_up(b, br->name);
 	}
 	/* The bridge-netfilter sysctls once the bridges exist. */
-	add(b, PROTO_REQ_BRNF_DISABLE, 0, "disable bridge-nf-call-*");
-	add_default_route(b, uplink->name, AF_INET, t->gateway);
+	req_brnf_disable(b);
+	req_route_add(b, uplink->name, AF_INET, t->gateway);
 	if (t->ipv6)
-		add_default_route(b, uplink->name, AF_INET6, v6_gateway);
+		req_route_add(b, uplink->name, AF_INET6, v6_gateway);
 }
 
 /* tap_host, at the MTU, a port of the uplink, up. */
 static void add_tap_to_uplink(struct builder *b, const struct fe_topology *t)
 {
 	const struct fe_bridge *uplink = &t->bridges[t->uplink];
-	struct fe_step *s;
 
 	/* A tap is made at 1500; slirp4netns leaves it so whatever --mtu says. */
-	add_mtu(b, FE_TAP_NAME, t->mtu);
-	s = add(b, PROTO_REQ_LINK_ENSLAVE, sizeof(struct proto_enslave),
-		"enslave " FE_TAP_NAME " to %s", uplink->name);
-	if (s) {
-		proto_set_ifname(s->p.enslave.ifname, FE_TAP_NAME);
-		proto_set_ifname(s->p.enslave.master, uplink->name);
-	}
-	add_link(b, PROTO_REQ_LINK_UP, "link-up", FE_TAP_NAME);
+	req_link_set_mtu(b, FE_TAP_NAME, t->mtu);
+	req_link_enslave(b, FE_TAP_NAME, uplink->name);
+	req_link_up(b, FE_TAP_NAME);
 }
 
 int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
@@ -751,7 +824,7 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 
 	add_before_slirp(&b, t);
 	add_mounts(&b, t);
-	add_link(&b, PROTO_REQ_LINK_UP, "link-up", "lo");
+	req_link_up(&b, "lo");
 	add_bridges(&b, t);
 	add_tap_to_uplink(&b, t);
 	if (b.n > b.max)

@@ -11,69 +11,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const struct {
-	const char *name;
-	long size;
-} ops[PROTO_REQ__END] = {
-	[PROTO_REQ_HELLO] = { "hello", 0 },
-	[PROTO_REQ_LINK_UP] = { "link-up", sizeof(struct proto_link) },
-	[PROTO_REQ_BRIDGE_ADD] = { "bridge-add", sizeof(struct proto_link) },
-	[PROTO_REQ_LINK_ENSLAVE] = { "link-enslave", sizeof(struct proto_enslave) },
-	[PROTO_REQ_LINK_SET_MTU] = { "link-set-mtu", sizeof(struct proto_mtu) },
-	[PROTO_REQ_ADDR_ADD] = { "addr-add", sizeof(struct proto_addr) },
-	[PROTO_REQ_ROUTE_ADD] = { "route-add", sizeof(struct proto_route) },
-	[PROTO_REQ_BRNF_DISABLE] = { "brnf-disable", 0 },
-	[PROTO_REQ_MOUNT_PRIVATE] = { "mount-private", 0 },
-	[PROTO_REQ_RESOLV_SET] = { "resolv-set", sizeof(struct proto_resolv) },
-	[PROTO_REQ_LINK_SET_TXQLEN] = { "link-set-txqlen",
-					sizeof(struct proto_txqlen) },
-	[PROTO_REQ_TAP_ADD] = { "tap-add", sizeof(struct proto_link) },
-	[PROTO_REQ_MOUNT_PROC] = { "mount-proc", 0 },
-	[PROTO_REQ_UPLINK_GUARD] = { "uplink-guard", 0 },
-	[PROTO_REQ_MOUNT_SYSFS] = { "mount-sysfs", 0 },
-};
-
-long proto_payload_size(uint16_t op)
-{
-	if (op & PROTO_ANS) {
-		/* PROTO_ANS alone answers a message that could not be decoded. */
-		op &= (uint16_t)~PROTO_ANS;
-		if (op >= PROTO_REQ__END)
-			return -1;
-		return sizeof(struct proto_answer);
-	}
-	if (op == 0 || op >= PROTO_REQ__END)
-		return -1;
-	return ops[op].size;
-}
-
-const char *proto_op_name(uint16_t op)
-{
-	static const char *const answer_names[PROTO_REQ__END] = {
-		[0] = "answer:violation",
-		[PROTO_REQ_HELLO] = "answer:hello",
-		[PROTO_REQ_LINK_UP] = "answer:link-up",
-		[PROTO_REQ_BRIDGE_ADD] = "answer:bridge-add",
-		[PROTO_REQ_LINK_ENSLAVE] = "answer:link-enslave",
-		[PROTO_REQ_LINK_SET_MTU] = "answer:link-set-mtu",
-		[PROTO_REQ_ADDR_ADD] = "answer:addr-add",
-		[PROTO_REQ_ROUTE_ADD] = "answer:route-add",
-		[PROTO_REQ_BRNF_DISABLE] = "answer:brnf-disable",
-		[PROTO_REQ_MOUNT_PRIVATE] = "answer:mount-private",
-		[PROTO_REQ_RESOLV_SET] = "answer:resolv-set",
-		[PROTO_REQ_LINK_SET_TXQLEN] = "answer:link-set-txqlen",
-		[PROTO_REQ_TAP_ADD] = "answer:tap-add",
-		[PROTO_REQ_MOUNT_PROC] = "answer:mount-proc",
-		[PROTO_REQ_UPLINK_GUARD] = "answer:uplink-guard",
-		[PROTO_REQ_MOUNT_SYSFS] = "answer:mount-sysfs",
-	};
-	uint16_t req = op & (uint16_t)~PROTO_ANS;
-
-	if (req >= PROTO_REQ__END || (req == 0 && !(op & PROTO_ANS)))
-		return "unknown";
-	return (op & PROTO_ANS) ? answer_names[req] : ops[req].name;
-}
-
 int proto_encode(uint16_t op, uint32_t seq, const void *payload, size_t plen,
 		 void *buf, size_t bufsz)
 {
@@ -249,67 +186,143 @@ static const char *prefix_check(uint8_t family, const uint8_t *a,
 			return fail(why, whylen, why_);       \
 	} while (0)
 
+/* hello, brnf-disable, mount-private, ...: no payload, nothing to check. */
+/* NOLINTNEXTLINE(readability-non-const-parameter): the validators' type */
+static int valid_none(const union proto_payload *u, char *why, size_t whylen)
+{
+	(void)u;
+	(void)why;
+	(void)whylen;
+	return 0;
+}
+
+/* link-up, bridge-add, tap-add: a name. */
+static int valid_link(const union proto_payload *u, char *why, size_t whylen)
+{
+	CHECK(proto_ifname_check(u->link.ifname));
+	return 0;
+}
+
+static int valid_link_enslave(const union proto_payload *u, char *why,
+			      size_t whylen)
+{
+	CHECK(proto_ifname_check(u->enslave.ifname));
+	CHECK(proto_ifname_check(u->enslave.master));
+	if (strcmp(u->enslave.ifname, u->enslave.master) == 0)
+		return fail(why, whylen, "a link cannot be its own master");
+	return 0;
+}
+
+static int valid_link_set_mtu(const union proto_payload *u, char *why,
+			      size_t whylen)
+{
+	CHECK(proto_ifname_check(u->mtu.ifname));
+	if (u->mtu.mtu < PROTO_MTU_MIN || u->mtu.mtu > PROTO_MTU_MAX)
+		return fail(why, whylen, "MTU is out of range (68..65535)");
+	return 0;
+}
+
+static int valid_link_set_txqlen(const union proto_payload *u, char *why,
+				 size_t whylen)
+{
+	CHECK(proto_ifname_check(u->txqlen.ifname));
+	if (u->txqlen.txqlen < PROTO_TXQLEN_MIN ||
+	    u->txqlen.txqlen > PROTO_TXQLEN_MAX)
+		return fail(why, whylen, "transmit queue length is out "
+			    "of range (1..1000000)");
+	return 0;
+}
+
+static int valid_addr_add(const union proto_payload *u, char *why,
+			  size_t whylen)
+{
+	CHECK(proto_ifname_check(u->addr.ifname));
+	if (!all_zero(u->addr.pad, sizeof(u->addr.pad)))
+		return fail(why, whylen, "padding is not zero");
+	CHECK(unicast_check(u->addr.family, u->addr.addr));
+	CHECK(prefix_check(u->addr.family, u->addr.addr, u->addr.prefixlen,
+			   false));
+	return 0;
+}
+
+static int valid_route_add(const union proto_payload *u, char *why,
+			   size_t whylen)
+{
+	CHECK(proto_ifname_check(u->route.ifname));
+	if (!all_zero(u->route.pad, sizeof(u->route.pad)))
+		return fail(why, whylen, "padding is not zero");
+	CHECK(prefix_check(u->route.family, u->route.dst, u->route.dst_len,
+			   true));
+	CHECK(unicast_check(u->route.family, u->route.gateway));
+	return 0;
+}
+
+static int valid_resolv_set(const union proto_payload *u, char *why,
+			    size_t whylen)
+{
+	if (!all_zero(u->resolv.pad, sizeof(u->resolv.pad)))
+		return fail(why, whylen, "padding is not zero");
+	CHECK(unicast_check(u->resolv.family, u->resolv.addr));
+	return 0;
+}
+
+/* ---- the list of include/hckns/proto.h, by op ---------------------------- */
+
+/* The size of each payload the list's payload column names. */
+#define PAYLOAD_SIZE_none 0
+#define PAYLOAD_SIZE_link sizeof(struct proto_link)
+#define PAYLOAD_SIZE_enslave sizeof(struct proto_enslave)
+#define PAYLOAD_SIZE_mtu sizeof(struct proto_mtu)
+#define PAYLOAD_SIZE_txqlen sizeof(struct proto_txqlen)
+#define PAYLOAD_SIZE_addr sizeof(struct proto_addr)
+#define PAYLOAD_SIZE_route sizeof(struct proto_route)
+#define PAYLOAD_SIZE_resolv sizeof(struct proto_resolv)
+
+/* A validator of the list: 0, or -EINVAL with @why set (proto_validate()). */
+typedef int validator(const union proto_payload *u, char *why, size_t whylen);
+
+/* What protocol/ knows of each request: names, size, validator. */
+static const struct {
+	const char *name, *answer;
+	long size;
+	validator *valid;
+} ops[PROTO_REQ__END] = {
+#define X(E, stem, wire, payload, valid, permits) \
+	[PROTO_REQ_##E] = { wire, "answer:" wire, PAYLOAD_SIZE_##payload, valid },
+	PROTO_OPS(X)
+#undef X
+};
+
+long proto_payload_size(uint16_t op)
+{
+	if (op & PROTO_ANS) {
+		/* PROTO_ANS alone answers a message that could not be decoded. */
+		op &= (uint16_t)~PROTO_ANS;
+		if (op >= PROTO_REQ__END)
+			return -1;
+		return sizeof(struct proto_answer);
+	}
+	if (op == 0 || op >= PROTO_REQ__END)
+		return -1;
+	return ops[op].size;
+}
+
+const char *proto_op_name(uint16_t op)
+{
+	uint16_t req = op & (uint16_t)~PROTO_ANS;
+
+	if (op == PROTO_ANS)
+		return "answer:violation";
+	if (req == 0 || req >= PROTO_REQ__END)
+		return "unknown";
+	return (op & PROTO_ANS) ? ops[req].answer : ops[req].name;
+}
+
 int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 {
-	const union proto_payload *u = &m->u;
-
 	if (whylen)
 		why[0] = '\0';
-	switch ((enum proto_op)m->hdr.op) {
-	case PROTO_REQ_HELLO:
-	case PROTO_REQ_BRNF_DISABLE:
-	case PROTO_REQ_MOUNT_PRIVATE:
-	case PROTO_REQ_MOUNT_PROC:
-	case PROTO_REQ_UPLINK_GUARD:
-	case PROTO_REQ_MOUNT_SYSFS:
-		return 0;
-	case PROTO_REQ_LINK_UP:
-	case PROTO_REQ_BRIDGE_ADD:
-	case PROTO_REQ_TAP_ADD:
-		CHECK(proto_ifname_check(u->link.ifname));
-		return 0;
-	case PROTO_REQ_LINK_ENSLAVE:
-		CHECK(proto_ifname_check(u->enslave.ifname));
-		CHECK(proto_ifname_check(u->enslave.master));
-		if (strcmp(u->enslave.ifname, u->enslave.master) == 0)
-			return fail(why, whylen, "a link cannot be its own master");
-		return 0;
-	case PROTO_REQ_LINK_SET_MTU:
-		CHECK(proto_ifname_check(u->mtu.ifname));
-		if (u->mtu.mtu < PROTO_MTU_MIN || u->mtu.mtu > PROTO_MTU_MAX)
-			return fail(why, whylen, "MTU is out of range (68..65535)");
-		return 0;
-	case PROTO_REQ_LINK_SET_TXQLEN:
-		CHECK(proto_ifname_check(u->txqlen.ifname));
-		if (u->txqlen.txqlen < PROTO_TXQLEN_MIN ||
-		    u->txqlen.txqlen > PROTO_TXQLEN_MAX)
-			return fail(why, whylen, "transmit queue length is out "
-				    "of range (1..1000000)");
-		return 0;
-	case PROTO_REQ_ADDR_ADD:
-		CHECK(proto_ifname_check(u->addr.ifname));
-		if (!all_zero(u->addr.pad, sizeof(u->addr.pad)))
-			return fail(why, whylen, "padding is not zero");
-		CHECK(unicast_check(u->addr.family, u->addr.addr));
-		CHECK(prefix_check(u->addr.family, u->addr.addr,
-				   u->addr.prefixlen, false));
-		return 0;
-	case PROTO_REQ_ROUTE_ADD:
-		CHECK(proto_ifname_check(u->route.ifname));
-		if (!all_zero(u->route.pad, sizeof(u->route.pad)))
-			return fail(why, whylen, "padding is not zero");
-		CHECK(prefix_check(u->route.family, u->route.dst,
-				   u->route.dst_len, true));
-		CHECK(unicast_check(u->route.family, u->route.gateway));
-		return 0;
-	case PROTO_REQ_RESOLV_SET:
-		if (!all_zero(u->resolv.pad, sizeof(u->resolv.pad)))
-			return fail(why, whylen, "padding is not zero");
-		CHECK(unicast_check(u->resolv.family, u->resolv.addr));
-		return 0;
-	case PROTO_REQ__END:
-	default:
-		break;
-	}
-	return fail(why, whylen, "not a request");
+	if (m->hdr.op == 0 || m->hdr.op >= PROTO_REQ__END)
+		return fail(why, whylen, "not a request");
+	return ops[m->hdr.op].valid(&m->u, why, whylen);
 }

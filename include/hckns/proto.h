@@ -43,23 +43,66 @@
  */
 #define PROTO_UPLINK_TAP "tap_host"
 
+/*
+ * The helper's operations, written once.  Everything that names an op is
+ * expanded from this list: the enum below; the names, answer names,
+ * payload sizes and validators of protocol/proto.c; the helper's handler
+ * table and the permits its dispatcher enforces (helper/hckns-helper.c).
+ * tests/unit/test_proto.c checks SECURITY.md's operation table against it.
+ *
+ *   X(ENUM, stem, "wire-name", payload, validator, permits)
+ *
+ * ENUM       the op is PROTO_REQ_<ENUM>; its number is its place in the
+ *            list, so a new op goes at the end (and PROTO_VERSION changes).
+ * stem       the one name both sides share: the front end's builder
+ *            req_<stem>() (frontend/topology.c), the helper's handler
+ *            op_<stem>(), the seccomp rules that serve it
+ *            (helper/filter-gen.c): `grep -rn link_set_mtu` finds them all,
+ *            and this line.
+ * wire-name  the stem with dashes: proto_op_name(), "answer:<wire-name>",
+ *            traces, the reasons of answers, SECURITY.md.
+ * payload    the member of union proto_payload it carries, or none; its
+ *            size is the op's exact payload size on the wire.
+ * validator  protocol/proto.c's check of those arguments (proto_validate()):
+ *            valid_<stem>(), or valid_link (a name) or valid_none (nothing).
+ * permits    enum proto_permit bits: when the helper runs it.
+ *
+ * No op takes descriptors in this version: an SCM_RIGHTS descriptor with
+ * any request is a protocol violation.  One that did would get a column.
+ */
+#define PROTO_OPS(X)                                                                                                                   \
+	X(HELLO,           hello,           "hello",           none,    valid_none,            PROTO_FIRST)                            \
+	X(LINK_UP,         link_up,         "link-up",         link,    valid_link,            0)                                      \
+	X(BRIDGE_ADD,      bridge_add,      "bridge-add",      link,    valid_link,            0)                                      \
+	X(LINK_ENSLAVE,    link_enslave,    "link-enslave",    enslave, valid_link_enslave,    0)                                      \
+	X(LINK_SET_MTU,    link_set_mtu,    "link-set-mtu",    mtu,     valid_link_set_mtu,    0)                                      \
+	X(ADDR_ADD,        addr_add,        "addr-add",        addr,    valid_addr_add,        0)                                      \
+	X(ROUTE_ADD,       route_add,       "route-add",       route,   valid_route_add,       0)                                      \
+	X(BRNF_DISABLE,    brnf_disable,    "brnf-disable",    none,    valid_none,            PROTO_ONCE)                             \
+	X(MOUNT_PRIVATE,   mount_private,   "mount-private",   none,    valid_none,            PROTO_ONCE)                             \
+	X(RESOLV_SET,      resolv_set,      "resolv-set",      resolv,  valid_resolv_set,      PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
+	X(LINK_SET_TXQLEN, link_set_txqlen, "link-set-txqlen", txqlen,  valid_link_set_txqlen, 0)                                      \
+	X(TAP_ADD,         tap_add,         "tap-add",         link,    valid_link,            0)                                      \
+	X(MOUNT_PROC,      mount_proc,      "mount-proc",      none,    valid_none,            PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
+	X(UPLINK_GUARD,    uplink_guard,    "uplink-guard",    none,    valid_none,            PROTO_ONCE)                             \
+	X(MOUNT_SYSFS,     mount_sysfs,     "mount-sysfs",     none,    valid_none,            PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE)
+
+/* The permits column: when the helper's dispatcher lets a request run. */
+enum proto_permit {
+	/* The first request, and only then (else a protocol violation). */
+	PROTO_FIRST = 1u << 0,
+	/* At most one attempt a run, whatever came of it (else EALREADY). */
+	PROTO_ONCE = 1u << 1,
+	/* Only once mount-private has succeeded (else EPERM). */
+	PROTO_AFTER_MOUNT_PRIVATE = 1u << 2,
+};
+
 enum proto_op {
-	PROTO_REQ_HELLO = 1,	   /* must be first; checks the version */
-	PROTO_REQ_LINK_UP,	   /* struct proto_link */
-	PROTO_REQ_BRIDGE_ADD,	   /* struct proto_link */
-	PROTO_REQ_LINK_ENSLAVE,	   /* struct proto_enslave */
-	PROTO_REQ_LINK_SET_MTU,	   /* struct proto_mtu */
-	PROTO_REQ_ADDR_ADD,	   /* struct proto_addr */
-	PROTO_REQ_ROUTE_ADD,	   /* struct proto_route */
-	PROTO_REQ_BRNF_DISABLE,	   /* no payload */
-	PROTO_REQ_MOUNT_PRIVATE,   /* no payload */
-	PROTO_REQ_RESOLV_SET,	   /* struct proto_resolv */
-	PROTO_REQ_LINK_SET_TXQLEN, /* struct proto_txqlen */
-	PROTO_REQ_TAP_ADD,	   /* struct proto_link: a persistent tap */
-	PROTO_REQ_MOUNT_PROC,	   /* no payload: a fresh proc on /proc */
-	PROTO_REQ_UPLINK_GUARD,	   /* no payload: PROTO_UPLINK_TAP's filter */
-	PROTO_REQ_MOUNT_SYSFS,	   /* no payload: a sysfs of our network on /sys */
-	PROTO_REQ__END,		   /* first invalid request op */
+#define PROTO_X_ENUM(E, stem, wire, payload, valid, permits) PROTO_REQ_##E,
+	PROTO_REQ__NONE = 0,	/* 0 is no op */
+	PROTO_OPS(PROTO_X_ENUM)
+#undef PROTO_X_ENUM
+	PROTO_REQ__END,		/* first invalid request op */
 };
 
 /*

@@ -134,6 +134,7 @@ static void check_valid_request(const struct proto_msg *m)
 		FUZZ_CHECK(u->resolv.family == AF_INET ||
 			   u->resolv.family == AF_INET6);
 		break;
+	case PROTO_REQ__NONE:
 	case PROTO_REQ__END:
 	default:
 		FUZZ_CHECK(!"validate accepted an op that is not a request");

@@ -609,7 +609,7 @@ test_protocol_violation_answer_as_request() {
 }
 
 # "The first message checks the protocol version": hello first, once
-# (the table's OP_FIRST).
+# (the list's PROTO_FIRST, include/hckns/proto.h).
 test_protocol_violation_request_before_hello() {
 	violation before-hello no 'link-up lo, before any hello' \
 		'answer:link-up seq=1 err=EPROTO reason=the first request must be hello, not link-up'

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -120,6 +121,7 @@ static size_t expected_size(uint16_t op)
 		return sizeof(struct proto_route);
 	case PROTO_REQ_RESOLV_SET:
 		return sizeof(struct proto_resolv);
+	case PROTO_REQ__NONE:
 	case PROTO_REQ__END:
 	default:
 		break;
@@ -1171,6 +1173,147 @@ START_TEST(test_op_name)
 }
 END_TEST
 
+/* ---- SECURITY.md's operation table against the list ------------------ */
+
+/* The list as the table states it: name, payload, permits. */
+static const struct {
+	const char *name, *payload;
+	unsigned int permits;
+} list_ops[] = {
+#define X(E, stem, wire, payload, valid, permits) { wire, #payload, permits },
+	PROTO_OPS(X)
+#undef X
+};
+
+/* What the table's "validates" column says for each permit of the list. */
+static const struct {
+	unsigned int permit;
+	const char *words;
+} permit_words[] = {
+	{ PROTO_FIRST, "first request, only once" },
+	{ PROTO_ONCE, "at most once" },
+	{ PROTO_AFTER_MOUNT_PRIVATE, "only after mount-private succeeded" },
+};
+
+#define TABLE_SECTION "## The operation table: the whole audit surface\n"
+#define TABLE_HEADER "| op | payload | validates | does | why it is safe |\n"
+#define TABLE_CELLS 5
+
+/*
+ * SECURITY.md, by this file's path as the compiler was given it
+ * ("tests/unit/test_proto.c" from the source tree, where make runs the
+ * tests, or an absolute path).
+ */
+static FILE *open_security_md(void)
+{
+	static const char self[] = "tests/unit/test_proto.c", file[] = __FILE__;
+	size_t n = strlen(file) - strlen(self);
+	char path[4096];
+	FILE *f;
+
+	ck_assert_msg(strlen(file) >= strlen(self) &&
+		      strcmp(&file[n], self) == 0, "__FILE__ is %s", file);
+	snprintf(path, sizeof(path), "%.*sSECURITY.md", (int)n, file);
+	f = fopen(path, "re");
+	ck_assert_msg(f != NULL, "cannot open %s: %s (the unit tests run in "
+		      "the source tree)", path, strerror(errno));
+	return f;
+}
+
+/*
+ * Split a table row "| a | b\|c | ... |" into its cells, in place, without
+ * the spaces around them ("\|" is a '|' inside a cell).  Return: how many.
+ */
+static int table_cells(char *line, char *cells[], int max)
+{
+	int n = 0;
+	char *p = line, *cell;
+
+	ck_assert_msg(line[0] == '|', "not a table row: %s", line);
+	for (cell = ++p; *p && *p != '\n'; p++) {
+		if (*p == '\\' && p[1] == '|') {
+			p++;
+			continue;
+		}
+		if (*p != '|')
+			continue;
+		*p = '\0';
+		while (*cell == ' ')
+			cell++;
+		for (char *e = p - 1; e >= cell && *e == ' '; e--)
+			*e = '\0';
+		ck_assert_msg(n < max, "more than %d cells", max);
+		cells[n++] = cell;
+		cell = p + 1;
+	}
+	return n;
+}
+
+/* Row @i of the table (cells @c) says what the list says of op @i. */
+static void check_table_row(size_t i, char *const c[TABLE_CELLS])
+{
+	char payload[32] = "none";
+
+	ck_assert_msg(i < N_ELEMENTS(list_ops), "row %zu (%s): the list has "
+		      "%zu ops", i + 1, c[0], N_ELEMENTS(list_ops));
+	ck_assert_msg(strcmp(c[0], list_ops[i].name) == 0, "row %zu is %s, the "
+		      "list's op %zu is %s", i + 1, c[0], i + 1, list_ops[i].name);
+	if (strcmp(list_ops[i].payload, "none") != 0)
+		snprintf(payload, sizeof(payload), "`proto_%s{",
+			 list_ops[i].payload);
+	ck_assert_msg(strncmp(c[1], payload, strlen(payload)) == 0 &&
+		      (strcmp(payload, "none") != 0 || strcmp(c[1], "none") == 0),
+		      "%s: payload %s, the list's is %s", c[0], c[1],
+		      list_ops[i].payload);
+	for (size_t k = 0; k < N_ELEMENTS(permit_words); k++) {
+		bool said = strstr(c[2], permit_words[k].words) != NULL;
+		bool has = (list_ops[i].permits & permit_words[k].permit) != 0;
+
+		ck_assert_msg(said == has, "%s: \"validates\" %s \"%s\", the "
+			      "list's permits %s", c[0], said ? "says" :
+			      "does not say", permit_words[k].words,
+			      has ? "do" : "do not");
+	}
+}
+
+/*
+ * SECURITY.md's operation table cannot drift from the list: its rows are
+ * the list's ops, in the list's order, with the list's payloads and
+ * permits.
+ */
+START_TEST(test_security_table)
+{
+	FILE *f = open_security_md();
+	char line[4096], *cells[TABLE_CELLS + 1];
+	bool in_section = false, in_table = false;
+	size_t rows = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		if (!in_section) {
+			in_section = strcmp(line, TABLE_SECTION) == 0;
+			continue;
+		}
+		if (!in_table) {
+			in_table = strcmp(line, TABLE_HEADER) == 0;
+			ck_assert_msg(strncmp(line, "## ", 3) != 0, "no table "
+				      "in SECURITY.md's section %s", TABLE_SECTION);
+			continue;
+		}
+		if (line[0] != '|')
+			break;
+		if (strncmp(line, "|---", 4) == 0)
+			continue;
+		ck_assert_int_eq(table_cells(line, cells, TABLE_CELLS + 1),
+				 TABLE_CELLS);
+		check_table_row(rows++, cells);
+	}
+	fclose(f);
+	ck_assert_msg(in_table, "no operation table in SECURITY.md");
+	ck_assert_msg(rows == N_ELEMENTS(list_ops), "SECURITY.md's table has "
+		      "%zu ops, the list %zu", rows, N_ELEMENTS(list_ops));
+}
+END_TEST
+
 Suite *make_proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -1222,6 +1365,10 @@ Suite *make_proto_suite(void)
 	tcase_add_loop_test(tc, test_encode_small_buffer, 0,
 			    N_ELEMENTS(all_ops));
 	tcase_add_test(tc, test_op_name);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("docs");
+	tcase_add_test(tc, test_security_table);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -133,6 +133,7 @@ static const char *step_ifname(const struct fe_step *s)
 	case PROTO_REQ_RESOLV_SET:
 	case PROTO_REQ_UPLINK_GUARD:
 	case PROTO_REQ_MOUNT_SYSFS:
+	case PROTO_REQ__NONE:
 	case PROTO_REQ__END:
 	default:
 		return NULL;
