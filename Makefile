@@ -95,15 +95,15 @@ $(FILTER_H): $(FILTER_GEN)
 $(call obj,$(HELPER_SRC)): $(FILTER_H) helper/filter.h
 
 $(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS) $(NL_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS) -ldl
 
 $(UNIT): $(call obj,$(UNIT_SRC) $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) $(NL_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) -ldl
 
 # Drives a real helper with raw protocol bytes (tests/integration/t-helper.sh).
 PROBE       := $(BUILDDIR)/helper-probe
 $(PROBE): $(call obj,tests/tools/helper-probe.c $(FE_SRC) $(PROTO_SRC))
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS) $(NL_LIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS) -ldl
 
 # An LD_PRELOAD shim that makes the helper call what its seccomp filter
 # forbids, while it serves (t-helper.sh).  Never sanitized: it is loaded

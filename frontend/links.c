@@ -11,12 +11,16 @@
  * short-lived child enters it (user namespace first, as the command's
  * child does), makes and binds the socket, and hands it back with the
  * uplink's ifindex.
+ *
+ * libnl is loaded (dlopen) only then: linked, its pages cost every run
+ * about 450 KiB of PSS (BENCHMARKS.md), for a watch most runs never make.
  */
 #include "frontend/run.h"
 #include "common/util.h"
 #include "model/opts.h"
 #include "hckns/keeper.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -30,6 +34,47 @@
 
 /* Ports warned about: each once. */
 #define WARNED_MAX 64
+
+/* libnl-route-3, and libnl-3 with it, as Debian and Ubuntu ship them. */
+#define LIBNL_ROUTE "libnl-route-3.so.200"
+
+/* The libnl functions used here, found in it by name. */
+#define NL_FUNCS(X)                                                          \
+	X(nl_socket_alloc) X(nl_socket_set_fd) X(nl_socket_disable_seq_check) \
+	X(nl_socket_modify_cb) X(nl_recvmsgs_default) X(nl_msg_parse)         \
+	X(nlmsg_hdr) X(rtnl_link_get_name) X(rtnl_link_get_mtu)               \
+	X(rtnl_link_get_master)
+
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): @f is a declarator's name */
+#define NL_PTR(f) __typeof__(f) *f;
+static struct {
+	NL_FUNCS(NL_PTR)
+} nl;
+#undef NL_PTR
+
+/* Loaded once, for the rest of the run: its functions serve the loop. */
+static void *libnl;
+
+/* Load libnl and find its functions.  Return: 0, or -1 with @why set. */
+static int nl_load(char *why, size_t len)
+{
+	libnl = dlopen(LIBNL_ROUTE, RTLD_NOW | RTLD_LOCAL);
+	if (!libnl) {
+		snprintf(why, len, "%s", dlerror());
+		return -1;
+	}
+#define NL_SYM(f)                                                             \
+	*(void **)&nl.f = dlsym(libnl, #f);                                   \
+	if (!nl.f) {                                                          \
+		snprintf(why, len, "%s has no %s", LIBNL_ROUTE, #f);          \
+		dlclose(libnl);                                               \
+		libnl = NULL;                                                 \
+		return -1;                                                    \
+	}
+	NL_FUNCS(NL_SYM)
+#undef NL_SYM
+	return 0;
+}
 
 struct links {
 	struct nl_sock *sk;
@@ -103,12 +148,12 @@ static void on_link(struct nl_object *obj, void *arg)
 {
 	struct run *run = arg;
 	struct rtnl_link *link = (struct rtnl_link *)obj;
-	const char *name = rtnl_link_get_name(link);
+	const char *name = nl.rtnl_link_get_name(link);
 	const char *uplink = run->topo.bridges[run->topo.uplink].name;
-	unsigned int mtu = rtnl_link_get_mtu(link);
+	unsigned int mtu = nl.rtnl_link_get_mtu(link);
 	char text[512];
 
-	if (!name || rtnl_link_get_master(link) != links.uplink ||
+	if (!name || nl.rtnl_link_get_master(link) != links.uplink ||
 	    mtu >= run->topo.mtu || warned(name))
 		return;
 	snprintf(text, sizeof(text), "%s joined %s with MTU %u, below its %u: "
@@ -122,31 +167,36 @@ static void on_link(struct nl_object *obj, void *arg)
 
 static int on_msg(struct nl_msg *msg, void *arg)
 {
-	if (nlmsg_hdr(msg)->nlmsg_type == RTM_NEWLINK)
-		nl_msg_parse(msg, on_link, arg);
+	if (nl.nlmsg_hdr(msg)->nlmsg_type == RTM_NEWLINK)
+		nl.nl_msg_parse(msg, on_link, arg);
 	return NL_OK;
 }
 
 int fe_links_watch(struct run *run)
 {
 	int fd, uplink = -1;
+	char why[256];
 
 	/* The default MTU is every port's: nothing to watch. */
 	if (run->joined || run->topo.mtu <= FE_MTU_DEFAULT)
 		return -1;
+	if (nl_load(why, sizeof(why)) < 0) {
+		fe_trace("cannot watch the uplink's ports: %s", why);
+		return -1;
+	}
 	fd = links_socket(run, &uplink);
 	if (fd < 0) {
 		fe_trace("cannot watch the uplink's ports: %s", strerror(-fd));
 		return -1;
 	}
-	links.sk = nl_socket_alloc();
-	if (!links.sk || nl_socket_set_fd(links.sk, NETLINK_ROUTE, fd) < 0) {
+	links.sk = nl.nl_socket_alloc();
+	if (!links.sk || nl.nl_socket_set_fd(links.sk, NETLINK_ROUTE, fd) < 0) {
 		fe_trace("cannot watch the uplink's ports: libnl refused the socket");
 		close(fd);
 		return -1;
 	}
-	nl_socket_disable_seq_check(links.sk);
-	nl_socket_modify_cb(links.sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, run);
+	nl.nl_socket_disable_seq_check(links.sk);
+	nl.nl_socket_modify_cb(links.sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, run);
 	links.uplink = uplink;
 	fe_trace("watching %s's ports (ifindex %d) for an MTU below %u",
 		 run->topo.bridges[run->topo.uplink].name, uplink, run->topo.mtu);
@@ -157,5 +207,5 @@ void fe_links_read(struct run *run)
 {
 	(void)run;
 	if (links.sk)
-		nl_recvmsgs_default(links.sk);
+		nl.nl_recvmsgs_default(links.sk);
 }
