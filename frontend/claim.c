@@ -72,16 +72,14 @@ static int join_wait(struct run *run, int fd, const char *name,
 	while (r == -ETIMEDOUT) {
 		waited += SLIRP_PROGRESS_MS;
 		if (waited >= SLIRP_READY_TIMEOUT_MS) {
-			fe_error("instance '%s' did not become ready within %d s",
-				 name, waited / 1000);
+			fe_error("instance '%s' did not become ready within %d s: "
+				 "its creator is stuck in its setup; 'hckns stop %s' "
+				 "ends it", name, waited / 1000, name);
 			return -ETIMEDOUT;
 		}
 		dprintf(STDERR_FILENO, "hckns: waiting for instance '%s' to be "
 			"ready (%d s)...\n", name, waited / 1000);
-		r = fe_loop_until(run, &a->valid, SLIRP_PROGRESS_MS);
-		r = r == 0 ? -ETIMEDOUT : r < 0 ? r : a->err;
-		if (r == 0)
-			*m = a->m;
+		r = fe_keeper_answer(run, m, SLIRP_PROGRESS_MS);
 	}
 	if (r == -EINTR || r == -ECHILD)
 		return r;

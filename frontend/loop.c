@@ -40,21 +40,27 @@ enum pfd {
 	PFD_COUNT,
 };
 
-void fe_signals_block(sigset_t *routed)
+/* The signals the loop reads from its signalfd. */
+static void signals_routed(sigset_t *routed)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 				    SIGUSR2, SIGCHLD };
-	sigset_t all;
 
 	sigemptyset(routed);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
 		sigaddset(routed, sigs[i]);
+}
+
+void fe_signals_block(void)
+{
+	sigset_t all;
+
+	signals_routed(&all);
 	/*
 	 * And never stopped for the terminal: while the command's process
 	 * group has the terminal, hckns may still write its messages there
 	 * and hand the terminal back (command.c).
 	 */
-	all = *routed;
 	sigaddset(&all, SIGTTOU);
 	sigaddset(&all, SIGTTIN);
 	sigprocmask(SIG_BLOCK, &all, NULL);
@@ -63,15 +69,18 @@ void fe_signals_block(sigset_t *routed)
 int fe_loop_init(struct run *run)
 {
 	sigset_t routed;
+	int err;
 
-	fe_signals_block(&routed);
+	/* Blocked since main()'s first instruction (fe_signals_block()). */
+	signals_routed(&routed);
 	run->sfd = signalfd(-1, &routed, SFD_CLOEXEC | SFD_NONBLOCK);
 	run->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (run->sfd < 0 || run->timer < 0) {
-		fe_error("cannot set up hckns's event loop: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (run->sfd >= 0 && run->timer >= 0)
+		return 0;
+	err = errno;
+	fe_error("cannot set up hckns's event loop: %s%s", strerror(err),
+		 err == EMFILE ? "; raise the open-file limit ('ulimit -n')" : "");
+	return -err;
 }
 
 static void slots(const struct run *run, struct pollfd *p)
@@ -133,6 +142,14 @@ static void on_signal(struct run *run)
 	}
 }
 
+/* Forget the last answer, and close what rode along with it. */
+static void kanswer_reset(struct keeper_answer *a)
+{
+	for (int i = 0; i < a->nfds; i++)
+		close(a->fds[i]);
+	*a = (struct keeper_answer){ 0 };
+}
+
 /*
  * The keeper's news (slirp4netns ended, `hckns stop`) is handled here;
  * anything else is the answer a wait of the run asked for.  Return:
@@ -168,8 +185,7 @@ static bool on_keeper_msg(struct run *run)
 		/* Its own end may come in this same round: expected now. */
 		if (m.type == FE_KEEPER_LEFT)
 			run->left = true;
-		for (int i = 0; i < a->nfds; i++)
-			close(a->fds[i]);
+		kanswer_reset(a);
 		*a = (struct keeper_answer){ .valid = true, .m = m, .nfds = r };
 		memcpy(a->fds, fds, sizeof(int) * (size_t)r);
 		return true;
@@ -304,15 +320,17 @@ int fe_keeper_ask(struct run *run, struct fe_keeper_msg *m, const int *fds,
 {
 	int r;
 
-	for (int i = 0; i < run->kanswer.nfds; i++)
-		close(run->kanswer.fds[i]);
-	run->kanswer = (struct keeper_answer){ 0 };
+	kanswer_reset(&run->kanswer);
 	if (run->keeper.sock < 0)
 		return -EPIPE;
 	r = fe_keeper_send(run->keeper.sock, m, fds, nfds);
-	if (r < 0)
-		return r;
-	r = fe_loop_until(run, &run->kanswer.valid, timeout_ms);
+	return r < 0 ? r : fe_keeper_answer(run, m, timeout_ms);
+}
+
+int fe_keeper_answer(struct run *run, struct fe_keeper_msg *m, int timeout_ms)
+{
+	int r = fe_loop_until(run, &run->kanswer.valid, timeout_ms);
+
 	if (r <= 0)
 		return r == 0 ? -ETIMEDOUT : r;
 	if (run->kanswer.err)

@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 		.status = { .fd = -1 }, .answers = { .fd = -1 },
 		.end_status = { -1, -1, -1, -1 },
 	};
-	sigset_t routed, before;
+	sigset_t before;
 	char err[256];
 	int code;
 
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 	 * the signalfd, and is handled as any other (loop.c).
 	 */
 	sigprocmask(SIG_SETMASK, NULL, &before);
-	fe_signals_block(&routed);
+	fe_signals_block();
 	signal(SIGPIPE, SIG_IGN);
 	fe_now_ms();	/* the traces' time 0 */
 	code = subcommand(argc, argv, &before);

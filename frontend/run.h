@@ -127,21 +127,18 @@ struct run {
 	bool left;		/* the keeper answered our LEAVE */
 	bool keeper_killed;	/* it did not end at teardown: we killed it */
 	bool failed;		/* a death was said: the command is stopped */
-	bool stopped_by_stop;	/* `hckns stop`: the keeper ends it all */
 
 	/* The command (command.c). */
 	pid_t cmd_pid;
 	int cmd_pidfd;
 	bool cmd_ended;
 	int cmd_status;		/* its wait status */
-	bool cmd_sigkilled;	/* the grace timer fired */
 	int tty_fd;		/* the terminal we handed to it, or -1 */
 	struct termios tty_modes;	/* as they were before it started */
 	struct termios cmd_modes;	/* its own, while it is stopped */
 
 	/* The script (script.c). */
 	struct outq status;	/* --status-fd */
-	bool status_lost;	/* its reader went away */
 	struct outq answers;	/* --control-fd's OUT */
 	struct fe_linebuf ctl;	/* --control-fd's IN */
 
@@ -175,13 +172,19 @@ int fe_loop_until(struct run *run, const bool *done, int timeout_ms);
 void fe_loop_settle(struct run *run, int ms);
 /* The same until *@done, however the setup ended meanwhile. */
 void fe_loop_settle_until(struct run *run, const bool *done, int ms);
-/* Send to the keeper and wait for its answer (not SLIRP_EXITED or STOP). */
+/*
+ * fe_keeper_answer() - wait for the keeper's answer (not SLIRP_EXITED or
+ * STOP, which the loop handles).  Return: 0 with *@m, -ETIMEDOUT, -errno.
+ */
+int fe_keeper_answer(struct run *run, struct fe_keeper_msg *m, int timeout_ms);
+/* Send to the keeper and wait for its answer, as fe_keeper_answer(). */
 int fe_keeper_ask(struct run *run, struct fe_keeper_msg *m, const int *fds,
 		  int nfds, int timeout_ms);
 /* The keeper did not answer during the setup (@r < 0, or 0 in time). */
 int fe_keeper_lost(struct run *run, int r);
-/* The signals hckns routes through its signalfd, and the others it blocks. */
-void fe_signals_block(sigset_t *routed);
+/* Block the signals the loop routes through its signalfd, and the
+ * terminal's stop signals: main()'s first instruction. */
+void fe_signals_block(void);
 
 /* death.c */
 void fe_ended(struct run *run, enum proc who, int wstatus);

@@ -70,8 +70,7 @@ bool fe_outq_flush(struct outq *q)
 	if (w < 0) {
 		fe_trace("fd %d: %s; its lines are dropped", q->fd,
 			 strerror(errno));
-		q->fd = -1;
-		q->len = 0;
+		fe_outq_free(q);
 		return false;
 	}
 	memmove(q->buf, q->buf + w, q->len - (size_t)w);
@@ -139,7 +138,6 @@ static void status_emit(struct run *run, json_t *obj)
 void fe_status_lost(struct run *run)
 {
 	fe_outq_free(&run->status);
-	run->status_lost = true;
 	fe_ended(run, PROC_READER, -1);
 }
 

@@ -24,13 +24,6 @@ static void end_command(struct run *run)
 	fe_command_ended(run, fe_pidfd_wait(run->cmd_pidfd, 0));
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /*
  * Tell the keeper we leave; it answers how many holders remain, the last
  * holder's answer once it has torn the instance down (a SLIRP_EXITED
@@ -129,12 +122,12 @@ void fe_teardown(struct run *run)
 	 * while others hold it, and goes when the last holder has left.
 	 */
 	if (run->helper.sock >= 0) {
-		close_fd(&run->helper.sock);
+		fe_closep(&run->helper.sock);
 		fe_trace("helper socket closed");
 	}
 	remaining = leave(run);
-	close_fd(&run->keeper.sock);
-	close_fd(&run->keeper.ready_fd);
+	fe_closep(&run->keeper.sock);
+	fe_closep(&run->keeper.ready_fd);
 	if (run->joined)
 		foreign_keeper_end(run, remaining);
 	else
@@ -150,6 +143,6 @@ void fe_teardown(struct run *run)
 	 */
 	if (keeper_left_it(run))
 		fe_rm_rf(run->rundir);
-	close_fd(&run->keeper.pidfd);
-	close_fd(&run->helper.pidfd);
+	fe_closep(&run->keeper.pidfd);
+	fe_closep(&run->helper.pidfd);
 }

@@ -55,7 +55,7 @@
  * ENUM       the op is PROTO_REQ_<ENUM>; its number is its place in the
  *            list, so a new op goes at the end (and PROTO_VERSION changes).
  * stem       the one name both sides share: the front end's builder
- *            req_<stem>() (frontend/topology.c), the helper's handler
+ *            req_<stem>() (model/topology.c), the helper's handler
  *            op_<stem>(), the seccomp rules that serve it
  *            (helper/filter-gen.c): `grep -rn link_set_mtu` finds them all,
  *            and this line.

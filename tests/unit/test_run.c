@@ -167,7 +167,7 @@ START_TEST(test_death_reader_gone)
 	ck_assert_str_eq(fe_last_error, "the reader of --status-fd went away "
 			 "(the script that started hckns is gone): stopping the "
 			 "command");
-	ck_assert(run.failed && run.status_lost);
+	ck_assert(run.failed && run.ended[PROC_READER] && run.status.fd == -1);
 }
 END_TEST
 
