@@ -153,6 +153,21 @@ for ((r = 1; r <= R_READY; r++)); do
 	done < <(rotate "$r" "${variants_ready[@]}")
 done
 
+# batch N: N copies of CMD started at once; sets BATCH_US (until the last
+# is reaped) and BATCH_FAILS (how many exited non-zero).
+batch() {
+	local pids=() i p t0=$(now_us)
+	BATCH_FAILS=0
+	for ((i = 0; i < $1; i++)); do
+		"${CMD[@]}" </dev/null >/dev/null 2>>"$LOG" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || BATCH_FAILS=$((BATCH_FAILS + 1))
+	done
+	BATCH_US=$(( $(now_us) - t0 ))
+}
+
 # ---- 3. 20 instances at once, each `sleep 2` ----------------------------------
 phase parallel
 say "figure 3: $PAR_N at once, sleep 2 ($R_PAR rounds)"
@@ -162,16 +177,8 @@ for ((r = 1; r <= R_PAR; r++)); do
 	while read -r v; do
 		cmdline "$v" sleep 2
 		settle 15000
-		pids=() fails=0
-		t0=$(now_us)
-		for ((i = 0; i < PAR_N; i++)); do
-			"${CMD[@]}" </dev/null >/dev/null 2>>"$LOG" &
-			pids+=($!)
-		done
-		for p in "${pids[@]}"; do
-			wait "$p" || fails=$((fails + 1))
-		done
-		record parallel "$v" "$r" $(( $(now_us) - t0 )) "$fails"
+		batch "$PAR_N"
+		record parallel "$v" "$r" "$BATCH_US" "$BATCH_FAILS"
 		# How long the kernel goes on tearing the namespaces down.
 		debt_after 1000 15000
 		record parallel-cleanup "$v" "$r" "$DEBT_US" 0
@@ -188,16 +195,8 @@ for n in $MANY_NS; do
 		while read -r v; do
 			cmdline "$v" sleep 2
 			settle 30000
-			pids=() fails=0
-			t0=$(now_us)
-			for ((i = 0; i < n; i++)); do
-				"${CMD[@]}" </dev/null >/dev/null 2>>"$LOG" &
-				pids+=($!)
-			done
-			for p in "${pids[@]}"; do
-				wait "$p" || fails=$((fails + 1))
-			done
-			record "many-$n" "$v" "$r" $(( $(now_us) - t0 )) "$fails"
+			batch "$n"
+			record "many-$n" "$v" "$r" "$BATCH_US" "$BATCH_FAILS"
 		done < <(rotate "$r" hckns floor-urnm floor+bridge)
 	done
 done
