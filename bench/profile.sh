@@ -1,12 +1,13 @@
 #!/bin/bash
 # The profiles behind BENCHMARKS.md's analysis (`make bench-profile`).
 #
-#   bench/profile.sh BUILDDIR [phases|offcpu|smaps|all]
+#   bench/profile.sh BUILDDIR [phases|offcpu|many|smaps|all]
 #
 # phases  N runs of `hckns -v -- true`: the median time of every traced
 #         step (where setup and teardown time goes)
 # offcpu  perf sched_switch stacks, machine-wide (needs root): for how long
 #         hckns's processes and the kernel's workers wait, and on what
+# many    the same while PROFILE_MANY (100) instances start at once
 # smaps   per-mapping memory (PSS, private) of a live instance's processes
 #
 # Like bench.sh it stages the binaries and, run as root, measures as
@@ -65,16 +66,18 @@ phases() {
 	done | medians
 }
 
-offcpu() {
+# offcpu_of TITLE SCRIPT: perf's sched_switch stacks while SCRIPT runs
+# (bash -c SCRIPT HCKNS WORK, as the user; it writes its pid to WORK/root.pid).
+offcpu_of() {
 	if [ "$(id -u)" != 0 ] || ! command -v perf >/dev/null; then
-		echo "== offcpu: needs root and perf; skipped"
+		echo "== $1: needs root and perf; skipped"
 		return
 	fi
-	echo "== offcpu: perf record -a -e sched:sched_switch -g over 12 runs of hckns -- true (0.3 s apart)"
+	echo "== $1"
 	echo "   (total off-CPU time per task and kernel wait site; D = uninterruptible)"
 	perf record -q -o "$work/perf.data" -a -e sched:sched_switch -e sched:sched_process_fork -g -- \
 		setpriv --reuid="$user" --regid="$user" --clear-groups env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin TMPDIR="$work" \
-		bash -c 'echo $$ >"$1/root.pid"; for i in $(seq 12); do sleep 0.3; "$0" -- true; done' "$work/hckns" "$work" \
+		bash -c "$2" "$work/hckns" "$work" \
 		>/dev/null 2>&1 || { echo "   perf record failed"; return; }
 	chmod a+r "$work/perf.data"
 	perf script -i "$work/perf.data" 2>/dev/null | awk -v root="$(cat "$work/root.pid")" '
@@ -110,6 +113,19 @@ offcpu() {
 		sort -rn | grep -v -e " I kworker" -e " S bash;" | head -25
 }
 
+offcpu() {
+	offcpu_of "offcpu: perf record -a -e sched:sched_switch -g over 12 runs of hckns -- true (0.3 s apart)" \
+		'echo $$ >"$1/root.pid"; for i in $(seq 12); do sleep 0.3; "$0" -- true; done'
+}
+
+# many: the same, over N (PROFILE_MANY, 100) instances started at once,
+# each `sleep 2`: where a busy host's time goes (figure 3b).
+many() {
+	local n=${PROFILE_MANY:-100}
+	offcpu_of "many: perf record -a -e sched:sched_switch -g while $n hckns -- sleep 2 start at once" \
+		'echo $$ >"$1/root.pid"; for i in $(seq '"$n"'); do "$0" -- sleep 2 & done; wait'
+}
+
 smaps() {
 	echo "== smaps: a live instance's processes, memory per mapping (KiB), as $user"
 	as_user bash -c '
@@ -131,7 +147,8 @@ smaps() {
 case $what in
 phases) phases ;;
 offcpu) offcpu ;;
+many) many ;;
 smaps) smaps ;;
 all) phases; offcpu; smaps ;;
-*) echo "usage: profile.sh BUILDDIR [phases|offcpu|smaps|all]" >&2; exit 2 ;;
+*) echo "usage: profile.sh BUILDDIR [phases|offcpu|many|smaps|all]" >&2; exit 2 ;;
 esac

@@ -308,8 +308,12 @@ int fe_claim(struct run *run)
 	r = open_base(run, name ? name : pidname, &base);
 	if (r < 0)
 		return r;
-	/* What crashed instances left behind goes first. */
-	fe_runtime_sweep(&base);
+	/*
+	 * What crashed instances left behind is swept once the command runs
+	 * (fe_run_sweep()), off the start-up path: a name of ours that a
+	 * crash left is handled below, under its own rules.
+	 */
+	run->sweep_due = true;
 	if (!name)
 		r = create_rundir(run, &base, pidname);
 	else if (run->o.join_only)

@@ -235,11 +235,12 @@ int fe_helper_recv(struct fe_helper *h, uint16_t op, char *reason,
 		return n == 0 || errno == ECONNRESET ? -EPIPE : -errno;
 	}
 	if ((size_t)n > sizeof(buf) || proto_decode(buf, (size_t)n, &ans) < 0 ||
-	    ans.hdr.op != (PROTO_ANS | op) || ans.hdr.seq != h->seq) {
+	    ans.hdr.op != (PROTO_ANS | op) || ans.hdr.seq != h->answered + 1) {
 		if (rlen)
 			snprintf(reason, rlen, "malformed answer from the helper");
 		return -EPROTO;
 	}
+	h->answered++;
 	if (ans.u.answer.err == 0)
 		return 0;
 	if (rlen)

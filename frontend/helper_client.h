@@ -15,7 +15,8 @@ struct fe_helper {
 	pid_t pid;
 	int pidfd;
 	int sock;		/* SOCK_SEQPACKET to the helper */
-	uint32_t seq;
+	uint32_t seq;		/* of the last request sent */
+	uint32_t answered;	/* of the last answer read: requests go ahead */
 	bool idmap_failed;	/* fe_helper_spawn() failed at the id maps */
 };
 
@@ -118,7 +119,11 @@ int fe_helper_check_confined(pid_t pid, char *why, size_t len);
  */
 int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
 		   size_t plen, char *reason, size_t rlen);
-/* The two halves of fe_helper_call(), for a caller that waits in between. */
+/*
+ * The two halves of fe_helper_call(), for a caller that waits in between
+ * or sends ahead: fe_helper_recv() reads the answer to the oldest request
+ * not yet answered (the helper answers in order), which must be @op.
+ */
 int fe_helper_send(struct fe_helper *h, uint16_t op, const void *payload,
 		   size_t plen, char *reason, size_t rlen);
 int fe_helper_recv(struct fe_helper *h, uint16_t op, char *reason,

@@ -16,9 +16,12 @@
  */
 #include "frontend/run.h"
 #include "common/util.h"
+#include "common/runtime.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -86,10 +89,35 @@ static int command(struct run *run)
 		return code;
 	detached(run);
 	fe_stage(run, STAGE_COMMAND);
+	fe_run_sweep(run);
 	/* The loop fails only when poll(2) does (said): hckns failed. */
 	if (fe_loop_until(run, &run->cmd_ended, -1) < 0)
 		return FE_EXIT_FAILURE;
 	return fe_run_code(run);
+}
+
+/*
+ * Remove what crashed instances left in the runtime base, once a run: while
+ * its command runs, or at its end when it never ran.  Not at start-up:
+ * many instances that start at once would each read the whole base, and
+ * wait on each other's mkdir there, before their setup.
+ */
+void fe_run_sweep(struct run *run)
+{
+	struct fe_base base;
+	char why[PATH_MAX + 256];
+
+	if (!run->sweep_due)
+		return;
+	run->sweep_due = false;
+	/* Opened again, checked as at the claim: no descriptor held meanwhile. */
+	if (fe_base_open(getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), getuid(),
+			 /* create= */ false, &base, why, sizeof(why)) < 0) {
+		fe_trace("runtime base not swept: %s", why);
+		return;
+	}
+	fe_runtime_sweep(&base);
+	fe_base_close(&base);
 }
 
 int fe_run(struct run *run)
@@ -105,6 +133,7 @@ int fe_run(struct run *run)
 			code = 128 + run->interrupted;
 	}
 	fe_teardown(run);
+	fe_run_sweep(run);
 	/* Said once it is true. */
 	if (run->stopped_by)
 		fe_error("stopped by 'hckns stop' (pid %d) during setup; nothing "

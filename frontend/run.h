@@ -144,11 +144,14 @@ struct run {
 
 	int detach_fd;		/* --detach: told once the command runs */
 	int links_fd;		/* the uplink's ports, watched (links.c) */
+	/* The runtime base is to be swept once (fe_run_sweep()). */
+	bool sweep_due;
 };
 
 /* run.c */
 int fe_run(struct run *run);
 void fe_stage(struct run *run, enum stage s);
+void fe_run_sweep(struct run *run);
 const char *fe_stage_name(enum stage s);
 
 /* claim.c: 0 we create (setup follows), 1 we joined, -errno said. */

@@ -166,38 +166,52 @@ static const char *own_words(uint16_t op, const char *reason)
 	return reason;
 }
 
-int fe_helper_request(struct run *run, uint16_t op, const void *p, size_t len,
-		      const char *what, char *reason, size_t rlen)
+/*
+ * Wait, through the loop, for the answer to the oldest request outstanding
+ * (@op) and read it.  When the setup ends meanwhile (a signal, a death),
+ * the answer is read all the same, briefly: a helper whose answer is left
+ * unread at our close is told "connection reset", and says so.
+ */
+static int helper_answer(struct run *run, uint16_t op, char *reason,
+			 size_t rlen)
 {
-	int r = fe_helper_send(&run->helper, op, p, len, reason, rlen);
+	int r;
 
-	if (r == 0) {
-		run->helper_answer = false;
-		run->waiting_helper = true;
-		r = fe_loop_until(run, &run->helper_answer, -1);
-		/*
-		 * The setup ends (a signal, a death), but the answer is read
-		 * all the same, briefly: a helper whose answer is left unread
-		 * at our close is told "connection reset", and says so.
-		 */
-		if (r < 0) {
-			int abort = r;
-
+	reason[0] = '\0';
+	run->helper_answer = false;
+	run->waiting_helper = true;
+	r = fe_loop_until(run, &run->helper_answer, -1);
+	if (r < 0) {
+		if (!run->helper_answer)
 			fe_loop_settle_until(run, &run->helper_answer, 1000);
-			if (run->helper_answer)
-				fe_helper_recv(&run->helper, op, reason, rlen);
-			reason[0] = '\0';
-			r = abort;
-		}
-		run->waiting_helper = false;
-		if (r > 0)
-			r = fe_helper_recv(&run->helper, op, reason, rlen);
+		if (run->helper_answer)
+			fe_helper_recv(&run->helper, op, reason, rlen);
+		reason[0] = '\0';
+	} else if (r > 0) {
+		r = fe_helper_recv(&run->helper, op, reason, rlen);
 	}
+	run->waiting_helper = false;
+	return r;
+}
+
+static void trace_answer(const char *what, uint16_t op, int r,
+			 const char *reason)
+{
 	if (r == 0)
 		fe_trace("helper: %s: ok", what);
 	else
 		fe_trace("helper: %s: %s", what,
 			 reason[0] ? own_words(op, reason) : strerror(-r));
+}
+
+int fe_helper_request(struct run *run, uint16_t op, const void *p, size_t len,
+		      const char *what, char *reason, size_t rlen)
+{
+	int r = fe_helper_send(&run->helper, op, p, len, reason, rlen);
+
+	if (r == 0)
+		r = helper_answer(run, op, reason, rlen);
+	trace_answer(what, op, r, reason);
 	return r;
 }
 
@@ -435,35 +449,92 @@ static int step_failed(struct run *run, const struct fe_step *s, int r,
 	return r;
 }
 
-/* The steps of @steps that run before slirp4netns starts, or the others. */
-static int run_steps(struct run *run, const struct fe_step *steps, int n,
-		     bool before_slirp)
+/*
+ * Requests sent ahead of their answers.  The helper serves them one after
+ * another, in order, so sending ahead changes no outcome; it only spares
+ * a wake-up of each process per step.  Far below what the socket's
+ * buffers hold (PROTO_MSG_MAX bytes a message), so a send never blocks.
+ */
+#define PIPELINE_MAX 16
+
+/* The answers still due after the setup ended: read, briefly, not judged. */
+static void drain_answers(struct run *run, const struct fe_step *const *q,
+			  int done, int sent)
 {
 	char reason[PROTO_REASON_MAX];
 
-	for (int i = 0; i < n; i++) {
-		const struct fe_step *s = &steps[i];
+	for (; done < sent; done++) {
+		run->helper_answer = false;
+		run->waiting_helper = true;
+		fe_loop_settle_until(run, &run->helper_answer, 1000);
+		run->waiting_helper = false;
+		if (!run->helper_answer ||
+		    fe_helper_recv(&run->helper, q[done]->op, reason,
+				   sizeof(reason)) == -EPIPE)
+			return;
+	}
+}
+
+/*
+ * The steps of @steps that run before slirp4netns starts, or the others,
+ * sent ahead (PIPELINE_MAX) and answered in order.  After a failure nothing
+ * more is sent, the answers already due are read (and traced), and the
+ * first failure is the one said.
+ */
+static int run_steps(struct run *run, const struct fe_step *steps, int n,
+		     bool before_slirp)
+{
+	const struct fe_step *q[FE_TOPO_STEPS_MAX], *failed = NULL;
+	char reason[PROTO_REASON_MAX], why[PROTO_REASON_MAX] = "";
+	int m = 0, sent = 0, done = 0, err = 0;
+
+	for (int i = 0; i < n && m < FE_TOPO_STEPS_MAX; i++)
+		if (steps[i].before_slirp == before_slirp)
+			q[m++] = &steps[i];
+	while (done < m) {
+		const struct fe_step *s;
 		int r;
 
-		if (s->before_slirp != before_slirp)
-			continue;
-		r = fe_helper_request(run, s->op, s->plen ? &s->p : NULL,
-				      s->plen, s->what, reason, sizeof(reason));
+		for (; !failed && sent < m && sent - done < PIPELINE_MAX; sent++) {
+			s = q[sent];
+			r = fe_helper_send(&run->helper, s->op,
+					   s->plen ? &s->p : NULL, s->plen,
+					   reason, sizeof(reason));
+			if (r < 0) {
+				trace_answer(s->what, s->op, r, reason);
+				failed = s;
+				err = r;
+				snprintf(why, sizeof(why), "%s", reason);
+				break;
+			}
+		}
+		if (done == sent)
+			break;
+		s = q[done++];
+		r = helper_answer(run, s->op, reason, sizeof(reason));
+		trace_answer(s->what, s->op, r, reason);
 		/* The helper died under it: its end says how (death.c). */
 		if (r == -EPIPE)
 			fe_loop_until(run, &run->ended[PROC_HELPER], 1000);
-		if (run->abort)
+		if (run->abort) {
+			drain_answers(run, q, done, sent);
 			return run->abort;
+		}
 		/* A step the run can do without (topology.c): go on, traced. */
 		if (r == -EPERM && s->if_refused) {
 			fe_trace("%s (%s): %s", s->if_refused,
 				 own_words(s->op, reason), s->then);
 			continue;
 		}
-		if (r < 0)
-			return step_failed(run, s, r, reason);
+		if (r < 0 && !failed) {
+			failed = s;
+			err = r;
+			snprintf(why, sizeof(why), "%s", reason);
+		}
+		if (r == -EPIPE)
+			break;
 	}
-	return 0;
+	return failed ? step_failed(run, failed, err, why) : 0;
 }
 
 /* The -p forwards; each listens on the host once slirp4netns answers. */
