@@ -232,14 +232,16 @@ cost of one bridge per namespace (\`unshare -Urn\`, a bridge up, then
 \`sleep 2\`).  Target: hckns within 1.5 × floor+bridge at N = 100, no
 failure.
 
-| N | hckns median s | floor (unshare -Urnm) s | floor+bridge s | hckns ÷ floor+bridge | hckns failed runs |
-|---:|---:|---:|---:|---:|---:|
+| N | hckns median s (min–max) | floor (unshare -Urnm) s | floor+bridge s (min–max) | hckns ÷ floor+bridge | batches | hckns failed runs |
+|---:|---:|---:|---:|---:|---:|---:|
 EOF
 for n in 20 50 100; do
 	has "many-$n" hckns || continue
-	mh=$(med "many-$n" hckns) mf=$(med "many-$n" floor-urnm) mb=$(med "many-$n" floor+bridge)
+	read -r mh lh hh nh _ < <(stat "many-$n" hckns)
+	read -r mb lb hb _ < <(stat "many-$n" floor+bridge)
+	mf=$(med "many-$n" floor-urnm)
 	fails=$(awk -F'\t' -v f="many-$n" '$1 == f && $2 == "hckns" { s += $5 } END { print s + 0 }' "$data")
-	echo "| $n | $(fmt 1000000 2 "$mh") | $(fmt 1000000 2 "$mf") | $(fmt 1000000 2 "$mb") | $(ratio "$mh" "$mb") | $fails |"
+	echo "| $n | $(fmt 1000000 2 "$mh") ($(fmt 1000000 2 "$lh")–$(fmt 1000000 2 "$hh")) | $(fmt 1000000 2 "$mf") | $(fmt 1000000 2 "$mb") ($(fmt 1000000 2 "$lb")–$(fmt 1000000 2 "$hb")) | $(ratio "$mh" "$mb") | $nh | $fails |"
 done
 if has ls100 hckns; then
 	cat <<EOF

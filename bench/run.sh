@@ -27,7 +27,7 @@ if [ "$QUICK" = 1 ]; then
 	R_FWD=3 R_HYPER=3 R_CPU=3 SETTLE_GAP=0.1
 else
 	R_START=30 R_B2B=5 B2B_N=10 R_READY=20 R_PAR=4 R_PSS=5 R_TPUT=8 T_TPUT=3
-	R_MANY=2 MANY_NS="20 50 100"
+	R_MANY=4 MANY_NS="20 50 100"
 	R_FWD=20 R_HYPER=20 R_CPU=10 SETTLE_GAP=0.15
 fi
 PAR_N=20
@@ -77,7 +77,7 @@ calibrate_probe
 meta PROBE_IDLE_US "$PROBE_IDLE_US"
 meta B2B_N "$B2B_N"
 meta T_TPUT "$T_TPUT"
-meta ROUNDS "start $R_START, b2b $R_B2B, cpu $R_CPU, ready $R_READY, parallel $R_PAR, pss $R_PSS, tput $R_TPUT, fwd $R_FWD"
+meta ROUNDS "start $R_START, b2b $R_B2B, cpu $R_CPU, ready $R_READY, parallel $R_PAR, many $R_MANY, pss $R_PSS, tput $R_TPUT, fwd $R_FWD"
 meta LOAD_BEFORE "$(cut -d' ' -f1-3 /proc/loadavg)"
 T_BEGIN=$(now_us)
 T_PHASE=$T_BEGIN PHASE=
