@@ -121,6 +121,14 @@ static void build_qdiscs_and_class(void)
 
 	guard_tc(TC_CAST(drop), GUARD_ROOT, GUARD_DROP, "htb");
 	nl_check(rtnl_htb_set_rate(drop, GUARD_RATE), "htb class rate");
+	/*
+	 * The ceil the kernel takes when none is given is the rate, and so
+	 * is this one.  Set, libnl fills the ceil's rate table as it fills
+	 * the rate's; left unset, it sends its own uninitialized stack for
+	 * it (htb_class_msg_fill(): ctable), which would make this output,
+	 * build/gen/helper-guard.h, differ from one build to the next.
+	 */
+	nl_check(rtnl_htb_set_ceil(drop, GUARD_RATE), "htb class ceil");
 	nl_check(rtnl_class_build_add_request(drop, NLM_F_CREATE | NLM_F_EXCL,
 					      &msg), "htb class");
 	keep(msg, "htb class (sch_htb)");
