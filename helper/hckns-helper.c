@@ -185,6 +185,11 @@ static int nl_keep_errno(struct sockaddr_nl *nla, struct nlmsgerr *e,
  * One rule: when the kernel refused, its errno (nl_keep_errno() kept it)
  * with "<what>: <its strerror>"; anything libnl says of its own (no
  * memory, a message it cannot parse) is EIO with "<what>: <nl_geterror()>".
+ * A link looked up by name (rtnl_link_get_kernel()) that does not exist is
+ * the second kind: libnl reads that answer with its own error handler, not
+ * ours, so it is EIO with libnl's words, "No such device".  The front end
+ * tells answers apart only by errnos the kernel gives: EPERM, EACCES and,
+ * for uplink-add, ENOENT (step_failed() in frontend/setup.c, cmd/doctor.c).
  *
  * Return: 0, or a negative errno.
  */
