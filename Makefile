@@ -66,8 +66,9 @@ $(BUILDDIR)/obj/%.o: %.c $(HDR_ALL) $(wildcard tests/unit/*.h)
 	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $(SECCOMP_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
 # The helper links only the protocol code, libnl-route-3 and libcap-ng
-# (its seccomp filter is compiled at build time, below).  libnl is linked
-# statically, libc and libcap-ng dynamically: shared, libnl-route-3's
+# (its seccomp filter and its uplink guard's tc requests are made at build
+# time, below: it uses libnl's link, address and route code, no tc code).
+# libnl is linked statically, libc and libcap-ng dynamically: shared, libnl-route-3's
 # constructors (one per link type, qdisc and classifier it knows) fault in
 # nearly all of its text, pages no other process maps, and the helper's
 # PSS is about 1.0 MiB instead of 0.55 (BENCHMARKS.md).  HELPER_LIBNL=shared
@@ -92,7 +93,19 @@ $(FILTER_GEN): helper/filter-gen.c helper/filter.h
 $(FILTER_H): $(FILTER_GEN)
 	@mkdir -p $(dir $@)
 	$(FILTER_GEN) >$@.tmp && mv $@.tmp $@
-$(call obj,$(HELPER_SRC)): $(FILTER_H) helper/filter.h
+
+# The uplink guard's netlink requests: helper/guard-gen.c builds them with
+# libnl-route-3 and prints them as C arrays, at build time only (why that
+# is safe: its comment); the helper sends them with tap_host's ifindex.
+GUARD_GEN   := $(BUILDDIR)/guard-gen
+GUARD_H     := $(BUILDDIR)/gen/helper-guard.h
+$(GUARD_GEN): helper/guard-gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(NL_CFLAGS) $< -o $@ $(LDFLAGS) $(NL_LIBS)
+$(GUARD_H): $(GUARD_GEN)
+	@mkdir -p $(dir $@)
+	$(GUARD_GEN) >$@.tmp && mv $@.tmp $@
+$(call obj,$(HELPER_SRC)): $(FILTER_H) $(GUARD_H) helper/filter.h
 
 $(HCKNS): $(call obj,frontend/main.c $(FE_SRC) $(PROTO_SRC))
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDFLAGS) $(JSON_LIBS) -ldl
@@ -195,7 +208,7 @@ LINT_SRC    := $(sort $(wildcard frontend/*.c keeper/*.c cmd/*.c common/*.c mode
                tests/unit/*.c tests/tools/*.c tests/fuzz/*.c))
 LINT_FLAGS   = $(ALL_CFLAGS) $(NL_CFLAGS) $(SECCOMP_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS)
 LINT_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
-lint: $(FILTER_H)
+lint: $(FILTER_H) $(GUARD_H)
 	@rc=0; printf '%s\n' $(LINT_SRC) | xargs -P$(LINT_JOBS) -I{} sh -c \
 		'out=$$(clang-tidy --quiet "$$0" -- "$$@" 2>&1) || { printf "%s\n" "$$out" | grep -v " generated\.$$"; exit 1; }' \
 		{} $(LINT_FLAGS) || rc=1; \
@@ -213,10 +226,12 @@ lint: $(FILTER_H)
 # included, and it drops #if/#endif lines), blank lines left out; the
 # count the helper's history uses.  hckns-helper.c is the helper's own
 # code; filter.h, proto.c and proto.h are linked into it too; filter-gen.c
-# states the seccomp filter and runs at build time only.  gcc, whatever CC
+# states the seccomp filter and guard-gen.c the uplink guard's tc requests,
+# and both run at build time only.  gcc, whatever CC
 # is: clang's -E has no -fpreprocessed.
 HELPER_LINES_SRC := helper/hckns-helper.c helper/filter.h protocol/proto.c \
-                    include/hckns/proto.h helper/filter-gen.c
+                    include/hckns/proto.h helper/filter-gen.c \
+                    helper/guard-gen.c
 helper-lines:
 	@for f in $(HELPER_LINES_SRC); do \
 		printf '%5d  %s\n' "$$(gcc -fpreprocessed -dD -E -P "$$f" 2>/dev/null | \

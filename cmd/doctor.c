@@ -520,12 +520,14 @@ static void check_helper(struct doctor *d, const char *exe)
 }
 
 /*
- * The uplink guard (uplink-guard in helper/hckns-helper.c), without which
+ * The uplink guard (uplink-add in helper/hckns-helper.c), without which
  * hckns does not run, needs the kernel's htb qdisc and u32 classifier.
  * Asked of the real helper as a run asks it, in namespaces of its own
- * that go with it: hello, tap-add tap_host, uplink-guard.  Only a failing
- * uplink-guard is this check's FAIL: a helper that does not start or a
- * tap it cannot make are the checks above.
+ * that go with it: hello, the front end's check that it is confined
+ * (fe_helper_check_confined(), as a run checks it), uplink-add.  A helper
+ * that does not start is a note (the checks above say why); one that is
+ * not confined, or an uplink-add that fails, is this check's FAIL: hckns
+ * would not run either.
  */
 static void check_guard(struct doctor *d, const struct fe_doctor_env *env)
 {
@@ -533,15 +535,13 @@ static void check_guard(struct doctor *d, const struct fe_doctor_env *env)
 	struct fe_helper h = { .pid = -1, .pidfd = -1, .sock = -1 };
 	struct timeval tv = { .tv_sec = DOCTOR_TIMEOUT_MS / 1000 };
 	char path[PATH_MAX + 64], why[512], reason[PROTO_REASON_MAX];
-	static const char prefix[] = "uplink-guard " FE_TAP_NAME ": ";
-	struct proto_link tap;
+	static const char prefix[] = "uplink-add " FE_TAP_NAME ": ";
+	struct proto_uplink uplink = { .txqlen = 0 };
 	const char *what;
 	int r;
 
 	if (fe_find_helper(env->exe, path, sizeof(path)) < 0)
 		return;		/* check_helper() says so */
-	memset(&tap, 0, sizeof(tap));
-	proto_set_ifname(tap.ifname, FE_TAP_NAME);
 	r = fe_helper_spawn(&h, path, &map, /* stderr_fd= */ -1, why,
 			    sizeof(why));
 	if (r < 0) {
@@ -552,30 +552,37 @@ static void check_guard(struct doctor *d, const struct fe_doctor_env *env)
 	/* A helper that hangs fails the check instead of the doctor. */
 	setsockopt(h.sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	r = fe_helper_call(&h, PROTO_REQ_HELLO, NULL, 0, reason, sizeof(reason));
-	if (r == 0)
-		r = fe_helper_call(&h, PROTO_REQ_TAP_ADD, &tap, sizeof(tap),
-				   reason, sizeof(reason));
 	if (r < 0) {
-		say(d, "note", "loopback guard: not checked, the helper could not "
-		    "make %s: %s", FE_TAP_NAME, reason[0] ? reason : strerror(-r));
+		say(d, "note", "loopback guard: not checked, the helper did not "
+		    "answer hello: %s", reason[0] ? reason : strerror(-r));
 		fe_helper_close(&h, DOCTOR_TIMEOUT_MS);
 		return;
 	}
-	r = fe_helper_call(&h, PROTO_REQ_UPLINK_GUARD, NULL, 0, reason,
-			   sizeof(reason));
+	if (fe_helper_check_confined(h.pid, why, sizeof(why)) < 0) {
+		say(d, "FAIL", "hckns-helper is not confined as it must be: %s; "
+		    "reinstall hckns ('make install') and run it as it is", why);
+		fe_helper_close(&h, DOCTOR_TIMEOUT_MS);
+		return;
+	}
+	r = fe_helper_call(&h, PROTO_REQ_UPLINK_ADD, &uplink, sizeof(uplink),
+			   reason, sizeof(reason));
 	fe_helper_close(&h, DOCTOR_TIMEOUT_MS);
-	/* "uplink-guard tap_host: u32 filter ...": the op's name said once. */
+	/* "uplink-add tap_host: u32 filter ...": the op's name said once. */
 	what = reason[0] ? reason : strerror(-r);
 	if (strncmp(what, prefix, strlen(prefix)) == 0)
 		what += strlen(prefix);
 	if (r == 0)
 		say(d, "ok", "the loopback guard on %s works (htb qdisc, pfifo, "
 		    "u32 classifier)", FE_TAP_NAME);
-	else
+	/* ENOENT: a qdisc or classifier the kernel lacks (setup.c's rule). */
+	else if (r == -ENOENT)
 		say(d, "FAIL", "loopback guard on %s: %s; hckns does not run "
 		    "without it: as root, run 'modprobe -a sch_htb cls_u32', or "
 		    "use a kernel built with CONFIG_NET_SCH_HTB and "
 		    "CONFIG_NET_CLS_U32", FE_TAP_NAME, what);
+	else
+		say(d, "FAIL", "loopback guard on %s: %s; hckns does not run "
+		    "without it", FE_TAP_NAME, what);
 }
 
 /* ---- the runtime directory ------------------------------------------------ */
@@ -716,7 +723,7 @@ static void check_root_map(struct doctor *d, const struct fe_doctor_env *env,
 
 	if (env->uid != 0)
 		return;
-	/* The helper's tap-add opens it as that id, an "other" user. */
+	/* The helper's uplink-add opens it as that id, an "other" user. */
 	snprintf(path, sizeof(path), "%s/net/tun", devroot);
 	if (stat(path, &st) == 0 && (st.st_mode & 0006) != 0006)
 		snprintf(tun, sizeof(tun), "; it also needs %s mode 0666, which "

@@ -304,10 +304,14 @@ const char *fe_helper_status_check(const char *status, char *why, size_t len)
 	} fields[] = {
 		{ "Seccomp", 2, false, "its system call filter is not loaded" },
 		{ "NoNewPrivs", 1, false, "no_new_privs is not set" },
+		{ "CapInh", 0, true, "it has inheritable capabilities" },
+		{ "CapPrm", FE_HELPER_CAPS, true, "it may take other "
+		  "capabilities than CAP_NET_ADMIN and CAP_SYS_ADMIN" },
 		{ "CapEff", FE_HELPER_CAPS, true, "it holds other capabilities "
 		  "than CAP_NET_ADMIN and CAP_SYS_ADMIN" },
 		{ "CapBnd", FE_HELPER_CAPS, true, "its bounding set is not "
 		  "CAP_NET_ADMIN and CAP_SYS_ADMIN" },
+		{ "CapAmb", 0, true, "it has ambient capabilities" },
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {

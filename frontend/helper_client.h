@@ -98,7 +98,10 @@ int fe_helper_spawn(struct fe_helper *h, const char *path,
 /**
  * fe_helper_status_check() - does @status, the text of the helper's
  * /proc/PID/status, show it confined: "Seccomp: 2" (its filter loaded),
- * "NoNewPrivs: 1", and CapEff and CapBnd exactly FE_HELPER_CAPS?
+ * "NoNewPrivs: 1", CapPrm, CapEff and CapBnd exactly FE_HELPER_CAPS, and
+ * CapInh and CapAmb 0?  The one check of the helper's confinement: the
+ * kernel's account, read by its one peer, which decides whether to go on
+ * (the helper does not read its own back).
  * Return: NULL when it does, else @why saying the first field that differs.
  */
 const char *fe_helper_status_check(const char *status, char *why, size_t len);

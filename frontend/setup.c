@@ -75,7 +75,7 @@ static int check_tun(const struct run *run)
 		return r;
 	}
 	/*
-	 * Root passes access(2) whatever the mode; the helper's tap-add,
+	 * Root passes access(2) whatever the mode; the helper's uplink-add,
 	 * as a subordinate id, needs the device open to others.
 	 */
 	if (run->o.map_root == FE_MAP_ROOT_SUBIDS &&
@@ -439,7 +439,7 @@ static int step_failed(struct run *run, const struct fe_step *s, int r,
 	else if (fe_death_explains(run))
 		return run->abort;
 	/* A kernel without htb or u32: fail closed, and say what it needs. */
-	else if (r == -ENOENT && s->op == PROTO_REQ_UPLINK_GUARD)
+	else if (r == -ENOENT && s->op == PROTO_REQ_UPLINK_ADD)
 		fe_error("cannot %s: %s; hckns does not run without it: the "
 			 "kernel must have the htb qdisc and the u32 classifier "
 			 "(as root: 'modprobe -a sch_htb cls_u32'; 'hckns doctor' "

@@ -155,9 +155,11 @@ static scmp_filter_ctx allow_list(void)
 	seccomp_check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 				       SCMP_ACT_KILL_PROCESS), "seccomp bad-arch action");
 
-	/* serve(): one request from the front end, with MSG_CMSG_CLOEXEC. */
-	ALLOW(ctx, recvmsg, 2, ARG_EQ(0, SOCK_FD),
-	      ARG_EQ(2, MSG_CMSG_CLOEXEC));
+	/*
+	 * serve(): one request from the front end, no flags and no control
+	 * buffer (descriptors sent along are closed by the kernel).
+	 */
+	ALLOW(ctx, recvmsg, 2, ARG_EQ(0, SOCK_FD), ARG_EQ(2, 0));
 	/* answer(): send() is sendto() with MSG_NOSIGNAL, on SOCK_FD only. */
 	ALLOW(ctx, sendto, 2, ARG_EQ(0, SOCK_FD),
 	      ARG_EQ(3, MSG_NOSIGNAL));
@@ -169,10 +171,10 @@ static scmp_filter_ctx allow_list(void)
 	ALLOW(ctx, ppoll, 1, ARG_EQ(1, 1));
 	/*
 	 * libnl: requests out and answers in, on the netlink socket only:
-	 * op_link_up, op_bridge_add, op_link_enslave, op_link_set_mtu,
-	 * op_link_set_txqlen, op_addr_add, op_route_add, and op_uplink_guard's
-	 * qdiscs, class and filters (libnl's one read of /proc/net/psched
-	 * for the htb class happens before the filter, hckns-helper.c).
+	 * op_link_set, op_bridge_add, op_link_enslave, op_addr_add,
+	 * op_route_add, and op_uplink_add's transmit queue length and its
+	 * guard's qdiscs, class and filters (requests built at build time,
+	 * guard-gen.c: nothing reads /proc/net/psched).
 	 */
 	ALLOW(ctx, sendmsg, 1, ARG_EQ(0, nl_fd));
 	ALLOW(ctx, recvmsg, 1, ARG_EQ(0, nl_fd));
@@ -186,8 +188,8 @@ static scmp_filter_ctx allow_list(void)
 	/*
 	 * No open(2), openat(2) or openat2(2): every file an operation
 	 * uses is opened before this filter (prepare_files() in
-	 * hckns-helper.c), so none can be named now.  op_tap_add: the two
-	 * ioctls on the /dev/net/tun it holds; no other ioctl.
+	 * hckns-helper.c), so none can be named now.  op_uplink_add: the
+	 * two ioctls on the /dev/net/tun it holds; no other ioctl.
 	 */
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETIFF));
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETPERSIST));
@@ -198,9 +200,8 @@ static scmp_filter_ctx allow_list(void)
 	 */
 	ALLOW(ctx, write, 0);
 	/*
-	 * The descriptors above, once op_tap_add, op_brnf_disable and
-	 * op_resolv_set are done with them; descriptors that came with a
-	 * message.
+	 * The descriptors above, once op_uplink_add, op_brnf_disable and
+	 * op_resolv_set are done with them.
 	 */
 	ALLOW(ctx, close, 0);
 

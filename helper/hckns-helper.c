@@ -19,8 +19,10 @@
  *
  * WHAT IT HOLDS.  Right after start it keeps CAP_NET_ADMIN and CAP_SYS_ADMIN
  * of its own user namespace (effective, permitted and bounding set; nothing
- * inheritable or ambient), sets no_new_privs and makes itself non-dumpable,
- * then checks that the kernel agrees before it reads a single request.  It
+ * inheritable or ambient), sets no_new_privs and makes itself non-dumpable.
+ * The front end checks, in the kernel's account of it (/proc/PID/status,
+ * frontend/helper_client.c), that it holds no more before it sends
+ * anything past hello.  It
  * holds one netlink route socket (of its own network namespace, fd 4) and
  * fd 3.  Then it opens every file an operation will use (prepare_files():
  * /dev/net/tun, the bridge-netfilter sysctls, resolv-set's /etc) and loads
@@ -31,10 +33,12 @@
  *
  * WHAT IT CAN DO.  Exactly the operations of the list PROTO_OPS
  * (include/hckns/proto.h), one handler op_<stem>() each below, with
- * fixed-size, fully validated arguments: bring a link up, add a bridge,
- * enslave a link to a bridge, set an MTU or a transmit queue length, add an
- * address, add a route, create a persistent tap through /dev/net/tun, put
- * a fixed filter on tap_host against packets to loopback addresses, write
+ * fixed-size, fully validated arguments: set a link's MTU and bring it
+ * up, add a bridge, enslave a link to a bridge, add an address, add a
+ * route, create the persistent tap tap_host through /dev/net/tun, set its
+ * transmit queue length and put a fixed filter on it against packets to
+ * loopback addresses (the filter's netlink requests built at build time,
+ * helper/guard-gen.c), write
  * "0" to three fixed bridge-netfilter sysctls, make "/" recursively
  * private, mount a fresh proc of its PID namespace on /proc, and put a
  * read-only overlay on /etc whose resolv.conf names one server (and mount
@@ -48,7 +52,8 @@
  * objects owned by the namespace.  A message it does not understand ends it.
  *
  * PROTOCOL.  One request, one answer (include/hckns/proto.h).  A protocol
- * violation (bad framing, unknown op, descriptors, hello not first) is
+ * violation (bad framing, unknown op, control data such as descriptors,
+ * which the kernel discards unread, hello not first) is
  * answered and ends the helper with status 1; a bad argument, a request the
  * list's permits forbid now (dispatch()) or a refusal by the kernel is
  * answered with an errno and a reason, and serving goes on.
@@ -63,7 +68,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -71,7 +75,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -79,26 +82,17 @@
 #include <unistd.h>
 
 #include <linux/filter.h>
-#include <linux/if_ether.h>
 #include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
 #include <linux/seccomp.h>
 
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
-#include <netlink/route/class.h>
-#include <netlink/route/classifier.h>
-#include <netlink/route/cls/u32.h>
 #include <netlink/route/link.h>
-#include <netlink/route/qdisc.h>
-#include <netlink/route/qdisc/fifo.h>
-#include <netlink/route/qdisc/htb.h>
 #include <netlink/route/route.h>
-#include <netlink/route/tc.h>
 #include <netlink/socket.h>
-
-/* Room for descriptors nobody may send, so that we can close them all. */
-#define MAX_FDS 8
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -113,7 +107,7 @@ static int nl_kernel_errno;
  * or when the open failed, with its errno kept for the operation to answer
  * (0: there was nothing to open).
  */
-static int tun_fd = -1, tun_err;		/* tap-add: /dev/net/tun */
+static int tun_fd = -1, tun_err;		/* uplink-add: /dev/net/tun */
 static const char *const brnf_paths[] = {	/* brnf-disable */
 	"/proc/sys/net/bridge/bridge-nf-call-arptables",
 	"/proc/sys/net/bridge/bridge-nf-call-iptables",
@@ -183,49 +177,30 @@ static int nl_keep_errno(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	return -nl_syserr2nlerr(e->error);
 }
 
-/* libnl's own errors (not from the kernel) as errnos; the rest is EIO. */
-static const struct {
-	int nle;
-	int err;
-} nle_errno[] = {
-	{ NLE_EXIST, EEXIST },		{ NLE_OBJ_NOTFOUND, ENODEV },
-	{ NLE_NODEV, ENODEV },		{ NLE_PERM, EPERM },
-	{ NLE_NOACCESS, EACCES },	{ NLE_INVAL, EINVAL },
-	{ NLE_NOMEM, ENOMEM },		{ NLE_BUSY, EBUSY },
-	{ NLE_RANGE, ERANGE },		{ NLE_OPNOTSUPP, EOPNOTSUPP },
-	{ NLE_AF_NOSUPPORT, EAFNOSUPPORT }, { NLE_MSGSIZE, EMSGSIZE },
-	{ NLE_NOADDR, EADDRNOTAVAIL },
-};
-
 /**
  * nl_result() - turn a libnl result into 0 or -errno with a reason.
  * @r: 0 or more on success, a negative NLE_* code on failure.
  * @what: what it acted on (a link's name).
  *
- * The reason is "<what>: <the kernel's strerror>" when the kernel refused,
- * else "<what>: <nl_geterror()>".
+ * One rule: when the kernel refused, its errno (nl_keep_errno() kept it)
+ * with "<what>: <its strerror>"; anything libnl says of its own (no
+ * memory, a message it cannot parse) is EIO with "<what>: <nl_geterror()>".
+ * A link looked up by name (rtnl_link_get_kernel()) that does not exist is
+ * the second kind: libnl reads that answer with its own error handler, not
+ * ours, so it is EIO with libnl's words, "No such device".  The front end
+ * tells answers apart only by errnos the kernel gives: EPERM, EACCES and,
+ * for uplink-add, ENOENT (step_failed() in frontend/setup.c, cmd/doctor.c).
  *
  * Return: 0, or a negative errno.
  */
 static int nl_result(int r, const char *what, char *why, size_t whylen)
 {
-	int err = EIO;
-
 	if (r >= 0)
 		return 0;
 	if (nl_kernel_errno && nl_syserr2nlerr(nl_kernel_errno) == -r)
 		return sys_fail(nl_kernel_errno, what, why, whylen);
-	for (size_t i = 0; i < ARRAY_SIZE(nle_errno); i++)
-		if (nle_errno[i].nle == -r)
-			err = nle_errno[i].err;
 	snprintf(why, whylen, "%s: %s", what, nl_geterror(r));
-	return -err;
-}
-
-/* Bytes of an address of @family; 0 when the family is not ours. */
-static int addr_len(uint8_t family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+	return -EIO;
 }
 
 /* ---- the operations ------------------------------------------------------ */
@@ -271,43 +246,21 @@ static int link_apply(const char *ifname, struct rtnl_link *change)
 	return r;
 }
 
-/* Sets IFF_UP on a link of our own network namespace, by name. */
-static int op_link_up(const union proto_payload *u, char *why, size_t whylen)
-{
-	struct rtnl_link *change = rtnl_link_alloc();
-
-	if (change)
-		rtnl_link_set_flags(change, IFF_UP);
-	return nl_result(link_apply(u->link.ifname, change), u->link.ifname,
-			 why, whylen);
-}
-
-/* Sets the MTU (68..65535) of a link of our own network namespace. */
-static int op_link_set_mtu(const union proto_payload *u, char *why,
-			   size_t whylen)
-{
-	struct rtnl_link *change = rtnl_link_alloc();
-
-	if (change)
-		rtnl_link_set_mtu(change, u->mtu.mtu);
-	return nl_result(link_apply(u->mtu.ifname, change), u->mtu.ifname,
-			 why, whylen);
-}
-
 /*
- * Sets the transmit queue length (1..1000000 packets) of a link of our own
- * network namespace: how many packets its qdisc may hold, memory charged
- * to this run's namespace like any other queue.
+ * One change of a link of our own network namespace, by name, in one
+ * RTM_NEWLINK: its MTU (68..65535) when asked, then IFF_UP when asked
+ * (proto_validate() checked that at least one is).
  */
-static int op_link_set_txqlen(const union proto_payload *u, char *why,
-			      size_t whylen)
+static int op_link_set(const union proto_payload *u, char *why, size_t whylen)
 {
+	const struct proto_link_set *p = &u->link_set;
 	struct rtnl_link *change = rtnl_link_alloc();
 
-	if (change)
-		rtnl_link_set_txqlen(change, u->txqlen.txqlen);
-	return nl_result(link_apply(u->txqlen.ifname, change), u->txqlen.ifname,
-			 why, whylen);
+	if (change && p->mtu)
+		rtnl_link_set_mtu(change, p->mtu);
+	if (change && p->up)
+		rtnl_link_set_flags(change, IFF_UP);
+	return nl_result(link_apply(p->ifname, change), p->ifname, why, whylen);
 }
 
 /* Creates a bridge in our own network namespace; never replaces one. */
@@ -368,7 +321,7 @@ static int op_addr_add(const union proto_payload *u, char *why, size_t whylen)
 	struct rtnl_link *link = NULL;
 	struct rtnl_addr *addr = NULL;
 	struct nl_addr *local = NULL;
-	int r, alen = addr_len(p->family);
+	int r, alen = proto_addr_len(p->family);
 
 	if (alen == 0)	/* proto_validate() said so; be safe anyway */
 		return sys_fail(EAFNOSUPPORT, p->ifname, why, whylen);
@@ -404,7 +357,7 @@ static int op_route_add(const union proto_payload *u, char *why,
 	struct rtnl_route *route = NULL;
 	struct rtnl_nexthop *nh;
 	struct nl_addr *dst = NULL, *gw = NULL;
-	int r, alen = addr_len(p->family);
+	int r, alen = proto_addr_len(p->family);
 
 	if (alen == 0)	/* proto_validate() said so; be safe anyway */
 		return sys_fail(EAFNOSUPPORT, p->ifname, why, whylen);
@@ -551,7 +504,7 @@ static int op_resolv_set(const union proto_payload *u, char *why,
 	int len, err;
 
 	/* proto_validate() said so; be safe anyway. */
-	if (!addr_len(p->family) ||
+	if (!proto_addr_len(p->family) ||
 	    !inet_ntop(p->family, p->addr, server, sizeof(server)))
 		return sys_fail(EAFNOSUPPORT, "address", why, whylen);
 	/* What failed at start-up, said now: the front end wants this one. */
@@ -587,7 +540,9 @@ fail:
 }
 
 /*
- * A persistent tap, made before slirp4netns starts: slirp4netns then
+ * uplink-add, in three parts: the tap, its transmit queue length, the guard.
+ *
+ * The tap: a persistent one, made before slirp4netns starts: slirp4netns then
  * attaches to it by name (its TUNSETIFF finds the device), and when it
  * exits it only detaches; the kernel removes the tap with the namespace,
  * after hckns has returned, instead of making slirp4netns's exit wait for
@@ -598,52 +553,37 @@ fail:
  * kernel refuse (EBUSY) a name any link already has, atomically, instead
  * of attaching to an existing tap; it is not a device flag, so it changes
  * nothing for slirp4netns's attach.
- *
- * Safe: it creates a persistent tap, by a validated name, in our own
- * network namespace (TUNSETIFF acts in the opener's): through the fixed
- * /dev/net/tun opened at start-up, one tap a run, only a tap (IFF_TAP,
- * never replacing or attaching to an existing link: IFF_TUN_EXCL), and the
- * descriptor is closed once the tap is made.  The tap goes with the
- * namespace.
  */
-static int op_tap_add(const union proto_payload *u, char *why, size_t whylen)
+static int tap_add(char *why, size_t whylen)
 {
-	const char *name = u->link.ifname;
+	const char *name = PROTO_UPLINK_TAP;
 	struct ifreq ifr;
 	int err = 0;
 
 	/*
-	 * The clone device opened at start-up (prepare_files()): one tap a
-	 * run, which is what hckns makes.  A refused TUNSETIFF leaves the
-	 * descriptor unattached, for another try.
+	 * The clone device opened at start-up (prepare_files()), used once:
+	 * uplink-add runs once a run (PROTO_ONCE, the dispatcher's), so
+	 * this is the one tap of the run.
 	 */
-	if (tun_fd < 0 && tun_err)
+	if (tun_fd < 0)
 		return sys_fail(tun_err, "open /dev/net/tun", why, whylen);
-	if (tun_fd < 0) {
-		snprintf(why, whylen, "%s: this run has made its one tap already",
-			 name);
-		return -EALREADY;
-	}
 	memset(&ifr, 0, sizeof(ifr));
 	/* ifr_flags is a short, and IFF_TUN_EXCL is its sign bit. */
 	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
-	/* proto_validate() checked: NUL-terminated, 1..15 bytes. */
-	_Static_assert(sizeof(ifr.ifr_name) == PROTO_IFNAMSIZ,
-		       "a name field is exactly an ifr_name");
-	memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
-	if (ioctl(tun_fd, TUNSETIFF, &ifr) < 0) {
+	_Static_assert(sizeof(PROTO_UPLINK_TAP) <= sizeof(ifr.ifr_name),
+		       "the uplink's name fits an ifr_name");
+	memcpy(ifr.ifr_name, name, sizeof(PROTO_UPLINK_TAP));
+	if (ioctl(tun_fd, TUNSETIFF, &ifr) < 0)
 		err = errno == EBUSY ? EEXIST : errno;
-	} else {
-		if (ioctl(tun_fd, TUNSETPERSIST, 1L) < 0)
-			err = errno;
-		/*
-		 * Closing a persistent tap only detaches us.  If
-		 * TUNSETPERSIST failed, the tap is not persistent and
-		 * closing it removes it.
-		 */
-		close(tun_fd);
-		tun_fd = -1;
-	}
+	else if (ioctl(tun_fd, TUNSETPERSIST, 1L) < 0)
+		err = errno;
+	/*
+	 * Done with it either way.  Closing a persistent tap only detaches
+	 * us.  If TUNSETPERSIST failed, the tap is not persistent and
+	 * closing it removes it.
+	 */
+	close(tun_fd);
+	tun_fd = -1;
 	if (err == EEXIST) {
 		snprintf(why, whylen, "%s: a link of that name exists", name);
 		return -EEXIST;
@@ -664,155 +604,104 @@ static int op_tap_add(const union proto_payload *u, char *why, size_t whylen)
  * 10.0.2.2 is the way --host-loopback opens.
  *
  * With what the kernel hckns is tested on has, and Debian's have too
- * (SECURITY.md argues the choice): tap_host's root qdisc is an htb whose default class is 0, so
- * that whatever no filter picks takes htb's direct queue (no class, no
- * rate, the length of the tap's transmit queue when the htb is made); u32
- * filters at 1: send the four ranges to class 1:1, whose leaf is a pfifo
- * of limit 0, which drops all it gets.  The filters match the
- * destination at fixed offsets from the network header (IPv4: bytes 16-19;
- * IPv6: 24-39), so IP options, extension headers and fragments change
- * nothing; a frame with a VLAN tag is neither IP nor IPv6 to the filter,
- * and libslirp drops it as a protocol it does not speak.
+ * (SECURITY.md argues the choice): tap_host's root qdisc is an htb whose
+ * default class is 0, so that whatever no filter picks takes htb's direct
+ * queue (no class, no rate, the length of the tap's transmit queue when
+ * the htb is made); u32 filters at 1: send the four ranges to class 1:1,
+ * whose leaf is a pfifo of limit 0, which drops all it gets.  The filters
+ * match the destination at fixed offsets from the network header (IPv4:
+ * bytes 16-19; IPv6: 24-39), so IP options, extension headers and
+ * fragments change nothing; a frame with a VLAN tag is neither IP nor IPv6
+ * to the filter, and libslirp drops it as a protocol it does not speak.
+ *
+ * Those seven objects are seven fixed netlink requests, built with libnl
+ * at build time by helper/guard-gen.c (which states them) for ifindex 0:
+ * guard_msgs[] below.  Here each is copied, given tap_host's ifindex and
+ * sent, and the kernel's answer awaited, as libnl's rtnl_*_add() would.
  */
-#define GUARD_ROOT TC_HANDLE(1, 0)	/* the htb */
-#define GUARD_DROP TC_HANDLE(1, 1)	/* its one class, for what is dropped */
-#define GUARD_LEAF TC_HANDLE(2, 0)	/* that class's pfifo, limit 0 */
-/* htb wants a class to have a rate; this one never sends (1 Mbit/s). */
-#define GUARD_RATE (1000000u / 8)
+#include "helper-guard.h"	/* generated: build/gen/ */
 
-static const struct guard_rule {
-	const char *range;
-	uint16_t protocol;		/* ETH_P_*, the frame's ethertype */
-	uint16_t prio;			/* one per protocol, as the kernel wants */
-	unsigned int nkeys;
-	struct {
-		uint32_t val, mask;	/* host order */
-		int off;		/* from the network header */
-	} keys[3];
-} guard_rules[] = {
-	{ "127.0.0.0/8", ETH_P_IP, 1, 1, { { 0x7f000000u, 0xff000000u, 16 } } },
-	{ "0.0.0.0/8", ETH_P_IP, 1, 1, { { 0, 0xff000000u, 16 } } },
-	/* :: and ::1, and the deprecated IPv4-compatible ::a.b.c.d */
-	{ "::/96", ETH_P_IPV6, 2, 3,
-	  { { 0, ~0u, 24 }, { 0, ~0u, 28 }, { 0, ~0u, 32 } } },
-	/* IPv4-mapped ::ffff:a.b.c.d: libslirp would connect to a.b.c.d */
-	{ "::ffff:0:0/96", ETH_P_IPV6, 2, 3,
-	  { { 0, ~0u, 24 }, { 0, ~0u, 28 }, { 0xffffu, ~0u, 32 } } },
-};
-
-/* A tc object of @ifindex with @parent and @handle, of @kind. */
-static int guard_tc(struct rtnl_tc *tc, int ifindex, uint32_t parent,
-		    uint32_t handle, const char *kind)
+/* Send @m for the link @ifindex; wait for the kernel's answer. */
+static int guard_send(const struct guard_msg *m, int ifindex)
 {
-	if (!tc)
-		return -NLE_NOMEM;
-	rtnl_tc_set_ifindex(tc, ifindex);
-	rtnl_tc_set_parent(tc, parent);
-	if (handle)
-		rtnl_tc_set_handle(tc, handle);
-	return rtnl_tc_set_kind(tc, kind);
+	union {
+		struct nlmsghdr h;
+		unsigned char b[GUARD_MSG_MAX];
+	} buf;
+	struct tcmsg *tcm = NLMSG_DATA(&buf.h);
+	struct nl_msg *msg;
+
+	/* guard-gen.c made each of length GUARD_MSG_MAX at most. */
+	memcpy(buf.b, m->bytes, m->len);
+	tcm->tcm_ifindex = ifindex;
+	msg = nlmsg_convert(&buf.h);
+	/* What rtnl_qdisc_add() does with its message: send, free, wait. */
+	return msg ? nl_send_sync(nl, msg) : -NLE_NOMEM;
 }
 
-/* One u32 filter at 1: sending @rule's range to the dropping class. */
-static int guard_filter(int ifindex, const struct guard_rule *rule)
+/* The guard's seven requests on tap_host, in order; the first refusal ends it. */
+static int guard_add(char *why, size_t whylen)
 {
-	struct rtnl_cls *cls = rtnl_cls_alloc();
-	int r = guard_tc(TC_CAST(cls), ifindex, GUARD_ROOT, 0, "u32");
+	struct rtnl_link *link = NULL;
+	char what[80];
+	size_t i;
+	int r;
 
-	if (r >= 0) {
-		rtnl_cls_set_protocol(cls, rule->protocol);
-		rtnl_cls_set_prio(cls, rule->prio);
+	r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, PROTO_UPLINK_TAP, &link);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "%s: look up the link",
+			 PROTO_UPLINK_TAP);
+		return nl_result(r, what, why, whylen);
 	}
-	for (unsigned int i = 0; r >= 0 && i < rule->nkeys; i++)
-		r = rtnl_u32_add_key_uint32(cls, rule->keys[i].val,
-					    rule->keys[i].mask,
-					    rule->keys[i].off, 0);
-	/* Terminal: a match ends the classification with class 1:1. */
+	for (i = 0; i < ARRAY_SIZE(guard_msgs) && r >= 0; i++)
+		r = guard_send(&guard_msgs[i], rtnl_link_get_ifindex(link));
+	rtnl_link_put(link);
 	if (r >= 0)
-		r = rtnl_u32_set_classid(cls, GUARD_DROP);
-	if (r >= 0)
-		r = rtnl_u32_set_cls_terminal(cls);
-	if (r >= 0)
-		r = rtnl_cls_add(nl, cls, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_cls_put(cls);
+		return 0;
+	/* "tap_host: htb qdisc (sch_htb)": what failed, and its module. */
+	snprintf(what, sizeof(what), "%s: %s", PROTO_UPLINK_TAP,
+		 guard_msgs[i - 1].what);
+	r = nl_result(r, what, why, whylen);
+	/* The kernel's answer for a qdisc or classifier kind it lacks. */
+	if (r == -ENOENT)
+		snprintf(why, whylen, "%s: the kernel has none", what);
 	return r;
 }
 
 /*
- * Safe: a fixed filter (an htb, one class, a pfifo, four u32 filters) on
- * the transmit path of the one fixed link PROTO_UPLINK_TAP of our own
- * network namespace; the request carries nothing.  It only takes packets
- * away (what would reach the host's loopback through slirp4netns), and the
- * namespace's root, the caller, can remove it as it can remove the tap: it
- * protects the host from guests, not from the caller.
+ * The uplink: the tap, then its transmit queue length when one is asked,
+ * before the guard (the guard's htb takes the tap's queue length as its
+ * own when it is made), then the guard.  What is made stays when a later
+ * part fails: the front end then stops, and it goes with the namespace.
+ *
+ * Safe: it creates one persistent tap, of the fixed name PROTO_UPLINK_TAP,
+ * in our own network namespace (TUNSETIFF acts in the opener's): through
+ * the fixed /dev/net/tun opened at start-up, once a run (PROTO_ONCE), only
+ * a tap (IFF_TAP, never replacing or attaching to an existing link:
+ * IFF_TUN_EXCL), and the descriptor is closed once the tap is made.  The
+ * queue length (1..1000000 packets) is how many packets its qdisc may
+ * hold, memory charged to this run's namespace like any other queue.  The
+ * guard is a fixed filter (an htb, one class, a pfifo, four u32 filters)
+ * on that tap's transmit path; the request carries nothing else.  It only
+ * takes packets away (what would reach the host's loopback through
+ * slirp4netns), and the namespace's root, the caller, can remove it as it
+ * can remove the tap: it protects the host from guests, not from the
+ * caller.  The tap goes with the namespace.
  */
-static int op_uplink_guard(const union proto_payload *u, char *why,
-			   size_t whylen)
+static int op_uplink_add(const union proto_payload *u, char *why,
+			 size_t whylen)
 {
-	struct rtnl_qdisc *htb = NULL, *leaf = NULL;
-	struct rtnl_class *drop = NULL;
-	struct rtnl_link *link = NULL;
-	const struct guard_rule *rule = NULL;
-	const char *step = "look up the link";
-	char what[80];
-	int r, ifindex = 0;
+	int r = tap_add(why, whylen);
 
-	(void)u;
-	r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, PROTO_UPLINK_TAP, &link);
-	if (r < 0)
-		goto out;
-	ifindex = rtnl_link_get_ifindex(link);
+	if (r == 0 && u->uplink.txqlen) {
+		struct rtnl_link *change = rtnl_link_alloc();
 
-	step = "htb qdisc (sch_htb)";
-	htb = rtnl_qdisc_alloc();
-	r = guard_tc(TC_CAST(htb), ifindex, TC_H_ROOT, GUARD_ROOT, "htb");
-	if (r >= 0)
-		r = rtnl_htb_set_defcls(htb, /* defcls= */ 0);
-	if (r >= 0)
-		r = rtnl_qdisc_add(nl, htb, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0)
-		goto out;
-
-	step = "htb class (sch_htb)";
-	drop = rtnl_class_alloc();
-	r = guard_tc(TC_CAST(drop), ifindex, GUARD_ROOT, GUARD_DROP, "htb");
-	if (r >= 0)
-		r = rtnl_htb_set_rate(drop, GUARD_RATE);
-	if (r >= 0)
-		r = rtnl_class_add(nl, drop, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0)
-		goto out;
-
-	step = "pfifo qdisc (sch_fifo)";
-	leaf = rtnl_qdisc_alloc();
-	r = guard_tc(TC_CAST(leaf), ifindex, GUARD_DROP, GUARD_LEAF, "pfifo");
-	if (r >= 0)
-		r = rtnl_qdisc_fifo_set_limit(leaf, /* limit= */ 0);
-	if (r >= 0)
-		r = rtnl_qdisc_add(nl, leaf, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0)
-		goto out;
-
-	for (size_t i = 0; i < ARRAY_SIZE(guard_rules) && r >= 0; i++) {
-		rule = &guard_rules[i];
-		r = guard_filter(ifindex, rule);
+		if (change)
+			rtnl_link_set_txqlen(change, u->uplink.txqlen);
+		r = nl_result(link_apply(PROTO_UPLINK_TAP, change),
+			      PROTO_UPLINK_TAP, why, whylen);
 	}
-out:
-	rtnl_qdisc_put(leaf);
-	rtnl_class_put(drop);
-	rtnl_qdisc_put(htb);
-	rtnl_link_put(link);
-	/* "tap_host: htb qdisc (sch_htb)": what failed, and its module. */
-	if (rule)
-		snprintf(what, sizeof(what), "%s: u32 filter for %s (cls_u32)",
-			 PROTO_UPLINK_TAP, rule->range);
-	else
-		snprintf(what, sizeof(what), "%s: %s", PROTO_UPLINK_TAP, step);
-	r = nl_result(r, what, why, whylen);
-	/* The kernel's answer for a qdisc or classifier kind it lacks. */
-	if (r == -ENOENT && ifindex > 0)
-		snprintf(why, whylen, "%s: the kernel has none", what);
-	return r;
+	return r < 0 ? r : guard_add(why, whylen);
 }
 
 
@@ -852,38 +741,6 @@ violation(uint16_t op, uint32_t seq, int err, const char *fmt, ...)
 	va_end(ap);
 	answer(op, seq, err, reason);
 	die("protocol violation", reason);
-}
-
-/**
- * close_received_fds() - close every descriptor that came with a message.
- *
- * No operation takes descriptors in this version (include/hckns/proto.h),
- * so each one is closed at once; an operation declaring some would take
- * them here instead.
- *
- * Return: how many there were, or -1 when other control data came along.
- */
-static int close_received_fds(struct msghdr *mh)
-{
-	int count = 0, other = 0;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		size_t n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-			other = 1;
-			continue;
-		}
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			close(fd);
-			count++;
-		}
-	}
-	return other ? -1 : count;
 }
 
 /*
@@ -1003,31 +860,28 @@ static void __attribute__((noreturn)) serve(void)
 {
 	for (;;) {
 		unsigned char buf[PROTO_MSG_MAX + 1];
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		} ctl;
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-		};
+		/*
+		 * No control buffer: no op takes descriptors (include/hckns/
+		 * proto.h).  The kernel discards, closing them, any that come
+		 * with a message, before one could enter our descriptor
+		 * table, and says so with MSG_CTRUNC: a violation.
+		 */
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 		struct proto_hdr h = { 0 };
 		char why[PROTO_REASON_MAX];
 		struct proto_msg m;
 		uint16_t ans_op;
 		bool request;
 		ssize_t n;
-		int nfds, r;
+		int r;
 
-		n = recvmsg(SOCK_FD, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(SOCK_FD, &mh, /* flags= */ 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			die("receive a request", strerror(errno));
-		nfds = close_received_fds(&mh);
-		if (n == 0 && nfds == 0 && !(mh.msg_flags & MSG_CTRUNC) &&
-		    peer_gone())
+		if (n == 0 && !(mh.msg_flags & MSG_CTRUNC) && peer_gone())
 			helper_exit(0);		/* EOF: the front end is done */
 
 		if ((size_t)n >= sizeof(h))
@@ -1037,10 +891,8 @@ static void __attribute__((noreturn)) serve(void)
 		request = r == 0 && !(m.hdr.op & PROTO_ANS);
 		ans_op = request ? (uint16_t)(PROTO_ANS | m.hdr.op) : PROTO_ANS;
 
-		if (nfds < 0 || (mh.msg_flags & MSG_CTRUNC))
+		if (mh.msg_flags & MSG_CTRUNC)
 			violation(ans_op, h.seq, EPROTO, "unexpected control data");
-		if (nfds > 0)	/* no op takes any (include/hckns/proto.h) */
-			violation(ans_op, h.seq, EPROTO, "unexpected descriptors");
 		if (r < 0)
 			violation(ans_op, h.seq, -r, "%s",
 				  decode_reason(r, &h, (size_t)n, why, sizeof(why)));
@@ -1072,7 +924,10 @@ static bool is_seqpacket_unix(int fd)
  * Keep CAP_NET_ADMIN and CAP_SYS_ADMIN, effective, permitted and bounding;
  * drop everything else.  capng_apply() shrinks the bounding set first, while
  * CAP_SETPCAP is still effective, then sets the capabilities (dropping
- * CAP_SETPCAP), then clears the ambient set.
+ * CAP_SETPCAP), then clears the ambient set.  Whether the kernel agrees is
+ * read once, from outside, by the front end, the one peer, which decides
+ * whether to go on: fe_helper_status_check() (frontend/helper_client.c)
+ * after hello, before any other request.
  */
 static void drop_privileges(void)
 {
@@ -1087,40 +942,6 @@ static void drop_privileges(void)
 		die("no_new_privs", strerror(errno));
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("set non-dumpable", strerror(errno));
-}
-
-/*
- * Ask the kernel, not libcap-ng's cache, what we hold now, and fail closed
- * on anything beyond the two capabilities.
- */
-static void verify_privileges(void)
-{
-	const uint64_t keep = (1ull << CAP_NET_ADMIN) | (1ull << CAP_SYS_ADMIN);
-	char what[64];
-
-	if (capng_get_caps_process() < 0)
-		die("capabilities", "cannot read them back");
-	for (unsigned int c = 0; c < 64; c++) {
-		int want = (int)((keep >> c) & 1);
-		int bnd = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
-
-		/* EINVAL: past the kernel's last capability (ours are below). */
-		if (bnd < 0 && errno == EINVAL && c > CAP_SYS_ADMIN)
-			break;
-		snprintf(what, sizeof(what), "capability %u", c);
-		if (bnd < 0)
-			die(what, strerror(errno));
-		if (bnd != want ||
-		    capng_have_capability(CAPNG_EFFECTIVE, c) != want ||
-		    capng_have_capability(CAPNG_PERMITTED, c) != want ||
-		    capng_have_capability(CAPNG_INHERITABLE, c) != 0 ||
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) != 0)
-			die(what, want ? "not held as it must be" : "still held");
-	}
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		die("no_new_privs", "not set");
-	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
-		die("non-dumpable", "not set");
 }
 
 /*
@@ -1294,7 +1115,6 @@ int main(int argc, char **argv)
 	/* The modes in op_resolv_set() are meant exactly. */
 	umask(022);
 	drop_privileges();
-	verify_privileges();
 
 	nl = nl_socket_alloc();
 	if (!nl)
@@ -1309,13 +1129,6 @@ int main(int argc, char **argv)
 	if (nl_socket_get_fd(nl) != NL_FD)
 		die("netlink socket", "not on the descriptor the system call "
 		    "filter names (filter.h)");
-	/*
-	 * libnl reads the kernel's packet-scheduler clock (/proc/net/psched)
-	 * the first time it needs it, for the rate of uplink-guard's htb
-	 * class, and keeps it: read it now, while the filter below would
-	 * not kill us for the open(2).
-	 */
-	(void)nl_get_psched_hz();
 	prepare_files();
 	confine_syscalls();
 	serve();

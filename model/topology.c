@@ -569,58 +569,46 @@ add(struct builder *b, uint16_t op, size_t plen, const char *fmt, ...)
  * op_<stem>().  The trace says what each does, in the op's words.
  */
 
-/* link-up, bridge-add, tap-add: a request that names one link. */
-static struct fe_step *add_link(struct builder *b, uint16_t op,
-				const char *name)
+static void req_bridge_add(struct builder *b, const char *name)
 {
-	struct fe_step *s = add(b, op, sizeof(struct proto_link), "%s %s",
-				proto_op_name(op), name);
+	struct fe_step *s = add(b, PROTO_REQ_BRIDGE_ADD, sizeof(struct proto_link),
+				"bridge-add %s", name);
 
 	if (s)
 		proto_set_ifname(s->p.link.ifname, name);
-	return s;
 }
 
-static void req_link_up(struct builder *b, const char *name)
+/* One change of a link: @mtu (0: none), then up (when @up). */
+static void req_link_set(struct builder *b, const char *name,
+			 unsigned int mtu, bool up)
 {
-	add_link(b, PROTO_REQ_LINK_UP, name);
-}
+	char text[24] = "";
+	struct fe_step *s;
 
-static void req_bridge_add(struct builder *b, const char *name)
-{
-	add_link(b, PROTO_REQ_BRIDGE_ADD, name);
-}
-
-static struct fe_step *req_tap_add(struct builder *b, const char *name)
-{
-	return add_link(b, PROTO_REQ_TAP_ADD, name);
-}
-
-static void req_link_set_mtu(struct builder *b, const char *name,
-			     unsigned int mtu)
-{
-	struct fe_step *s = add(b, PROTO_REQ_LINK_SET_MTU,
-				sizeof(struct proto_mtu), "set-mtu %s %u", name,
-				mtu);
-
+	if (mtu)
+		snprintf(text, sizeof(text), " mtu %u", mtu);
+	s = add(b, PROTO_REQ_LINK_SET, sizeof(struct proto_link_set),
+		"link-set %s%s%s", name, text, up ? " up" : "");
 	if (s) {
-		proto_set_ifname(s->p.mtu.ifname, name);
-		s->p.mtu.mtu = mtu;
+		proto_set_ifname(s->p.link_set.ifname, name);
+		s->p.link_set.mtu = mtu;
+		s->p.link_set.up = up;
 	}
 }
 
-static struct fe_step *req_link_set_txqlen(struct builder *b,
-					   const char *name,
-					   unsigned int txqlen)
+/* tap_host, its transmit queue length (0: the kernel's) and its guard. */
+static struct fe_step *req_uplink_add(struct builder *b, unsigned int txqlen)
 {
-	struct fe_step *s = add(b, PROTO_REQ_LINK_SET_TXQLEN,
-				sizeof(struct proto_txqlen), "set-txqlen %s %u",
-				name, txqlen);
+	char text[32] = "";
+	struct fe_step *s;
 
-	if (s) {
-		proto_set_ifname(s->p.txqlen.ifname, name);
-		s->p.txqlen.txqlen = txqlen;
-	}
+	if (txqlen)
+		snprintf(text, sizeof(text), " (txqueuelen %u)", txqlen);
+	s = add(b, PROTO_REQ_UPLINK_ADD, sizeof(struct proto_uplink),
+		"make " FE_TAP_NAME "%s guarded against packets to loopback "
+		"addresses", text);
+	if (s)
+		s->p.uplink.txqlen = txqlen;
 	return s;
 }
 
@@ -709,46 +697,27 @@ static struct fe_step *req_mount_sysfs(struct builder *b)
 	return add(b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
 }
 
-static struct fe_step *req_uplink_guard(struct builder *b)
-{
-	return add(b, PROTO_REQ_UPLINK_GUARD, 0, "guard " FE_TAP_NAME
-		   " against packets to loopback addresses");
-}
-
 /*
- * The steps before slirp4netns starts.  tap_host as a persistent tap, first
- * of all: slirp4netns attaches to it by name, and its exit then leaves the
- * device to the namespace's teardown instead of waiting for its
- * unregistration (an RCU barrier, about 20 ms of every run).  Had
- * slirp4netns come first, it would have made a tap of its own and tap-add
- * would fail.  Nothing after these waits for slirp4netns.
+ * The one step before slirp4netns starts: uplink-add makes tap_host a
+ * persistent tap, first of all: slirp4netns attaches to it by name, and
+ * its exit then leaves the device to the namespace's teardown instead of
+ * waiting for its unregistration (an RCU barrier, about 20 ms of every
+ * run).  Had slirp4netns come first, it would have made a tap of its own
+ * and uplink-add would fail.  The same request sets the tap's transmit
+ * queue length (--txqueuelen) before the guard, whose htb takes it as its
+ * own, and puts the guard on it before slirp4netns reads a single frame
+ * from the tap: nothing that leaves the namespace through tap_host (a
+ * guest's frame bridged onto the uplink, or the namespace's own) reaches
+ * slirp4netns addressed to 127.0.0.0/8, 0.0.0.0/8, ::/96 or ::ffff:0:0/96,
+ * which libslirp would connect to in the host's own network namespace
+ * (SECURITY.md, "What guests can reach").  With or without
+ * --host-loopback: 10.0.2.2 is the way that option opens.  Nothing after
+ * it waits for slirp4netns.
  */
 static void add_before_slirp(struct builder *b, const struct fe_topology *t)
 {
-	struct fe_step *s;
+	struct fe_step *s = req_uplink_add(b, t->txqueuelen);
 
-	s = req_tap_add(b, FE_TAP_NAME);
-	if (s)
-		s->before_slirp = true;
-	/*
-	 * Its transmit queue length next, before the guard: the guard's htb
-	 * takes the tap's queue length as its own when it is created.
-	 */
-	if (t->txqueuelen) {
-		s = req_link_set_txqlen(b, FE_TAP_NAME, t->txqueuelen);
-		if (s)
-			s->before_slirp = true;
-	}
-	/*
-	 * The guard, before slirp4netns reads a single frame from the tap:
-	 * nothing that leaves the namespace through tap_host (a guest's
-	 * frame bridged onto the uplink, or the namespace's own) reaches
-	 * slirp4netns addressed to 127.0.0.0/8, 0.0.0.0/8, ::/96 or
-	 * ::ffff:0:0/96, which libslirp would connect to in the host's own
-	 * network namespace (SECURITY.md, "What guests can reach").  With or
-	 * without --host-loopback: 10.0.2.2 is the way that option opens.
-	 */
-	s = req_uplink_guard(b);
 	if (s)
 		s->before_slirp = true;
 }
@@ -790,14 +759,15 @@ static void add_bridges(struct builder *b, const struct fe_topology *t)
 		const struct fe_bridge *br = &t->bridges[i];
 
 		req_bridge_add(b, br->name);
-		/* The bridge keeps the MTU we set, whatever its ports. */
-		if (i == t->uplink)
-			req_link_set_mtu(b, br->name, t->mtu);
 		if (br->prefixlen)
 			req_addr_add(b, br->name, AF_INET, br->addr, br->prefixlen);
 		if (i == t->uplink && t->ipv6)
 			req_addr_add(b, br->name, AF_INET6, v6_uplink, V6_PREFIX);
-		req_link_up(b, br->name);
+		/*
+		 * Up, and the uplink at the MTU first, in one request: the
+		 * bridge keeps the MTU we set, whatever its ports.
+		 */
+		req_link_set(b, br->name, i == t->uplink ? t->mtu : 0, true);
 	}
 	/* The bridge-netfilter sysctls once the bridges exist. */
 	req_brnf_disable(b);
@@ -812,9 +782,9 @@ static void add_tap_to_uplink(struct builder *b, const struct fe_topology *t)
 	const struct fe_bridge *uplink = &t->bridges[t->uplink];
 
 	/* A tap is made at 1500; slirp4netns leaves it so whatever --mtu says. */
-	req_link_set_mtu(b, FE_TAP_NAME, t->mtu);
+	req_link_set(b, FE_TAP_NAME, t->mtu, false);
 	req_link_enslave(b, FE_TAP_NAME, uplink->name);
-	req_link_up(b, FE_TAP_NAME);
+	req_link_set(b, FE_TAP_NAME, 0, true);
 }
 
 int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
@@ -824,7 +794,7 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 
 	add_before_slirp(&b, t);
 	add_mounts(&b, t);
-	req_link_up(&b, "lo");
+	req_link_set(&b, "lo", 0, true);
 	add_bridges(&b, t);
 	add_tap_to_uplink(&b, t);
 	if (b.n > b.max)

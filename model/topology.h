@@ -13,8 +13,8 @@
 #include "hckns/proto.h"
 
 /*
- * The tap the helper creates (tap-add) and slirp4netns serves; the helper's
- * uplink-guard knows it by this name (include/hckns/proto.h).
+ * The tap the helper creates and guards (uplink-add) and slirp4netns
+ * serves: a name the protocol fixes (include/hckns/proto.h), never sent.
  */
 #define FE_TAP_NAME PROTO_UPLINK_TAP
 
@@ -76,7 +76,7 @@ struct fe_step {
 	size_t plen;
 	/*
 	 * before_slirp: before slirp4netns starts, which attaches to what the
-	 * step makes (tap-add); the others run while slirp4netns starts.
+	 * step makes (uplink-add); the others run while slirp4netns starts.
 	 */
 	bool before_slirp;
 	/*
@@ -84,7 +84,7 @@ struct fe_step {
 	 * on and -v says "IF_REFUSED (reason): THEN".
 	 */
 	const char *if_refused, *then;
-	char what[64];		/* for traces and errors: "bridge-add br_ctrl" */
+	char what[96];		/* for traces and errors: "bridge-add br_ctrl" */
 };
 
 /**

@@ -123,13 +123,13 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static int addr_len(uint8_t family)
+int proto_addr_len(uint8_t family)
 {
 	if (family == AF_INET)
 		return 4;
 	if (family == AF_INET6)
 		return 16;
-	return -1;
+	return 0;
 }
 
 static int fail(char *why, size_t whylen, const char *what)
@@ -142,9 +142,9 @@ static int fail(char *why, size_t whylen, const char *what)
 /* A unicast address we would configure: not unspecified, not multicast. */
 static const char *unicast_check(uint8_t family, const uint8_t *a)
 {
-	int n = addr_len(family);
+	int n = proto_addr_len(family);
 
-	if (n < 0)
+	if (n == 0)
 		return "address family is neither AF_INET nor AF_INET6";
 	if (!all_zero(a + n, PROTO_ADDR_BYTES - (size_t)n))
 		return "IPv4 address has bytes past its 4";
@@ -163,9 +163,9 @@ static const char *unicast_check(uint8_t family, const uint8_t *a)
 static const char *prefix_check(uint8_t family, const uint8_t *a,
 				unsigned int len, bool host_bits_zero)
 {
-	int n = addr_len(family);
+	int n = proto_addr_len(family);
 
-	if (n < 0)
+	if (n == 0)
 		return "address family is neither AF_INET nor AF_INET6";
 	if (len > (unsigned int)n * 8)
 		return "prefix length is out of range";
@@ -196,7 +196,7 @@ static int valid_none(const union proto_payload *u, char *why, size_t whylen)
 	return 0;
 }
 
-/* link-up, bridge-add, tap-add: a name. */
+/* bridge-add: a name. */
 static int valid_link(const union proto_payload *u, char *why, size_t whylen)
 {
 	CHECK(proto_ifname_check(u->link.ifname));
@@ -213,21 +213,29 @@ static int valid_link_enslave(const union proto_payload *u, char *why,
 	return 0;
 }
 
-static int valid_link_set_mtu(const union proto_payload *u, char *why,
-			      size_t whylen)
+static int valid_link_set(const union proto_payload *u, char *why,
+			  size_t whylen)
 {
-	CHECK(proto_ifname_check(u->mtu.ifname));
-	if (u->mtu.mtu < PROTO_MTU_MIN || u->mtu.mtu > PROTO_MTU_MAX)
+	const struct proto_link_set *p = &u->link_set;
+
+	CHECK(proto_ifname_check(p->ifname));
+	if (!all_zero(p->pad, sizeof(p->pad)))
+		return fail(why, whylen, "padding is not zero");
+	if (p->mtu && (p->mtu < PROTO_MTU_MIN || p->mtu > PROTO_MTU_MAX))
 		return fail(why, whylen, "MTU is out of range (68..65535)");
+	if (p->up > 1)
+		return fail(why, whylen, "up is neither 0 nor 1");
+	if (!p->mtu && !p->up)
+		return fail(why, whylen, "nothing to change (no MTU, not up)");
 	return 0;
 }
 
-static int valid_link_set_txqlen(const union proto_payload *u, char *why,
-				 size_t whylen)
+static int valid_uplink_add(const union proto_payload *u, char *why,
+			    size_t whylen)
 {
-	CHECK(proto_ifname_check(u->txqlen.ifname));
-	if (u->txqlen.txqlen < PROTO_TXQLEN_MIN ||
-	    u->txqlen.txqlen > PROTO_TXQLEN_MAX)
+	uint32_t q = u->uplink.txqlen;
+
+	if (q && (q < PROTO_TXQLEN_MIN || q > PROTO_TXQLEN_MAX))
 		return fail(why, whylen, "transmit queue length is out "
 			    "of range (1..1000000)");
 	return 0;
@@ -272,8 +280,8 @@ static int valid_resolv_set(const union proto_payload *u, char *why,
 #define PAYLOAD_SIZE_none 0
 #define PAYLOAD_SIZE_link sizeof(struct proto_link)
 #define PAYLOAD_SIZE_enslave sizeof(struct proto_enslave)
-#define PAYLOAD_SIZE_mtu sizeof(struct proto_mtu)
-#define PAYLOAD_SIZE_txqlen sizeof(struct proto_txqlen)
+#define PAYLOAD_SIZE_link_set sizeof(struct proto_link_set)
+#define PAYLOAD_SIZE_uplink sizeof(struct proto_uplink)
 #define PAYLOAD_SIZE_addr sizeof(struct proto_addr)
 #define PAYLOAD_SIZE_route sizeof(struct proto_route)
 #define PAYLOAD_SIZE_resolv sizeof(struct proto_resolv)

@@ -23,10 +23,12 @@
 /*
  * 2: PROTO_REQ_LINK_SET_TXQLEN.  3: PROTO_REQ_TAP_ADD.  4:
  * PROTO_REQ_MOUNT_PROC.  5: PROTO_REQ_UPLINK_GUARD.  6: PROTO_REQ_MOUNT_SYSFS.
- * Front end and helper are built and installed
+ * 7: PROTO_REQ_UPLINK_ADD replaces tap-add, link-set-txqlen and
+ * uplink-guard; PROTO_REQ_LINK_SET replaces link-up and link-set-mtu; the
+ * ops are renumbered.  Front end and helper are built and installed
  * together; a mismatch means a stale installation.
  */
-#define PROTO_VERSION 6u
+#define PROTO_VERSION 7u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -38,8 +40,8 @@
 #define PROTO_MSG_MAX 256
 /*
  * The tap slirp4netns serves, the namespace's uplink: the one link
- * PROTO_REQ_UPLINK_GUARD acts on.  The name is fixed here, not sent, so
- * that the request carries nothing at all.
+ * PROTO_REQ_UPLINK_ADD makes and guards.  The name is fixed here, not
+ * sent, so that the request carries no name at all.
  */
 #define PROTO_UPLINK_TAP "tap_host"
 
@@ -57,7 +59,7 @@
  * stem       the one name both sides share: the front end's builder
  *            req_<stem>() (model/topology.c), the helper's handler
  *            op_<stem>(), the seccomp rules that serve it
- *            (helper/filter-gen.c): `grep -rn link_set_mtu` finds them all,
+ *            (helper/filter-gen.c): `grep -rn uplink_add` finds them all,
  *            and this line.
  * wire-name  the stem with dashes: proto_op_name(), "answer:<wire-name>",
  *            traces, the reasons of answers, SECURITY.md.
@@ -70,22 +72,19 @@
  * No op takes descriptors in this version: an SCM_RIGHTS descriptor with
  * any request is a protocol violation.  One that did would get a column.
  */
-#define PROTO_OPS(X)                                                                                                                   \
-	X(HELLO,           hello,           "hello",           none,    valid_none,            PROTO_FIRST)                            \
-	X(LINK_UP,         link_up,         "link-up",         link,    valid_link,            0)                                      \
-	X(BRIDGE_ADD,      bridge_add,      "bridge-add",      link,    valid_link,            0)                                      \
-	X(LINK_ENSLAVE,    link_enslave,    "link-enslave",    enslave, valid_link_enslave,    0)                                      \
-	X(LINK_SET_MTU,    link_set_mtu,    "link-set-mtu",    mtu,     valid_link_set_mtu,    0)                                      \
-	X(ADDR_ADD,        addr_add,        "addr-add",        addr,    valid_addr_add,        0)                                      \
-	X(ROUTE_ADD,       route_add,       "route-add",       route,   valid_route_add,       0)                                      \
-	X(BRNF_DISABLE,    brnf_disable,    "brnf-disable",    none,    valid_none,            PROTO_ONCE)                             \
-	X(MOUNT_PRIVATE,   mount_private,   "mount-private",   none,    valid_none,            PROTO_ONCE)                             \
-	X(RESOLV_SET,      resolv_set,      "resolv-set",      resolv,  valid_resolv_set,      PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
-	X(LINK_SET_TXQLEN, link_set_txqlen, "link-set-txqlen", txqlen,  valid_link_set_txqlen, 0)                                      \
-	X(TAP_ADD,         tap_add,         "tap-add",         link,    valid_link,            0)                                      \
-	X(MOUNT_PROC,      mount_proc,      "mount-proc",      none,    valid_none,            PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
-	X(UPLINK_GUARD,    uplink_guard,    "uplink-guard",    none,    valid_none,            PROTO_ONCE)                             \
-	X(MOUNT_SYSFS,     mount_sysfs,     "mount-sysfs",     none,    valid_none,            PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE)
+#define PROTO_OPS(X)                                                                                                                 \
+	X(HELLO,         hello,         "hello",         none,     valid_none,          PROTO_FIRST)                            \
+	X(LINK_SET,      link_set,      "link-set",      link_set, valid_link_set,      0)                                      \
+	X(BRIDGE_ADD,    bridge_add,    "bridge-add",    link,     valid_link,          0)                                      \
+	X(LINK_ENSLAVE,  link_enslave,  "link-enslave",  enslave,  valid_link_enslave,  0)                                      \
+	X(ADDR_ADD,      addr_add,      "addr-add",      addr,     valid_addr_add,      0)                                      \
+	X(ROUTE_ADD,     route_add,     "route-add",     route,    valid_route_add,     0)                                      \
+	X(BRNF_DISABLE,  brnf_disable,  "brnf-disable",  none,     valid_none,          PROTO_ONCE)                             \
+	X(MOUNT_PRIVATE, mount_private, "mount-private", none,     valid_none,          PROTO_ONCE)                             \
+	X(RESOLV_SET,    resolv_set,    "resolv-set",    resolv,   valid_resolv_set,    PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
+	X(UPLINK_ADD,    uplink_add,    "uplink-add",    uplink,   valid_uplink_add,    PROTO_ONCE)                             \
+	X(MOUNT_PROC,    mount_proc,    "mount-proc",    none,     valid_none,          PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
+	X(MOUNT_SYSFS,   mount_sysfs,   "mount-sysfs",   none,     valid_none,          PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE)
 
 /* The permits column: when the helper's dispatcher lets a request run. */
 enum proto_permit {
@@ -128,14 +127,17 @@ struct proto_enslave {
 	char master[PROTO_IFNAMSIZ];	/* the bridge */
 };
 
-struct proto_mtu {
+/* One change of a link: at least one of mtu and up. */
+struct proto_link_set {
 	char ifname[PROTO_IFNAMSIZ];
-	uint32_t mtu;
+	uint32_t mtu;			/* 0: unchanged, else MTU_MIN..MAX */
+	uint8_t up;			/* 0: unchanged, 1: set IFF_UP */
+	uint8_t pad[3];			/* must be 0 */
 };
 
-struct proto_txqlen {
-	char ifname[PROTO_IFNAMSIZ];
-	uint32_t txqlen;		/* packets; PROTO_TXQLEN_MIN..MAX */
+/* The uplink tap PROTO_UPLINK_TAP, made and guarded. */
+struct proto_uplink {
+	uint32_t txqlen;		/* 0: the kernel's, else TXQLEN_MIN..MAX */
 };
 
 struct proto_addr {
@@ -169,8 +171,8 @@ struct proto_answer {
 union proto_payload {
 	struct proto_link link;
 	struct proto_enslave enslave;
-	struct proto_mtu mtu;
-	struct proto_txqlen txqlen;
+	struct proto_link_set link_set;
+	struct proto_uplink uplink;
 	struct proto_addr addr;
 	struct proto_route route;
 	struct proto_resolv resolv;
@@ -205,7 +207,7 @@ struct proto_msg {
 long proto_payload_size(uint16_t op);
 
 /**
- * proto_op_name() - a short name for logs ("link-up", "answer:link-up").
+ * proto_op_name() - a short name for logs ("link-set", "answer:link-set").
  */
 const char *proto_op_name(uint16_t op);
 
@@ -250,6 +252,12 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen);
  * Return: NULL when valid, else a static reason.
  */
 const char *proto_ifname_check(const char name[PROTO_IFNAMSIZ]);
+
+/**
+ * proto_addr_len() - bytes of an address of @family in the protocol.
+ * Return: 4 (AF_INET), 16 (AF_INET6), or 0 for any other family.
+ */
+int proto_addr_len(uint8_t family);
 
 /**
  * proto_set_ifname() - copy a C string into a name field.

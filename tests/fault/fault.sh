@@ -78,7 +78,7 @@ real_slirp=$(command -v slirp4netns) || { echo "fault: no slirp4netns in PATH"; 
 # test writes 'g' there, or for some seconds at most.  So the front end
 # waits for the answer to request K, in the middle of the configuration:
 # SIGSTOP of the helper after a trace line comes too late, the whole
-# configuration takes a few milliseconds since tap-add.
+# configuration takes a few milliseconds since uplink-add.
 cat >"$BIN/hckns-helper" <<EOF
 #!/bin/sh
 d=\$(cat '$TEST_TMP/helper.delay' 2>/dev/null)
@@ -310,11 +310,11 @@ one_kill() {
 	slirp-ready) mkfifo "$TEST_TMP/slirp.fifo" && touch "$TEST_TMP/slirp.hold" || fail "mkfifo" ;;
 	configure)
 		[ -n "$HOLD_OK" ] || fail "cannot build the hold shim: $(cat "$TEST_TMP/hold.cc.err")"
-		# Requests 1-4: hello, tap-add, uplink-guard, make / private;
-		# 5, 6: mount-proc, mount-sysfs; 24: link-up tap_host, the last
-		# of the default topology.  Hold at 5..24.
+		# Requests 1-3: hello, uplink-add, make / private; 4, 5:
+		# mount-proc, mount-sysfs; 22: link-set tap_host up, the last
+		# of the default topology.  Hold at 4..22.
 		printf r >"$TEST_TMP/hold.map"
-		echo $((5 + RANDOM % 20)) >"$TEST_TMP/helper.hold" ;;
+		echo $((4 + RANDOM % 19)) >"$TEST_TMP/helper.hold" ;;
 	esac
 	start_hckns
 	case $stage in
@@ -333,7 +333,7 @@ one_kill() {
 		release="printf g 1<>'$TEST_TMP/hold.map'"
 		hold_userns "$hp"; jitter 30 ;;
 	slirp-ready)
-		# No helper request follows slirp4netns's ready (tap-add comes
+		# No helper request follows slirp4netns's ready (uplink-add comes
 		# before it): hold with the forward's add_hostfwd, which waits
 		# for slirp4netns, stopped by the fake at its ready.
 		wait_marker "$TRACE" 'helper started, pid' 15 || fail "no helper: $(cat "$TRACE")"

@@ -91,12 +91,9 @@ static void check_valid_request(const struct proto_msg *m)
 	case PROTO_REQ_BRNF_DISABLE:
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
-	case PROTO_REQ_UPLINK_GUARD:
 	case PROTO_REQ_MOUNT_SYSFS:
 		break;
-	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
-	case PROTO_REQ_TAP_ADD:
 		check_name(u->link.ifname);
 		break;
 	case PROTO_REQ_LINK_ENSLAVE:
@@ -104,15 +101,20 @@ static void check_valid_request(const struct proto_msg *m)
 		check_name(u->enslave.master);
 		FUZZ_CHECK(strcmp(u->enslave.ifname, u->enslave.master) != 0);
 		break;
-	case PROTO_REQ_LINK_SET_MTU:
-		check_name(u->mtu.ifname);
-		FUZZ_CHECK(u->mtu.mtu >= PROTO_MTU_MIN &&
-			   u->mtu.mtu <= PROTO_MTU_MAX);
+	case PROTO_REQ_LINK_SET:
+		check_name(u->link_set.ifname);
+		FUZZ_CHECK(u->link_set.mtu == 0 ||
+			   (u->link_set.mtu >= PROTO_MTU_MIN &&
+			    u->link_set.mtu <= PROTO_MTU_MAX));
+		FUZZ_CHECK(u->link_set.up <= 1);
+		FUZZ_CHECK(u->link_set.mtu != 0 || u->link_set.up != 0);
+		FUZZ_CHECK(u->link_set.pad[0] == 0 && u->link_set.pad[1] == 0 &&
+			   u->link_set.pad[2] == 0);
 		break;
-	case PROTO_REQ_LINK_SET_TXQLEN:
-		check_name(u->txqlen.ifname);
-		FUZZ_CHECK(u->txqlen.txqlen >= PROTO_TXQLEN_MIN &&
-			   u->txqlen.txqlen <= PROTO_TXQLEN_MAX);
+	case PROTO_REQ_UPLINK_ADD:
+		FUZZ_CHECK(u->uplink.txqlen == 0 ||
+			   (u->uplink.txqlen >= PROTO_TXQLEN_MIN &&
+			    u->uplink.txqlen <= PROTO_TXQLEN_MAX));
 		break;
 	case PROTO_REQ_ADDR_ADD:
 		check_name(u->addr.ifname);

@@ -108,8 +108,11 @@ static void valid_requests(void)
 	uint8_t buf[PROTO_MSG_MAX];
 	struct proto_link l;
 	struct proto_enslave e = { .ifname = "tap_host", .master = "br_world" };
-	struct proto_mtu mtu = { .ifname = "br_world", .mtu = 1500 };
-	struct proto_txqlen txq = { .ifname = "tap_host", .txqlen = 11000 };
+	struct proto_link_set up = { .ifname = "lo", .up = 1 };
+	struct proto_link_set mtu = { .ifname = "br_world", .mtu = 1500,
+				      .up = 1 };
+	struct proto_uplink upl = { .txqlen = 0 };
+	struct proto_uplink txq = { .txqlen = 11000 };
 	struct proto_addr a4 = {
 		.ifname = "br_world", .family = AF_INET, .prefixlen = 24,
 		.addr = { 10, 0, 2, 100 },
@@ -131,12 +134,11 @@ static void valid_requests(void)
 				     .addr = { 0xfd, [15] = 3 } };
 
 	msg("req-hello", PROTO_REQ_HELLO, 1, NULL, 0, buf);
-	l = link_of("lo");
-	msg("req-link-up", PROTO_REQ_LINK_UP, 2, &l, sizeof(l), buf);
+	msg("req-link-set-up", PROTO_REQ_LINK_SET, 2, &up, sizeof(up), buf);
 	l = link_of("br_world");
 	msg("req-bridge-add", PROTO_REQ_BRIDGE_ADD, 3, &l, sizeof(l), buf);
 	msg("req-link-enslave", PROTO_REQ_LINK_ENSLAVE, 4, &e, sizeof(e), buf);
-	msg("req-link-set-mtu", PROTO_REQ_LINK_SET_MTU, 5, &mtu, sizeof(mtu),
+	msg("req-link-set-mtu-up", PROTO_REQ_LINK_SET, 5, &mtu, sizeof(mtu),
 	    buf);
 	msg("req-addr-add-v4", PROTO_REQ_ADDR_ADD, 6, &a4, sizeof(a4), buf);
 	msg("req-addr-add-v6", PROTO_REQ_ADDR_ADD, 7, &a6, sizeof(a6), buf);
@@ -148,13 +150,12 @@ static void valid_requests(void)
 	    buf);
 	msg("req-resolv-set-v6", PROTO_REQ_RESOLV_SET, 13, &res6, sizeof(res6),
 	    buf);
-	msg("req-link-set-txqlen", PROTO_REQ_LINK_SET_TXQLEN, 14, &txq,
+	msg("req-uplink-add", PROTO_REQ_UPLINK_ADD, 14, &upl, sizeof(upl),
+	    buf);
+	msg("req-uplink-add-txqlen", PROTO_REQ_UPLINK_ADD, 15, &txq,
 	    sizeof(txq), buf);
-	l = link_of("tap_host");
-	msg("req-tap-add", PROTO_REQ_TAP_ADD, 15, &l, sizeof(l), buf);
 	msg("req-mount-proc", PROTO_REQ_MOUNT_PROC, 16, NULL, 0, buf);
 	msg("req-mount-sysfs", PROTO_REQ_MOUNT_SYSFS, 16, NULL, 0, buf);
-	msg("req-uplink-guard", PROTO_REQ_UPLINK_GUARD, 16, NULL, 0, buf);
 }
 
 static void answers(void)
@@ -165,7 +166,7 @@ static void answers(void)
 	a = answer(0, "");
 	msg("ans-hello", PROTO_ANS | PROTO_REQ_HELLO, 1, &a, sizeof(a), buf);
 	a = answer(EPERM, "Operation not permitted");
-	msg("ans-link-up-eperm", PROTO_ANS | PROTO_REQ_LINK_UP, 2, &a,
+	msg("ans-link-set-eperm", PROTO_ANS | PROTO_REQ_LINK_SET, 2, &a,
 	    sizeof(a), buf);
 	a = answer(EINVAL, "interface name contains '/'");
 	msg("ans-bridge-add-einval", PROTO_ANS | PROTO_REQ_BRIDGE_ADD, 3, &a,
@@ -180,8 +181,10 @@ static void invalid_arguments(void)
 	uint8_t buf[PROTO_MSG_MAX];
 	struct proto_link l;
 	struct proto_enslave e = { .ifname = "br_world", .master = "br_world" };
-	struct proto_mtu mtu = { .ifname = "br_world", .mtu = 67 };
-	struct proto_txqlen txq = { .ifname = "tap_host", .txqlen = 0 };
+	struct proto_link_set mtu = { .ifname = "br_world", .mtu = 67 };
+	struct proto_link_set none = { .ifname = "br_world" };
+	struct proto_link_set ls;
+	struct proto_uplink txq = { .txqlen = 1000001 };
 	struct proto_addr a = {
 		.ifname = "br_world", .family = AF_INET, .prefixlen = 33,
 		.addr = { 10, 0, 2, 100 },
@@ -197,19 +200,23 @@ static void invalid_arguments(void)
 	struct proto_resolv res = { .family = AF_INET, .pad = { 0, 1, 0 },
 				    .addr = { 10, 0, 2, 3 } };
 
-	memset(&l, 0, sizeof(l));
-	msg("inval-link-up-empty-name", PROTO_REQ_LINK_UP, 1, &l, sizeof(l),
+	memset(&ls, 0, sizeof(ls));
+	ls.up = 1;
+	msg("inval-link-set-empty-name", PROTO_REQ_LINK_SET, 1, &ls, sizeof(ls),
 	    buf);
-	memcpy(l.ifname, "eth0\0hidden", 11);
-	msg("inval-link-up-bytes-after-nul", PROTO_REQ_LINK_UP, 2, &l,
-	    sizeof(l), buf);
+	memcpy(ls.ifname, "eth0\0hidden", 11);
+	msg("inval-link-set-bytes-after-nul", PROTO_REQ_LINK_SET, 2, &ls,
+	    sizeof(ls), buf);
+	memset(&l, 0, sizeof(l));
 	memset(l.ifname, 'x', sizeof(l.ifname));
 	msg("inval-bridge-add-16-bytes", PROTO_REQ_BRIDGE_ADD, 3, &l,
 	    sizeof(l), buf);
 	msg("inval-link-enslave-self", PROTO_REQ_LINK_ENSLAVE, 4, &e,
 	    sizeof(e), buf);
-	msg("inval-link-set-mtu-67", PROTO_REQ_LINK_SET_MTU, 5, &mtu,
+	msg("inval-link-set-mtu-67", PROTO_REQ_LINK_SET, 5, &mtu,
 	    sizeof(mtu), buf);
+	msg("inval-link-set-nothing", PROTO_REQ_LINK_SET, 5, &none,
+	    sizeof(none), buf);
 	msg("inval-addr-add-prefix-33", PROTO_REQ_ADDR_ADD, 6, &a, sizeof(a),
 	    buf);
 	msg("inval-addr-add-multicast", PROTO_REQ_ADDR_ADD, 7, &mc,
@@ -218,11 +225,8 @@ static void invalid_arguments(void)
 	    sizeof(r), buf);
 	msg("inval-resolv-set-padding", PROTO_REQ_RESOLV_SET, 9, &res,
 	    sizeof(res), buf);
-	msg("inval-link-set-txqlen-0", PROTO_REQ_LINK_SET_TXQLEN, 10, &txq,
+	msg("inval-uplink-add-txqlen-1000001", PROTO_REQ_UPLINK_ADD, 10, &txq,
 	    sizeof(txq), buf);
-	memset(&l, 0, sizeof(l));
-	memcpy(l.ifname, "tap/host", 8);
-	msg("inval-tap-add-slash", PROTO_REQ_TAP_ADD, 11, &l, sizeof(l), buf);
 	memset(&l, 0, sizeof(l));
 	memcpy(l.ifname, "br%d", 4);
 	msg("inval-bridge-add-percent", PROTO_REQ_BRIDGE_ADD, 12, &l, sizeof(l),
@@ -244,7 +248,7 @@ static void bad_framing(void)
 	buf[n] = 0;
 	put("bad-trailing-byte", buf, n + 1);
 
-	n = msg(NULL, PROTO_REQ_LINK_UP, 2, &l, sizeof(l), buf);
+	n = msg(NULL, PROTO_REQ_BRIDGE_ADD, 2, &l, sizeof(l), buf);
 	put("bad-truncated", buf, n - 1);
 	memcpy(&h, buf, sizeof(h));
 	h.len = sizeof(l) - 1;
@@ -264,15 +268,15 @@ static void bad_framing(void)
 
 	a = answer(0, "");
 	memset(a.reason, 'r', sizeof(a.reason));
-	n = msg(NULL, PROTO_ANS | PROTO_REQ_LINK_UP, 3, &a, sizeof(a), buf);
+	n = msg(NULL, PROTO_ANS | PROTO_REQ_LINK_SET, 3, &a, sizeof(a), buf);
 	put("bad-answer-reason-no-nul", buf, n);
 	a = answer(-1, "negative");
-	n = msg(NULL, PROTO_ANS | PROTO_REQ_LINK_UP, 4, &a, sizeof(a), buf);
+	n = msg(NULL, PROTO_ANS | PROTO_REQ_LINK_SET, 4, &a, sizeof(a), buf);
 	put("bad-answer-negative-err", buf, n);
 
 	memset(buf, 0, sizeof(buf));
 	h = (struct proto_hdr){ .version = PROTO_VERSION,
-				.op = PROTO_REQ_LINK_UP,
+				.op = PROTO_REQ_BRIDGE_ADD,
 				.len = PROTO_MSG_MAX + 1 - sizeof(h) };
 	memcpy(buf, &h, sizeof(h));
 	put("bad-oversized", buf, PROTO_MSG_MAX + 1);

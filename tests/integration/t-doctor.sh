@@ -83,6 +83,23 @@ test_no_loopback_guard() {
 	assert_contains "$OUT" "hckns doctor: 1 problem, hckns cannot run here until it is fixed" "summary"
 }
 
+# A helper that did not confine itself (tests/tools/seccomp-shim.c's
+# skip-filter makes its prctl(PR_SET_SECCOMP) a no-op): the doctor reads its
+# /proc status after hello as a run does, says FAIL, and sends it nothing
+# more.
+test_unconfined_helper() {
+	local shim
+	shim=$(cd "$(dirname "$HCKNS")" && pwd)/seccomp-shim.so
+	[ -r "$shim" ] || skip "no seccomp-shim.so at $shim: build it with make check-integration"
+	doctor unconfined HCKNS_TEST_HELPER_PRELOAD="$shim" HCKNS_TEST_SECCOMP_CALL=skip-filter
+	assert_eq 1 "$STATUS" "exit status ($OUT)"
+	assert_format unconfined
+	assert_contains "$OUT" "FAIL hckns-helper is not confined as it must be: Seccomp is 0, not 2 (its system call filter is not loaded); reinstall hckns ('make install') and run it as it is" \
+		"the FAIL line"
+	assert_not_contains "$OUT" "loopback guard" "a guard check after the refusal"
+	assert_contains "$OUT" "hckns doctor: 1 problem, hckns cannot run here until it is fixed" "summary"
+}
+
 test_old_slirp4netns() {
 	local bin=$TEST_TMP/bin
 	mkdir -p "$bin"

@@ -261,51 +261,42 @@ test_protocol_valid_requests() {
 < answer:mount-private seq=2 err=0
 > resolv-set 10.0.2.3
 < answer:resolv-set seq=3 err=0
-> link-up lo
-< answer:link-up seq=4 err=0
+> link-set lo up
+< answer:link-set seq=4 err=0
 > bridge-add br0
 < answer:bridge-add seq=5 err=0
-> link-set-mtu br0 9000
-< answer:link-set-mtu seq=6 err=0
+> link-set br0 mtu 9000
+< answer:link-set seq=6 err=0
 > addr-add br0 10.9.8.7/24
 < answer:addr-add seq=7 err=0
 > addr-add br0 fd00::1/64
 < answer:addr-add seq=8 err=0
-> link-up br0
-< answer:link-up seq=9 err=0
+> link-set br0 up
+< answer:link-set seq=9 err=0
 > route-add default via 10.9.8.1 dev br0
 < answer:route-add seq=10 err=0
 (ip link add p0 type veth peer name p1, in the helper's netns)
 > link-enslave p0 to br0
 < answer:link-enslave seq=11 err=0
-> link-set-mtu p0 68
-< answer:link-set-mtu seq=12 err=0
-> link-set-mtu p0 65535
-< answer:link-set-mtu seq=13 err=0
-> link-set-txqlen p0 11000
-< answer:link-set-txqlen seq=14 err=0
-(p0 txqlen 11000)
-> link-set-txqlen p1 1
-< answer:link-set-txqlen seq=15 err=0
-> link-set-txqlen p1 1000000
-< answer:link-set-txqlen seq=16 err=0
-(p1 txqlen 1000000)
+> link-set p0 mtu 68
+< answer:link-set seq=12 err=0
+> link-set p0 mtu 65535 up
+< answer:link-set seq=13 err=0
 > brnf-disable
-< answer:brnf-disable seq=17 err=0
-> tap-add tap_host
-< answer:tap-add seq=18 err=0
+< answer:brnf-disable seq=14 err=0
+> uplink-add txqlen 11000
+< answer:uplink-add seq=15 err=0
 (tap_host: attached, tap, persistent)
+(tap_host txqlen 11000)
 > link-enslave tap_host to br0
-< answer:link-enslave seq=19 err=0
-> link-up tap_host
-< answer:link-up seq=20 err=0
-> uplink-guard
-< answer:uplink-guard seq=21 err=0
+< answer:link-enslave seq=16 err=0
+> link-set tap_host up
+< answer:link-set seq=17 err=0
 > mount-proc
-< answer:mount-proc seq=22 err=0
+< answer:mount-proc seq=18 err=0
 (/proc in the helper's mount namespace: its pid 1 is hckns-helper)
 > mount-sysfs
-< answer:mount-sysfs seq=23 err=0
+< answer:mount-sysfs seq=19 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -330,48 +321,50 @@ test_protocol_invalid_arguments() {
 < answer:bridge-add seq=4 err=EINVAL reason=bridge-add: interface name contains whitespace
 > bridge-add \"..\"
 < answer:bridge-add seq=5 err=EINVAL reason=bridge-add: interface name may not be \".\" or \"..\"
-> link-up \"eth0:1\"
-< answer:link-up seq=6 err=EINVAL reason=link-up: interface name contains ':'
-> link-up with 16 name bytes and no NUL
-< answer:link-up seq=7 err=EINVAL reason=link-up: interface name is 16 bytes or longer (at most 15)
-> link-up \"lo\" with a byte hidden after its NUL
-< answer:link-up seq=8 err=EINVAL reason=link-up: interface name has bytes after its end
+> link-set \"eth0:1\" up
+< answer:link-set seq=6 err=EINVAL reason=link-set: interface name contains ':'
+> link-set up with 16 name bytes and no NUL
+< answer:link-set seq=7 err=EINVAL reason=link-set: interface name is 16 bytes or longer (at most 15)
+> link-set \"lo\" up with a byte hidden after its NUL
+< answer:link-set seq=8 err=EINVAL reason=link-set: interface name has bytes after its end
+> bridge-add with 16 name bytes and no NUL
+< answer:bridge-add seq=9 err=EINVAL reason=bridge-add: interface name is 16 bytes or longer (at most 15)
 > link-enslave br0 to br0
-< answer:link-enslave seq=9 err=EINVAL reason=link-enslave: a link cannot be its own master
-> link-set-mtu lo 67
-< answer:link-set-mtu seq=10 err=EINVAL reason=link-set-mtu: MTU is out of range (68..65535)
-> link-set-mtu lo 65536
-< answer:link-set-mtu seq=11 err=EINVAL reason=link-set-mtu: MTU is out of range (68..65535)
-> link-set-txqlen lo 0
-< answer:link-set-txqlen seq=12 err=EINVAL reason=link-set-txqlen: transmit queue length is out of range (1..1000000)
-> link-set-txqlen lo 1000001
-< answer:link-set-txqlen seq=13 err=EINVAL reason=link-set-txqlen: transmit queue length is out of range (1..1000000)
+< answer:link-enslave seq=10 err=EINVAL reason=link-enslave: a link cannot be its own master
+> link-set lo mtu 67
+< answer:link-set seq=11 err=EINVAL reason=link-set: MTU is out of range (68..65535)
+> link-set lo mtu 65536 up
+< answer:link-set seq=12 err=EINVAL reason=link-set: MTU is out of range (68..65535)
+> link-set lo up 2
+< answer:link-set seq=13 err=EINVAL reason=link-set: up is neither 0 nor 1
+> link-set lo (no MTU, not up)
+< answer:link-set seq=14 err=EINVAL reason=link-set: nothing to change (no MTU, not up)
+> link-set lo up, padding 1
+< answer:link-set seq=15 err=EINVAL reason=link-set: padding is not zero
+> uplink-add txqlen 1000001
+< answer:uplink-add seq=16 err=EINVAL reason=uplink-add: transmit queue length is out of range (1..1000000)
 > addr-add lo 10.9.8.7/33
-< answer:addr-add seq=14 err=EINVAL reason=addr-add: prefix length is out of range
+< answer:addr-add seq=17 err=EINVAL reason=addr-add: prefix length is out of range
 > addr-add lo family 99
-< answer:addr-add seq=15 err=EINVAL reason=addr-add: address family is neither AF_INET nor AF_INET6
+< answer:addr-add seq=18 err=EINVAL reason=addr-add: address family is neither AF_INET nor AF_INET6
 > addr-add lo 0.0.0.0/24
-< answer:addr-add seq=16 err=EINVAL reason=addr-add: address is unspecified
+< answer:addr-add seq=19 err=EINVAL reason=addr-add: address is unspecified
 > addr-add lo 224.0.0.1/24
-< answer:addr-add seq=17 err=EINVAL reason=addr-add: address is multicast
+< answer:addr-add seq=20 err=EINVAL reason=addr-add: address is multicast
 > addr-add lo 10.9.8.7/24, padding 1
-< answer:addr-add seq=18 err=EINVAL reason=addr-add: padding is not zero
+< answer:addr-add seq=21 err=EINVAL reason=addr-add: padding is not zero
 > route-add 10.9.8.7/24 (host bits) via 10.9.8.1 dev lo
-< answer:route-add seq=19 err=EINVAL reason=route-add: destination has bits set past its prefix length
+< answer:route-add seq=22 err=EINVAL reason=route-add: destination has bits set past its prefix length
 > route-add default via 0.0.0.0 dev lo
-< answer:route-add seq=20 err=EINVAL reason=route-add: address is unspecified
+< answer:route-add seq=23 err=EINVAL reason=route-add: address is unspecified
 > route-add default via 10.9.8.1 with bytes past the IPv4 address
-< answer:route-add seq=21 err=EINVAL reason=route-add: IPv4 address has bytes past its 4
+< answer:route-add seq=24 err=EINVAL reason=route-add: IPv4 address has bytes past its 4
 > resolv-set 224.0.0.1
-< answer:resolv-set seq=22 err=EINVAL reason=resolv-set: address is multicast
+< answer:resolv-set seq=25 err=EINVAL reason=resolv-set: address is multicast
 > resolv-set 10.0.2.3, padding 1
-< answer:resolv-set seq=23 err=EINVAL reason=resolv-set: padding is not zero
-> tap-add \"a/b\"
-< answer:tap-add seq=24 err=EINVAL reason=tap-add: interface name contains '/'
-> tap-add \"\"
-< answer:tap-add seq=25 err=EINVAL reason=tap-add: interface name is empty
-> link-up lo (still serving?)
-< answer:link-up seq=26 err=0
+< answer:resolv-set seq=26 err=EINVAL reason=resolv-set: padding is not zero
+> link-set lo up (still serving?)
+< answer:link-set seq=27 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -389,62 +382,56 @@ test_protocol_kernel_refusal() {
 < answer:bridge-add seq=3 err=EEXIST reason=bridge-add br0: File exists
 > bridge-add br1
 < answer:bridge-add seq=4 err=0
-> link-up nosuch0
-< answer:link-up seq=5 err=ENODEV reason=link-up nosuch0: No such device
+> link-set nosuch0 up
+< answer:link-set seq=5 err=EIO reason=link-set nosuch0: No such device
+> link-set nosuch0 mtu 1500
+< answer:link-set seq=6 err=EIO reason=link-set nosuch0: No such device
 > link-enslave br1 to lo (not a bridge)
-< answer:link-enslave seq=6 err=EINVAL reason=link-enslave br1: master lo is not a bridge
+< answer:link-enslave seq=7 err=EINVAL reason=link-enslave br1: master lo is not a bridge
 > link-enslave br1 to nosuch0
-< answer:link-enslave seq=7 err=ENODEV reason=link-enslave master nosuch0: No such device
+< answer:link-enslave seq=8 err=EIO reason=link-enslave master nosuch0: No such device
 > link-enslave br1 to br0 (a bridge into a bridge)
-< answer:link-enslave seq=8 err=ELOOP reason=link-enslave br1: Too many levels of symbolic links
+< answer:link-enslave seq=9 err=ELOOP reason=link-enslave br1: Too many levels of symbolic links
 > link-enslave lo to br0
-< answer:link-enslave seq=9 err=EINVAL reason=link-enslave lo: Invalid argument
+< answer:link-enslave seq=10 err=EINVAL reason=link-enslave lo: Invalid argument
 > addr-add br0 10.9.8.7/24
-< answer:addr-add seq=10 err=0
+< answer:addr-add seq=11 err=0
 > addr-add br0 10.9.8.7/24 again
-< answer:addr-add seq=11 err=EEXIST reason=addr-add br0: File exists
+< answer:addr-add seq=12 err=EEXIST reason=addr-add br0: File exists
 > route-add default via 172.31.0.1 dev br0 (unreachable)
-< answer:route-add seq=12 err=ENETUNREACH reason=route-add br0: Network is unreachable
+< answer:route-add seq=13 err=ENETUNREACH reason=route-add br0: Network is unreachable
 > route-add default via 10.2.2.2 dev nosuch0
-< answer:route-add seq=13 err=ENODEV reason=route-add nosuch0: No such device
+< answer:route-add seq=14 err=EIO reason=route-add nosuch0: No such device
 > resolv-set before mount-private
-< answer:resolv-set seq=14 err=EPERM reason=resolv-set: needs mount-private first
+< answer:resolv-set seq=15 err=EPERM reason=resolv-set: needs mount-private first
 > mount-proc before mount-private
-< answer:mount-proc seq=15 err=EPERM reason=mount-proc: needs mount-private first
+< answer:mount-proc seq=16 err=EPERM reason=mount-proc: needs mount-private first
 > mount-sysfs before mount-private
-< answer:mount-sysfs seq=16 err=EPERM reason=mount-sysfs: needs mount-private first
+< answer:mount-sysfs seq=17 err=EPERM reason=mount-sysfs: needs mount-private first
 > mount-private
-< answer:mount-private seq=17 err=0
+< answer:mount-private seq=18 err=0
 > mount-private again
-< answer:mount-private seq=18 err=EALREADY reason=mount-private: runs only once
+< answer:mount-private seq=19 err=EALREADY reason=mount-private: runs only once
 > mount-proc
-< answer:mount-proc seq=19 err=0
+< answer:mount-proc seq=20 err=0
 > mount-proc again
-< answer:mount-proc seq=20 err=EALREADY reason=mount-proc: runs only once
+< answer:mount-proc seq=21 err=EALREADY reason=mount-proc: runs only once
 > mount-sysfs
-< answer:mount-sysfs seq=21 err=0
+< answer:mount-sysfs seq=22 err=0
 > mount-sysfs again
-< answer:mount-sysfs seq=22 err=EALREADY reason=mount-sysfs: runs only once
+< answer:mount-sysfs seq=23 err=EALREADY reason=mount-sysfs: runs only once
 > brnf-disable
-< answer:brnf-disable seq=23 err=0
+< answer:brnf-disable seq=24 err=0
 > brnf-disable again
-< answer:brnf-disable seq=24 err=EALREADY reason=brnf-disable: runs only once
-> link-set-txqlen nosuch0 1000
-< answer:link-set-txqlen seq=25 err=ENODEV reason=link-set-txqlen nosuch0: No such device
-> tap-add br0 (a bridge's name)
-< answer:tap-add seq=26 err=EEXIST reason=tap-add br0: a link of that name exists
-> tap-add lo
-< answer:tap-add seq=27 err=EEXIST reason=tap-add lo: a link of that name exists
-> tap-add tap0
-< answer:tap-add seq=28 err=0
-> tap-add tap0 again
-< answer:tap-add seq=29 err=EALREADY reason=tap-add tap0: this run has made its one tap already
-> uplink-guard (no tap_host)
-< answer:uplink-guard seq=30 err=ENODEV reason=uplink-guard tap_host: look up the link: No such device
-> uplink-guard again
-< answer:uplink-guard seq=31 err=EALREADY reason=uplink-guard: runs only once
-> link-up lo (still serving?)
-< answer:link-up seq=32 err=0
+< answer:brnf-disable seq=25 err=EALREADY reason=brnf-disable: runs only once
+> bridge-add tap_host
+< answer:bridge-add seq=26 err=0
+> uplink-add (a bridge tap_host exists)
+< answer:uplink-add seq=27 err=EEXIST reason=uplink-add tap_host: a link of that name exists
+> uplink-add again
+< answer:uplink-add seq=28 err=EALREADY reason=uplink-add: runs only once
+> link-set lo up (still serving?)
+< answer:link-set seq=29 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -515,19 +502,22 @@ test_seccomp_kills_creating_a_file() {
 }
 
 # Protocol violations.  doc/design.md: "A protocol violation (bad header or
-# length, unknown operation, unexpected descriptors) is answered with an
-# error, the descriptors are closed and the helper exits: it never
-# guesses."  The helper logs one line and exits with status 1.
+# length, unknown operation, descriptors or other control data, which the
+# kernel discards unread) is answered with an error and the helper exits:
+# it never guesses."  The helper logs one line and exits with status 1.
 #
-# violation SCENARIO HELLO-FIRST(yes|no) SENT ANSWER: the output is the hello
-# (if any), "> SENT", "< ANSWER", EOF and exit status 1; the helper's stderr
-# is "hckns-helper: protocol violation: " and the answer's reason.
+# violation SCENARIO HELLO-FIRST(yes|no) SENT ANSWER [AFTER]: the output is
+# the hello (if any), "> SENT", "< ANSWER", the line AFTER (if given), EOF
+# and exit status 1; the helper's stderr is "hckns-helper: protocol
+# violation: " and the answer's reason.
 violation() {
-	local want=""
+	local want="" after=""
 	[ "$2" = yes ] && want="$HELLO_OK
 "
+	[ -n "${5:-}" ] && after="
+$5"
 	assert_probe "$1" "$want> $3
-< $4
+< $4$after
 < EOF
 helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 }
@@ -535,7 +525,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 6'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 7'
 }
 
 # "bad ... length": shorter than a header.
@@ -552,13 +542,13 @@ test_protocol_violation_empty_datagram() {
 
 # "bad ... length": trailing bytes after an exact payload.
 test_protocol_violation_trailing_bytes() {
-	violation trailing yes 'link-up lo plus one trailing byte' \
+	violation trailing yes 'link-set lo up plus one trailing byte' \
 		'answer:violation seq=2 err=EBADMSG reason=message length mismatch'
 }
 
 # "bad ... length": a payload one byte short.
 test_protocol_violation_truncated_payload() {
-	violation truncated yes 'link-up lo without its last payload byte' \
+	violation truncated yes 'link-set lo up without its last payload byte' \
 		'answer:violation seq=2 err=EBADMSG reason=message length mismatch'
 }
 
@@ -583,12 +573,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 7, helper speaks 6'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 8, helper speaks 7'
 }
 
 test_protocol_violation_wrong_version_later() {
-	violation version-later yes 'link-up lo of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 6'
+	violation version-later yes 'link-set lo up of protocol version 0' \
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 7'
 }
 
 # "unknown operation".
@@ -604,15 +594,15 @@ test_protocol_violation_op_zero() {
 
 # An answer is not a request (STYLE.md: replies carry a type, checked).
 test_protocol_violation_answer_as_request() {
-	violation answer-op yes 'an answer (answer:link-up, err 0) sent to the helper' \
-		'answer:violation seq=2 err=EPROTO reason=answer:link-up is not a request'
+	violation answer-op yes 'an answer (answer:link-set, err 0) sent to the helper' \
+		'answer:violation seq=2 err=EPROTO reason=answer:link-set is not a request'
 }
 
 # "The first message checks the protocol version": hello first, once
 # (the list's PROTO_FIRST, include/hckns/proto.h).
 test_protocol_violation_request_before_hello() {
-	violation before-hello no 'link-up lo, before any hello' \
-		'answer:link-up seq=1 err=EPROTO reason=the first request must be hello, not link-up'
+	violation before-hello no 'link-set lo up, before any hello' \
+		'answer:link-set seq=1 err=EPROTO reason=the first request must be hello, not link-set'
 }
 
 test_protocol_violation_hello_twice() {
@@ -621,20 +611,30 @@ test_protocol_violation_hello_twice() {
 }
 
 # "file descriptors only through SCM_RIGHTS and only for the operations
-# that declare them" (none does): "unexpected descriptors".
+# that declare them" (none does): the helper reads with no control buffer,
+# so the kernel discards the descriptor (MSG_CTRUNC): "unexpected control
+# data".  The probe sends one end of a socket pair and keeps the other:
+# its hang-up, seen once the answer is in, shows that no copy of the
+# descriptor is left in the helper, which answers only after the receive
+# that took the message.
+FD_GONE='(the descriptor sent: closed, none left in the helper)'
+
 test_protocol_violation_descriptor() {
-	violation fd yes 'link-up lo with a descriptor (SCM_RIGHTS)' \
-		'answer:link-up seq=2 err=EPROTO reason=unexpected descriptors'
+	violation fd yes 'link-set lo up with a descriptor (SCM_RIGHTS)' \
+		'answer:link-set seq=2 err=EPROTO reason=unexpected control data' \
+		"$FD_GONE"
 }
 
 test_protocol_violation_descriptor_with_hello() {
 	violation fd-hello no 'hello with a descriptor (SCM_RIGHTS)' \
-		'answer:hello seq=1 err=EPROTO reason=unexpected descriptors'
+		'answer:hello seq=1 err=EPROTO reason=unexpected control data' \
+		"$FD_GONE"
 }
 
 test_protocol_violation_descriptor_alone() {
 	violation fd-alone yes 'a descriptor (SCM_RIGHTS) in an empty datagram' \
-		'answer:violation seq=0 err=EPROTO reason=unexpected descriptors'
+		'answer:violation seq=0 err=EPROTO reason=unexpected control data' \
+		"$FD_GONE"
 }
 
 # The helper refuses to run outside a user namespace of its own: started by

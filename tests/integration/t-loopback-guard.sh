@@ -363,7 +363,7 @@ test_no_guard_no_run() {
 		expect_error "no-$kind" 125 "${e[@]}" HCKNS_TEST_HELPER_PRELOAD="$shim" \
 			HCKNS_TEST_REFUSE_LINK="$kind" "$HCKNS" -- \
 			sh -c ': >"$1"' sh "$TEST_TMP/ran" "$MARK"
-		assert_eq "hckns: cannot guard tap_host against packets to loopback addresses: $what: the kernel has none; hckns does not run without it: the kernel must have the htb qdisc and the u32 classifier (as root: 'modprobe -a sch_htb cls_u32'; 'hckns doctor' checks)" \
+		assert_eq "hckns: cannot make tap_host guarded against packets to loopback addresses: $what: the kernel has none; hckns does not run without it: the kernel must have the htb qdisc and the u32 classifier (as root: 'modprobe -a sch_htb cls_u32'; 'hckns doctor' checks)" \
 			"$MSG" "the message without $kind"
 		[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without the guard ($kind)"
 	done

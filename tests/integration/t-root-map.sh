@@ -187,7 +187,7 @@ test_subids_errors() {
 		"$MSG" "with --map-subids"
 }
 
-# The helper's tap-add opens /dev/net/tun as a subordinate id: a mode that
+# The helper's uplink-add opens /dev/net/tun as a subordinate id: a mode that
 # lets only root in is said before anything is made.
 test_subids_tun_not_open_to_others() {
 	local w

@@ -20,7 +20,7 @@
  * NAME may be any string the messages carry with its NUL: a qdisc's or a
  * classifier's kind ("htb", "u32") becomes one the kernel does not know
  * ("h/b"), and it answers ENOENT, as a kernel without that module does
- * (uplink-guard: t-loopback-guard.sh test_no_guard_no_run, t-doctor.sh
+ * (uplink-add: t-loopback-guard.sh test_no_guard_no_run, t-doctor.sh
  * test_no_loopback_guard).
  *
  * It wraps libc's sendmsg(), not a libnl function, so it works whether the

@@ -11,7 +11,7 @@
  * HCKNS_TEST_SECCOMP_CALL names:
  *
  *   socket (or unset)  an AF_INET socket;
- *   read:PATH          open PATH read-write (as tap-add once opened
+ *   read:PATH          open PATH read-write (as uplink-add once opened
  *                      /dev/net/tun) and read it through mmap(2), writing
  *                      what it read to stderr;
  *   create:PATH        create PATH (as resolv-set once created its file),

@@ -676,12 +676,17 @@ START_TEST(test_find_in_path_skips_relative)
 }
 END_TEST
 
-/* The helper's /proc status, as the front end reads it after hello. */
+/*
+ * The helper's /proc status, as the front end reads it after hello: the
+ * one check of its confinement (the helper does not read its own back).
+ * Each field wrong, alone, is refused and named.
+ */
 START_TEST(test_helper_status_check)
 {
 	static const char ok[] = "Name:\thckns-helper\nNoNewPrivs:\t1\n"
-		"Seccomp:\t2\nSeccomp_filters:\t1\nCapEff:\t0000000000201000\n"
-		"CapBnd:\t0000000000201000\n";
+		"Seccomp:\t2\nSeccomp_filters:\t1\nCapInh:\t0000000000000000\n"
+		"CapPrm:\t0000000000201000\nCapEff:\t0000000000201000\n"
+		"CapBnd:\t0000000000201000\nCapAmb:\t0000000000000000\n";
 	static const struct {
 		const char *from, *to, *why;
 	} bad[] = {
@@ -691,6 +696,16 @@ START_TEST(test_helper_status_check)
 		{ "Seccomp:\t2", "Seccomp:\t2x", "no Seccomp field" },
 		{ "Seccomp:\t2", "Secc:\t2", "no Seccomp field" },
 		{ "NoNewPrivs:\t1", "NoNewPrivs:\t0", "NoNewPrivs is 0, not 1" },
+		{ "CapInh:\t0000000000000000", "CapInh:\t0000000000001000",
+		  "CapInh is 0000000000001000, not 0000000000000000 (it has "
+		  "inheritable capabilities)" },
+		{ "CapInh:\t0000000000000000\n", "", "no CapInh field" },
+		{ "CapPrm:\t0000000000201000", "CapPrm:\t000001ffffffffff",
+		  "CapPrm is 000001ffffffffff, not 0000000000201000 (it may take "
+		  "other capabilities" },
+		{ "CapPrm:\t0000000000201000", "CapPrm:\t0000000000001000",
+		  "CapPrm is 0000000000001000" },
+		{ "CapPrm:\t0000000000201000\n", "", "no CapPrm field" },
 		{ "CapEff:\t0000000000201000", "CapEff:\t000001ffffffffff",
 		  "CapEff is 000001ffffffffff, not 0000000000201000" },
 		{ "CapEff:\t0000000000201000", "CapEff:\t0000000000200000",
@@ -698,6 +713,10 @@ START_TEST(test_helper_status_check)
 		{ "CapBnd:\t0000000000201000", "CapBnd:\t0000000000201001",
 		  "CapBnd is 0000000000201001" },
 		{ "CapBnd:\t0000000000201000\n", "", "no CapBnd field" },
+		{ "CapAmb:\t0000000000000000", "CapAmb:\t0000000000200000",
+		  "CapAmb is 0000000000200000, not 0000000000000000 (it has "
+		  "ambient capabilities)" },
+		{ "CapAmb:\t0000000000000000\n", "", "no CapAmb field" },
 	};
 	char why[256], text[512];
 

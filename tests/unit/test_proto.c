@@ -44,41 +44,37 @@
 #define WHY_PAD "padding is not zero"
 #define WHY_MTU "MTU is out of range (68..65535)"
 #define WHY_TXQLEN "transmit queue length is out of range (1..1000000)"
+#define WHY_UP "up is neither 0 nor 1"
+#define WHY_NOCHANGE "nothing to change (no MTU, not up)"
 #define WHY_SELF "a link cannot be its own master"
 #define WHY_NOTREQ "not a request"
 
 /* Every request op and every answer op, for tests that cover them all. */
 static const uint16_t all_ops[] = {
 	PROTO_REQ_HELLO,
-	PROTO_REQ_LINK_UP,
+	PROTO_REQ_LINK_SET,
 	PROTO_REQ_BRIDGE_ADD,
 	PROTO_REQ_LINK_ENSLAVE,
-	PROTO_REQ_LINK_SET_MTU,
 	PROTO_REQ_ADDR_ADD,
 	PROTO_REQ_ROUTE_ADD,
 	PROTO_REQ_BRNF_DISABLE,
 	PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_REQ_RESOLV_SET,
-	PROTO_REQ_LINK_SET_TXQLEN,
-	PROTO_REQ_TAP_ADD,
+	PROTO_REQ_UPLINK_ADD,
 	PROTO_REQ_MOUNT_PROC,
-	PROTO_REQ_UPLINK_GUARD,
 	PROTO_REQ_MOUNT_SYSFS,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
-	PROTO_ANS | PROTO_REQ_LINK_UP,
+	PROTO_ANS | PROTO_REQ_LINK_SET,
 	PROTO_ANS | PROTO_REQ_BRIDGE_ADD,
 	PROTO_ANS | PROTO_REQ_LINK_ENSLAVE,
-	PROTO_ANS | PROTO_REQ_LINK_SET_MTU,
 	PROTO_ANS | PROTO_REQ_ADDR_ADD,
 	PROTO_ANS | PROTO_REQ_ROUTE_ADD,
 	PROTO_ANS | PROTO_REQ_BRNF_DISABLE,
 	PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_ANS | PROTO_REQ_RESOLV_SET,
-	PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN,
-	PROTO_ANS | PROTO_REQ_TAP_ADD,
+	PROTO_ANS | PROTO_REQ_UPLINK_ADD,
 	PROTO_ANS | PROTO_REQ_MOUNT_PROC,
-	PROTO_ANS | PROTO_REQ_UPLINK_GUARD,
 	PROTO_ANS | PROTO_REQ_MOUNT_SYSFS,
 };
 
@@ -102,19 +98,16 @@ static size_t expected_size(uint16_t op)
 	case PROTO_REQ_BRNF_DISABLE:
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
-	case PROTO_REQ_UPLINK_GUARD:
 	case PROTO_REQ_MOUNT_SYSFS:
 		return 0;
-	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
-	case PROTO_REQ_TAP_ADD:
 		return sizeof(struct proto_link);
 	case PROTO_REQ_LINK_ENSLAVE:
 		return sizeof(struct proto_enslave);
-	case PROTO_REQ_LINK_SET_MTU:
-		return sizeof(struct proto_mtu);
-	case PROTO_REQ_LINK_SET_TXQLEN:
-		return sizeof(struct proto_txqlen);
+	case PROTO_REQ_LINK_SET:
+		return sizeof(struct proto_link_set);
+	case PROTO_REQ_UPLINK_ADD:
+		return sizeof(struct proto_uplink);
 	case PROTO_REQ_ADDR_ADD:
 		return sizeof(struct proto_addr);
 	case PROTO_REQ_ROUTE_ADD:
@@ -199,9 +192,10 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(offsetof(struct proto_hdr, len), 8);
 	ck_assert_uint_eq(sizeof(struct proto_link), 16);
 	ck_assert_uint_eq(sizeof(struct proto_enslave), 32);
-	ck_assert_uint_eq(sizeof(struct proto_mtu), 20);
-	ck_assert_uint_eq(sizeof(struct proto_txqlen), 20);
-	ck_assert_uint_eq(offsetof(struct proto_txqlen, txqlen), 16);
+	ck_assert_uint_eq(sizeof(struct proto_link_set), 24);
+	ck_assert_uint_eq(offsetof(struct proto_link_set, mtu), 16);
+	ck_assert_uint_eq(offsetof(struct proto_link_set, up), 20);
+	ck_assert_uint_eq(sizeof(struct proto_uplink), 4);
 	ck_assert_uint_eq(sizeof(struct proto_addr), 36);
 	ck_assert_uint_eq(offsetof(struct proto_addr, addr), 20);
 	ck_assert_uint_eq(sizeof(struct proto_route), 52);
@@ -238,28 +232,28 @@ struct req_case {
 
 static const struct req_case good_reqs[] = {
 	{ "hello", PROTO_REQ_HELLO, { .link = { "" } } },
-	{ "link-up lo", PROTO_REQ_LINK_UP, { .link = { "lo" } } },
-	{ "link-up 15 bytes", PROTO_REQ_LINK_UP,
-	  { .link = { "123456789012345" } } },
+	{ "link-set lo up", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "lo", .up = 1 } } },
+	{ "link-set 15 bytes up", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "123456789012345", .up = 1 } } },
 	{ "bridge-add", PROTO_REQ_BRIDGE_ADD, { .link = { "br_world" } } },
-	{ "tap-add tap_host", PROTO_REQ_TAP_ADD, { .link = { "tap_host" } } },
-	{ "tap-add 15 bytes", PROTO_REQ_TAP_ADD,
+	{ "bridge-add 15 bytes", PROTO_REQ_BRIDGE_ADD,
 	  { .link = { "123456789012345" } } },
-	{ "uplink-guard", PROTO_REQ_UPLINK_GUARD, { .link = { "" } } },
+	{ "uplink-add", PROTO_REQ_UPLINK_ADD, { .uplink = { .txqlen = 0 } } },
 	{ "link-enslave", PROTO_REQ_LINK_ENSLAVE,
 	  { .enslave = { .ifname = "tap_host", .master = "br_world" } } },
-	{ "link-set-mtu 1500", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = 1500 } } },
-	{ "link-set-mtu 68", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = 68 } } },
-	{ "link-set-mtu 65535", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = 65535 } } },
-	{ "link-set-txqlen 1", PROTO_REQ_LINK_SET_TXQLEN,
-	  { .txqlen = { .ifname = "tap_host", .txqlen = 1 } } },
-	{ "link-set-txqlen 11000", PROTO_REQ_LINK_SET_TXQLEN,
-	  { .txqlen = { .ifname = "tap_host", .txqlen = 11000 } } },
-	{ "link-set-txqlen 1000000", PROTO_REQ_LINK_SET_TXQLEN,
-	  { .txqlen = { .ifname = "tap_host", .txqlen = 1000000 } } },
+	{ "link-set mtu 1500", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 1500 } } },
+	{ "link-set mtu 68", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 68 } } },
+	{ "link-set mtu 65535 up", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 65535, .up = 1 } } },
+	{ "uplink-add txqlen 1", PROTO_REQ_UPLINK_ADD,
+	  { .uplink = { .txqlen = 1 } } },
+	{ "uplink-add txqlen 11000", PROTO_REQ_UPLINK_ADD,
+	  { .uplink = { .txqlen = 11000 } } },
+	{ "uplink-add txqlen 1000000", PROTO_REQ_UPLINK_ADD,
+	  { .uplink = { .txqlen = 1000000 } } },
 	{ "addr-add 10.0.2.100/24", PROTO_REQ_ADDR_ADD,
 	  { .addr = { .ifname = "br_world", .family = AF_INET,
 		      .prefixlen = 24, .addr = { 10, 0, 2, 100 } } } },
@@ -402,7 +396,7 @@ START_TEST(test_answer_longest_reason)
 	struct proto_msg m;
 
 	memset(a.reason, 'r', sizeof(a.reason) - 1);
-	wire_roundtrip(PROTO_ANS | PROTO_REQ_LINK_UP, 1, &a, sizeof(a), &m);
+	wire_roundtrip(PROTO_ANS | PROTO_REQ_LINK_SET, 1, &a, sizeof(a), &m);
 	ck_assert_uint_eq(strlen(m.u.answer.reason), PROTO_REASON_MAX - 1);
 }
 END_TEST
@@ -510,13 +504,11 @@ END_TEST
  * proto_validate() checks each field and reports the name's reason.
  */
 enum name_field {
-	NF_LINK_UP,
+	NF_LINK_SET_UP,
 	NF_BRIDGE_ADD,
-	NF_TAP_ADD,
 	NF_ENSLAVE_PORT,
 	NF_ENSLAVE_MASTER,
-	NF_MTU,
-	NF_TXQLEN,
+	NF_LINK_SET_MTU,
 	NF_ADDR,
 	NF_ROUTE,
 	NF__END,
@@ -526,14 +518,12 @@ static char *name_field_msg(enum name_field f, struct proto_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	switch (f) {
-	case NF_LINK_UP:
-		m->hdr.op = PROTO_REQ_LINK_UP;
-		return m->u.link.ifname;
+	case NF_LINK_SET_UP:
+		m->hdr.op = PROTO_REQ_LINK_SET;
+		m->u.link_set.up = 1;
+		return m->u.link_set.ifname;
 	case NF_BRIDGE_ADD:
 		m->hdr.op = PROTO_REQ_BRIDGE_ADD;
-		return m->u.link.ifname;
-	case NF_TAP_ADD:
-		m->hdr.op = PROTO_REQ_TAP_ADD;
 		return m->u.link.ifname;
 	case NF_ENSLAVE_PORT:
 		m->hdr.op = PROTO_REQ_LINK_ENSLAVE;
@@ -543,14 +533,10 @@ static char *name_field_msg(enum name_field f, struct proto_msg *m)
 		m->hdr.op = PROTO_REQ_LINK_ENSLAVE;
 		strcpy(m->u.enslave.ifname, "tap_host");
 		return m->u.enslave.master;
-	case NF_MTU:
-		m->hdr.op = PROTO_REQ_LINK_SET_MTU;
-		m->u.mtu.mtu = 1500;
-		return m->u.mtu.ifname;
-	case NF_TXQLEN:
-		m->hdr.op = PROTO_REQ_LINK_SET_TXQLEN;
-		m->u.txqlen.txqlen = 1000;
-		return m->u.txqlen.ifname;
+	case NF_LINK_SET_MTU:
+		m->hdr.op = PROTO_REQ_LINK_SET;
+		m->u.link_set.mtu = 1500;
+		return m->u.link_set.ifname;
 	case NF_ADDR:
 		m->hdr.op = PROTO_REQ_ADDR_ADD;
 		m->u.addr.family = AF_INET;
@@ -650,25 +636,31 @@ static const struct bad_case bad_reqs[] = {
 			 .master = "123456789012345" } },
 	  WHY_SELF },
 
-	/* MTU */
-	{ "MTU 0", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = 0 } }, WHY_MTU },
-	{ "MTU 67", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = 67 } }, WHY_MTU },
-	{ "MTU 65536", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = 65536 } }, WHY_MTU },
-	{ "MTU UINT32_MAX", PROTO_REQ_LINK_SET_MTU,
-	  { .mtu = { .ifname = "br_world", .mtu = UINT32_MAX } }, WHY_MTU },
+	/* link-set: MTU, up, padding, at least one change */
+	{ "MTU 67", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 67 } }, WHY_MTU },
+	{ "MTU 1", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 1, .up = 1 } }, WHY_MTU },
+	{ "MTU 65536", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 65536 } }, WHY_MTU },
+	{ "MTU UINT32_MAX", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = UINT32_MAX } }, WHY_MTU },
+	{ "up 2", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .up = 2 } }, WHY_UP },
+	{ "up 255 with an MTU", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .mtu = 1500, .up = 255 } },
+	  WHY_UP },
+	{ "link-set padding", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world", .up = 1, .pad = { 0, 0, 1 } } },
+	  WHY_PAD },
+	{ "link-set nothing (MTU 0, not up)", PROTO_REQ_LINK_SET,
+	  { .link_set = { .ifname = "br_world" } }, WHY_NOCHANGE },
 
-	/* transmit queue length */
-	{ "txqlen 0", PROTO_REQ_LINK_SET_TXQLEN,
-	  { .txqlen = { .ifname = "tap_host", .txqlen = 0 } }, WHY_TXQLEN },
-	{ "txqlen 1000001", PROTO_REQ_LINK_SET_TXQLEN,
-	  { .txqlen = { .ifname = "tap_host", .txqlen = 1000001 } },
-	  WHY_TXQLEN },
-	{ "txqlen UINT32_MAX", PROTO_REQ_LINK_SET_TXQLEN,
-	  { .txqlen = { .ifname = "tap_host", .txqlen = UINT32_MAX } },
-	  WHY_TXQLEN },
+	/* uplink-add: transmit queue length */
+	{ "txqlen 1000001", PROTO_REQ_UPLINK_ADD,
+	  { .uplink = { .txqlen = 1000001 } }, WHY_TXQLEN },
+	{ "txqlen UINT32_MAX", PROTO_REQ_UPLINK_ADD,
+	  { .uplink = { .txqlen = UINT32_MAX } }, WHY_TXQLEN },
 
 	/* address family */
 	{ "addr family 0", PROTO_REQ_ADDR_ADD,
@@ -879,11 +871,11 @@ START_TEST(test_validate_whylen)
 {
 	static const size_t lens[] = { 1, 2, 8, sizeof(WHY_MTU) - 1,
 				       sizeof(WHY_MTU) };
-	struct proto_msg m = { .hdr = { .op = PROTO_REQ_LINK_SET_MTU } };
+	struct proto_msg m = { .hdr = { .op = PROTO_REQ_LINK_SET } };
 	char why[sizeof(WHY_MTU) + 8];
 
-	strcpy(m.u.mtu.ifname, "eth0");
-	m.u.mtu.mtu = 1;
+	strcpy(m.u.link_set.ifname, "eth0");
+	m.u.link_set.mtu = 1;
 	/* No buffer at all. */
 	ck_assert_int_eq(proto_validate(&m, NULL, 0), -EINVAL);
 	for (size_t i = 0; i < N_ELEMENTS(lens); i++) {
@@ -896,7 +888,7 @@ START_TEST(test_validate_whylen)
 				      lens[i], k);
 	}
 	/* Success: only why[0] is touched. */
-	m.u.mtu.mtu = 1500;
+	m.u.link_set.mtu = 1500;
 	ck_assert_int_eq(proto_validate(&m, NULL, 0), 0);
 	memset(why, '#', sizeof(why));
 	ck_assert_int_eq(proto_validate(&m, why, 1), 0);
@@ -1010,7 +1002,7 @@ START_TEST(test_decode_oversized)
 
 	for (size_t i = 0; i < N_ELEMENTS(lens); i++) {
 		/* Header length agreeing with the datagram. */
-		put_raw(buf, PROTO_VERSION, PROTO_REQ_LINK_UP,
+		put_raw(buf, PROTO_VERSION, PROTO_REQ_LINK_SET,
 			(uint32_t)(lens[i] - HDR_SIZE), NULL, lens[i] - HDR_SIZE);
 		ck_assert_int_eq(proto_decode(buf, lens[i], &m), -EBADMSG);
 		/* The length is checked before the version and the op. */
@@ -1019,7 +1011,7 @@ START_TEST(test_decode_oversized)
 		ck_assert_int_eq(proto_decode(buf, lens[i], &m), -EBADMSG);
 	}
 	/* Exactly PROTO_MSG_MAX is not too big, but no op is that big. */
-	put_raw(buf, PROTO_VERSION, PROTO_REQ_LINK_UP, PROTO_MSG_MAX - HDR_SIZE,
+	put_raw(buf, PROTO_VERSION, PROTO_REQ_LINK_SET, PROTO_MSG_MAX - HDR_SIZE,
 		NULL, PROTO_MSG_MAX - HDR_SIZE);
 	ck_assert_int_eq(proto_decode(buf, PROTO_MSG_MAX, &m), -EBADMSG);
 }
@@ -1128,35 +1120,29 @@ START_TEST(test_op_name)
 		const char *name;
 	} names[] = {
 		{ PROTO_REQ_HELLO, "hello" },
-		{ PROTO_REQ_LINK_UP, "link-up" },
+		{ PROTO_REQ_LINK_SET, "link-set" },
 		{ PROTO_REQ_BRIDGE_ADD, "bridge-add" },
 		{ PROTO_REQ_LINK_ENSLAVE, "link-enslave" },
-		{ PROTO_REQ_LINK_SET_MTU, "link-set-mtu" },
 		{ PROTO_REQ_ADDR_ADD, "addr-add" },
 		{ PROTO_REQ_ROUTE_ADD, "route-add" },
 		{ PROTO_REQ_BRNF_DISABLE, "brnf-disable" },
 		{ PROTO_REQ_MOUNT_PRIVATE, "mount-private" },
 		{ PROTO_REQ_RESOLV_SET, "resolv-set" },
-		{ PROTO_REQ_LINK_SET_TXQLEN, "link-set-txqlen" },
-		{ PROTO_REQ_TAP_ADD, "tap-add" },
+		{ PROTO_REQ_UPLINK_ADD, "uplink-add" },
 		{ PROTO_REQ_MOUNT_PROC, "mount-proc" },
-		{ PROTO_REQ_UPLINK_GUARD, "uplink-guard" },
 		{ PROTO_REQ_MOUNT_SYSFS, "mount-sysfs" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
-		{ PROTO_ANS | PROTO_REQ_LINK_UP, "answer:link-up" },
+		{ PROTO_ANS | PROTO_REQ_LINK_SET, "answer:link-set" },
 		{ PROTO_ANS | PROTO_REQ_BRIDGE_ADD, "answer:bridge-add" },
 		{ PROTO_ANS | PROTO_REQ_LINK_ENSLAVE, "answer:link-enslave" },
-		{ PROTO_ANS | PROTO_REQ_LINK_SET_MTU, "answer:link-set-mtu" },
 		{ PROTO_ANS | PROTO_REQ_ADDR_ADD, "answer:addr-add" },
 		{ PROTO_ANS | PROTO_REQ_ROUTE_ADD, "answer:route-add" },
 		{ PROTO_ANS | PROTO_REQ_BRNF_DISABLE, "answer:brnf-disable" },
 		{ PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE, "answer:mount-private" },
 		{ PROTO_ANS | PROTO_REQ_RESOLV_SET, "answer:resolv-set" },
-		{ PROTO_ANS | PROTO_REQ_LINK_SET_TXQLEN, "answer:link-set-txqlen" },
-		{ PROTO_ANS | PROTO_REQ_TAP_ADD, "answer:tap-add" },
+		{ PROTO_ANS | PROTO_REQ_UPLINK_ADD, "answer:uplink-add" },
 		{ PROTO_ANS | PROTO_REQ_MOUNT_PROC, "answer:mount-proc" },
-		{ PROTO_ANS | PROTO_REQ_UPLINK_GUARD, "answer:uplink-guard" },
 		{ PROTO_ANS | PROTO_REQ_MOUNT_SYSFS, "answer:mount-sysfs" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },

@@ -112,14 +112,12 @@ static int steps_of(const struct fe_topology *t, struct fe_step *s)
 static const char *step_ifname(const struct fe_step *s)
 {
 	switch ((enum proto_op)s->op) {
-	case PROTO_REQ_LINK_UP:
 	case PROTO_REQ_BRIDGE_ADD:
-	case PROTO_REQ_TAP_ADD:
 		return s->p.link.ifname;
-	case PROTO_REQ_LINK_SET_MTU:
-		return s->p.mtu.ifname;
-	case PROTO_REQ_LINK_SET_TXQLEN:
-		return s->p.txqlen.ifname;
+	case PROTO_REQ_LINK_SET:
+		return s->p.link_set.ifname;
+	case PROTO_REQ_UPLINK_ADD:	/* the name is the protocol's, not sent */
+		return PROTO_UPLINK_TAP;
 	case PROTO_REQ_ADDR_ADD:
 		return s->p.addr.ifname;
 	case PROTO_REQ_ROUTE_ADD:
@@ -131,7 +129,6 @@ static const char *step_ifname(const struct fe_step *s)
 	case PROTO_REQ_MOUNT_PRIVATE:
 	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_RESOLV_SET:
-	case PROTO_REQ_UPLINK_GUARD:
 	case PROTO_REQ_MOUNT_SYSFS:
 	case PROTO_REQ__NONE:
 	case PROTO_REQ__END:
@@ -159,6 +156,31 @@ static const struct fe_step *find(const struct fe_step *s, int n, uint16_t op,
 				  const char *name)
 {
 	return find_nth(s, n, op, name, 0);
+}
+
+/* The link-set step on @name that brings it up (@up) or sets its MTU. */
+static const struct fe_step *find_link_set(const struct fe_step *s, int n,
+					   const char *name, bool up)
+{
+	const struct fe_step *x;
+
+	for (int k = 0; (x = find_nth(s, n, PROTO_REQ_LINK_SET, name, k)); k++)
+		if (up ? x->p.link_set.up != 0 : x->p.link_set.mtu != 0)
+			return x;
+	return NULL;
+}
+
+#define find_up(s, n, name) find_link_set((s), (n), (name), true)
+#define find_mtu(s, n, name) find_link_set((s), (n), (name), false)
+
+/* How many link-set steps set an MTU. */
+static int count_mtu(const struct fe_step *s, int n)
+{
+	int c = 0;
+
+	for (int i = 0; i < n; i++)
+		c += s[i].op == PROTO_REQ_LINK_SET && s[i].p.link_set.mtu != 0;
+	return c;
 }
 
 static int count(const struct fe_step *s, int n, uint16_t op)
@@ -255,32 +277,33 @@ START_TEST(test_default_steps)
 	BUILD_OK(&t, "-v");
 	n = steps_of(&t, s);
 	/*
-	 * tap_host first of all, then its guard, the two alone before
+	 * tap_host and its guard first of all, one request alone before
 	 * slirp4netns starts (which attaches to the tap and reads what the
 	 * guard lets through); then the mount namespace is made private
 	 * before anything mounts, and the first mount is the instance's /proc.
 	 */
-	ck_assert_int_eq(s[0].op, PROTO_REQ_TAP_ADD);
-	ck_assert_str_eq(s[0].p.link.ifname, "tap_host");
+	ck_assert_int_eq(s[0].op, PROTO_REQ_UPLINK_ADD);
+	ck_assert_int_eq((long)s[0].plen, sizeof(struct proto_uplink));
+	ck_assert_uint_eq(s[0].p.uplink.txqlen, 0);
 	ck_assert(s[0].before_slirp);
-	ck_assert_int_eq(s[1].op, PROTO_REQ_UPLINK_GUARD);
-	ck_assert_int_eq((long)s[1].plen, 0);
-	ck_assert(s[1].before_slirp);
-	ck_assert_int_eq(count(s, n, PROTO_REQ_UPLINK_GUARD), 1);
-	ck_assert_int_eq(s[2].op, PROTO_REQ_MOUNT_PRIVATE);
-	ck_assert_int_eq(s[3].op, PROTO_REQ_MOUNT_PROC);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_UPLINK_ADD), 1);
+	ck_assert_int_eq(s[1].op, PROTO_REQ_MOUNT_PRIVATE);
+	ck_assert(!s[1].before_slirp);
+	ck_assert_int_eq(s[2].op, PROTO_REQ_MOUNT_PROC);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_PROC), 1);
-	ck_assert(!s[3].before_slirp);
-	ck_assert_int_eq(s[4].op, PROTO_REQ_MOUNT_SYSFS);
+	ck_assert_int_eq(s[3].op, PROTO_REQ_MOUNT_SYSFS);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_SYSFS), 1);
 	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(x->p.resolv.family, AF_INET);
 	ck_assert_mem_eq(x->p.resolv.addr, ((uint8_t[16]){ 10, 0, 2, 3 }), 16);
-	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_LINK_UP, "lo"));
+	ck_assert_str_eq(find_up(s, n, "lo")->what, "link-set lo up");
 	for (size_t i = 0; i < 4; i++) {
 		x = find(s, n, PROTO_REQ_BRIDGE_ADD, bridges[i]);
-		y = find(s, n, PROTO_REQ_LINK_UP, bridges[i]);
+		y = find_up(s, n, bridges[i]);
+		/* One link-set a bridge, after its addresses. */
+		ck_assert_ptr_eq(find_nth(s, n, PROTO_REQ_LINK_SET, bridges[i], 1),
+				 NULL);
 		ck_assert_int_lt(index_of(s, x), index_of(s, y));
 		ck_assert(!x->before_slirp && !y->before_slirp);
 		/* In the table's order. */
@@ -298,8 +321,14 @@ START_TEST(test_default_steps)
 	ck_assert_str_eq(default_route(s, n, AF_INET6), "");
 	ck_assert_int_eq(count(s, n, PROTO_REQ_ROUTE_ADD), 1);
 	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_BRNF_DISABLE, NULL));
+	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_ADDR_ADD, "br_ctrl")),
+			 index_of(s, find_up(s, n, "br_ctrl")));
+	ck_assert_str_eq(find_up(s, n, "br_world")->what,
+			 "link-set br_world mtu 1500 up");
+	ck_assert_str_eq(find_up(s, n, "br_ctrl")->what, "link-set br_ctrl up");
 	/* No --txqueuelen: the kernel's is left alone. */
-	ck_assert_ptr_null(find(s, n, PROTO_REQ_LINK_SET_TXQLEN, NULL));
+	ck_assert_str_eq(s[0].what, "make tap_host guarded against packets to "
+			 "loopback addresses");
 }
 END_TEST
 
@@ -313,30 +342,31 @@ START_TEST(test_default_steps_tap)
 	BUILD_OK(&t, "-v");
 	n = steps_of(&t, s);
 	/*
-	 * The tap: the helper makes it (tap-add) before any bridge and before
-	 * any other step on it, so that slirp4netns attaches to it; then its
-	 * MTU, enslaved, up.  Nothing waits for slirp4netns any more.
+	 * The tap: the helper makes it (uplink-add) before any bridge and
+	 * before any other step on it, so that slirp4netns attaches to it;
+	 * then its MTU, enslaved, up.  Nothing waits for slirp4netns any more.
 	 */
-	y = find(s, n, PROTO_REQ_TAP_ADD, "tap_host");
+	y = find(s, n, PROTO_REQ_UPLINK_ADD, "tap_host");
 	ck_assert_ptr_nonnull(y);
-	ck_assert_int_eq(count(s, n, PROTO_REQ_TAP_ADD), 1);
-	ck_assert_str_eq(y->what, "tap-add tap_host");
+	ck_assert_int_eq(count(s, n, PROTO_REQ_UPLINK_ADD), 1);
+	ck_assert_str_eq(y->what, "make tap_host guarded against packets to "
+			 "loopback addresses");
 	ck_assert_int_lt(index_of(s, y),
 			 index_of(s, find(s, n, PROTO_REQ_BRIDGE_ADD, NULL)));
 	x = find(s, n, PROTO_REQ_LINK_ENSLAVE, "tap_host");
 	ck_assert_ptr_nonnull(x);
 	ck_assert_str_eq(x->p.enslave.master, "br_world");
 	for (int i = 0; i < n; i++) {
-		ck_assert_msg(s[i].before_slirp == (i <= 1), "step %s", s[i].what);
+		ck_assert_msg(s[i].before_slirp == (i == 0), "step %s", s[i].what);
 		if (strstr(s[i].what, "tap_host") && &s[i] != y)
 			ck_assert_msg(index_of(s, y) < i, "step %s before "
-				      "tap-add", s[i].what);
+				      "uplink-add", s[i].what);
 	}
-	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host")),
-			 index_of(s, x));
-	ck_assert_int_lt(index_of(s, x),
-			 index_of(s, find(s, n, PROTO_REQ_LINK_UP, "tap_host")));
-	ck_assert_str_eq(s[n - 1].what, "link-up tap_host");
+	ck_assert_int_lt(index_of(s, find_mtu(s, n, "tap_host")), index_of(s, x));
+	ck_assert_str_eq(find_mtu(s, n, "tap_host")->what,
+			 "link-set tap_host mtu 1500");
+	ck_assert_int_lt(index_of(s, x), index_of(s, find_up(s, n, "tap_host")));
+	ck_assert_str_eq(s[n - 1].what, "link-set tap_host up");
 }
 END_TEST
 
@@ -349,14 +379,16 @@ START_TEST(test_mtu)
 
 	BUILD_OK(&t, "--mtu", "65520");
 	n = steps_of(&t, s);
-	x = find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host");
+	x = find_mtu(s, n, "tap_host");
 	ck_assert_ptr_nonnull(x);
-	ck_assert_uint_eq(x->p.mtu.mtu, 65520);
-	x = find(s, n, PROTO_REQ_LINK_SET_MTU, "br_world");
+	ck_assert_uint_eq(x->p.link_set.mtu, 65520);
+	ck_assert_uint_eq(x->p.link_set.up, 0);
+	x = find_mtu(s, n, "br_world");
 	ck_assert_ptr_nonnull(x);
-	ck_assert_uint_eq(x->p.mtu.mtu, 65520);
+	ck_assert_uint_eq(x->p.link_set.mtu, 65520);
+	ck_assert_uint_eq(x->p.link_set.up, 1);
 	/* Only the uplink and the tap: the other bridges keep theirs. */
-	ck_assert_int_eq(count(s, n, PROTO_REQ_LINK_SET_MTU), 2);
+	ck_assert_int_eq(count_mtu(s, n), 2);
 }
 END_TEST
 
@@ -509,26 +541,22 @@ START_TEST(test_txqueuelen)
 	BUILD_OK(&t, "--txqueuelen", "2000");
 	ck_assert_uint_eq(t.txqueuelen, 2000);
 	n = steps_of(&t, s);
-	x = find(s, n, PROTO_REQ_LINK_SET_TXQLEN, NULL);
-	ck_assert_ptr_nonnull(x);
-	ck_assert_str_eq(x->p.txqlen.ifname, "tap_host");
-	ck_assert_uint_eq(x->p.txqlen.txqlen, 2000);
-	ck_assert(x->before_slirp);
-	ck_assert_int_eq(count(s, n, PROTO_REQ_LINK_SET_TXQLEN), 1);
 	/*
-	 * Right after the tap exists, before slirp4netns starts, and before
-	 * the guard, whose htb takes the tap's queue length when it is made.
+	 * In uplink-add, which makes the tap, sets its queue length before
+	 * the guard (whose htb takes it when it is made), before slirp4netns
+	 * starts.
 	 */
+	x = find(s, n, PROTO_REQ_UPLINK_ADD, NULL);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(x->p.uplink.txqlen, 2000);
+	ck_assert_str_eq(x->what, "make tap_host (txqueuelen 2000) guarded "
+			 "against packets to loopback addresses");
 	ck_assert(x->before_slirp);
-	ck_assert_int_eq(index_of(s, find(s, n, PROTO_REQ_TAP_ADD, "tap_host")),
-			 0);
-	ck_assert_int_eq(index_of(s, x), 1);
-	ck_assert_int_eq(s[2].op, PROTO_REQ_UPLINK_GUARD);
-	ck_assert(s[2].before_slirp);
-	ck_assert(!s[3].before_slirp);
+	ck_assert_int_eq(index_of(s, x), 0);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_UPLINK_ADD), 1);
+	ck_assert(!s[1].before_slirp);
 	/* Before the tap goes up. */
-	ck_assert_int_lt(index_of(s, x),
-			 index_of(s, find(s, n, PROTO_REQ_LINK_UP, "tap_host")));
+	ck_assert_int_lt(index_of(s, x), index_of(s, find_up(s, n, "tap_host")));
 }
 END_TEST
 
@@ -553,11 +581,11 @@ START_TEST(test_custom)
 	ck_assert_str_eq(default_route(s, n, AF_INET), "via 10.11.12.2 dev wan");
 	x = find(s, n, PROTO_REQ_LINK_ENSLAVE, "tap_host");
 	ck_assert_str_eq(x->p.enslave.master, "wan");
-	ck_assert_uint_eq(find(s, n, PROTO_REQ_LINK_SET_MTU, "wan")->p.mtu.mtu,
+	ck_assert_uint_eq(find_mtu(s, n, "wan")->p.link_set.mtu,
 			  9000);
-	ck_assert_uint_eq(find(s, n, PROTO_REQ_LINK_SET_MTU, "tap_host")->p.mtu.mtu,
+	ck_assert_uint_eq(find_mtu(s, n, "tap_host")->p.link_set.mtu,
 			  9000);
-	ck_assert_ptr_null(find(s, n, PROTO_REQ_LINK_SET_MTU, "lan"));
+	ck_assert_ptr_null(find_mtu(s, n, "lan"));
 	ck_assert_ptr_null(find(s, n, PROTO_REQ_BRIDGE_ADD, "br_world"));
 	ck_assert_str_eq(ip4(find(s, n, PROTO_REQ_RESOLV_SET, NULL)->p.resolv.addr),
 			 "10.11.12.3");
@@ -584,8 +612,8 @@ START_TEST(test_uplink_choice)
 	ck_assert_str_eq(find(s, n, PROTO_REQ_LINK_ENSLAVE, "tap_host")
 			 ->p.enslave.master, "br_test");
 	ck_assert_str_eq(default_route(s, n, AF_INET), "via 10.0.2.2 dev br_test");
-	ck_assert_ptr_null(find(s, n, PROTO_REQ_LINK_SET_MTU, "br_world"));
-	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_LINK_SET_MTU, "br_test"));
+	ck_assert_ptr_null(find_mtu(s, n, "br_world"));
+	ck_assert_ptr_nonnull(find_mtu(s, n, "br_test"));
 	/* br_ctrl as the uplink takes slirp's address instead of its own. */
 	BUILD_OK(&t, "--uplink", "br_ctrl");
 	ck_assert_str_eq(bridges_text(&t), "br_world -; br_ctrl 10.0.2.100/24; "
