@@ -317,8 +317,8 @@ static int start_helper(struct run *run)
 			 why);
 		return r;
 	}
-	fe_trace("helper confined: Seccomp 2, NoNewPrivs 1, CapEff and CapBnd "
-		 "CAP_NET_ADMIN and CAP_SYS_ADMIN");
+	fe_trace("helper confined: Seccomp 2, NoNewPrivs 1, CapPrm, CapEff and "
+		 "CapBnd CAP_NET_ADMIN and CAP_SYS_ADMIN, CapInh and CapAmb none");
 	fe_stage(run, STAGE_HELPER_UP);
 	return 0;
 }

@@ -147,6 +147,11 @@ test_kernel_refuses_a_request() {
 	assert_eq "" "$(cat "$TEST_TMP/refused-v.out")" "stdout with -v"
 	grep -q '^hckns: \[[ 0-9.]* ms\] helper: bridge-add br_test: Invalid argument' "$err" ||
 		fail "the trace does not show the helper's refusal of bridge-add br_test: $(grep '^hckns: \[' "$err" | tail -n 6)"
+	# The steps are sent ahead (setup.c, run_steps()): the answers already
+	# due after the refusal are read and traced (link-set br_test finds no
+	# br_test), and the first failure is the one said (above).
+	grep -q '^hckns: \[[ 0-9.]* ms\] helper: link-set br_test up: No such device' "$err" ||
+		fail "the trace does not show the answer to link-set br_test after the refusal: $(grep '^hckns: \[' "$err" | tail -n 12)"
 	assert_eq "hckns: cannot bridge-add br_test: Invalid argument" "$(hckns_lines "$err")" \
 		"what hckns said with -v, trace lines left out"
 	[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without its network (-v)"

@@ -125,6 +125,6 @@ test_confined_helper_traced() {
 	cd "$TEST_TMP" || fail "cd $TEST_TMP"
 	run confined 30 "${e[@]}" "$HCKNS" -v -- true "$MARK"
 	assert_eq 0 "$STATUS" "exit status ($(hckns_lines "$TEST_TMP/confined.err"))"
-	grep -q '^hckns: \[[ 0-9.]* ms\] helper confined: Seccomp 2, NoNewPrivs 1, CapEff and CapBnd CAP_NET_ADMIN and CAP_SYS_ADMIN$' \
+	grep -q '^hckns: \[[ 0-9.]* ms\] helper confined: Seccomp 2, NoNewPrivs 1, CapPrm, CapEff and CapBnd CAP_NET_ADMIN and CAP_SYS_ADMIN, CapInh and CapAmb none$' \
 		"$TEST_TMP/confined.err" || fail "no 'helper confined' in the trace: $(cat "$TEST_TMP/confined.err")"
 }
