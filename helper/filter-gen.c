@@ -131,8 +131,8 @@ static void seccomp_allow_sanitizer(scmp_filter_ctx ctx)
 
 /*
  * The allow-list.  The helper loads it after every set-up step
- * (capabilities, no_new_privs, the netlink socket) and before the first
- * request is read.
+ * (capabilities, no_new_privs, the netlink socket, set_up_namespaces(),
+ * prepare_files()) and before the first request is read.
  * Any other system call, and any of these with other arguments where the
  * rule names them, kills the whole helper (SIGSYS): a helper made to do
  * something its table does not do dies instead.  The list is what
