@@ -281,7 +281,8 @@ struct probe_result {
 
 /*
  * PID 1 of the probe's PID namespace mounts its proc on /proc, as the
- * helper does (mount-proc).  Return: 0, or an errno.
+ * helper does at start-up (hckns-helper.c set_up_namespaces()).
+ * Return: 0, or an errno.
  */
 static int probe_proc(void)
 {

@@ -223,9 +223,11 @@ int fe_helper_recv(struct fe_helper *h, uint16_t op, char *reason,
 		   size_t rlen)
 {
 	unsigned char buf[PROTO_MSG_MAX + 1];
+	char why[PROTO_REASON_MAX];
 	struct proto_msg ans;
 	ssize_t n;
 
+	h->notes = 0;
 	do
 		n = recv(h->sock, buf, sizeof(buf), MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
@@ -234,13 +236,25 @@ int fe_helper_recv(struct fe_helper *h, uint16_t op, char *reason,
 			snprintf(reason, rlen, "the helper is gone");
 		return n == 0 || errno == ECONNRESET ? -EPIPE : -errno;
 	}
-	if ((size_t)n > sizeof(buf) || proto_decode(buf, (size_t)n, &ans) < 0 ||
-	    ans.hdr.op != (PROTO_ANS | op) || ans.hdr.seq != h->answered + 1) {
+	/* MSG_TRUNC: the real length, which proto_decode() refuses as too long. */
+	if (proto_decode(buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n,
+			 &ans, why, sizeof(why)) < 0) {
 		if (rlen)
-			snprintf(reason, rlen, "malformed answer from the helper");
+			snprintf(reason, rlen, "malformed answer from the helper: %s",
+				 why);
+		return -EPROTO;
+	}
+	if (ans.hdr.op != (PROTO_ANS | op) || ans.hdr.seq != h->answered + 1) {
+		if (rlen)
+			snprintf(reason, rlen, "malformed answer from the helper: "
+				 "%s seq %u, expected %s seq %u",
+				 proto_op_name(ans.hdr.op), ans.hdr.seq,
+				 proto_op_name((uint16_t)(PROTO_ANS | op)),
+				 h->answered + 1);
 		return -EPROTO;
 	}
 	h->answered++;
+	h->notes = ans.u.answer.notes;
 	if (ans.u.answer.err == 0)
 		return 0;
 	if (rlen)

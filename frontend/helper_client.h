@@ -17,6 +17,7 @@ struct fe_helper {
 	int sock;		/* SOCK_SEQPACKET to the helper */
 	uint32_t seq;		/* of the last request sent */
 	uint32_t answered;	/* of the last answer read: requests go ahead */
+	uint32_t notes;		/* of the last answer read: hello's PROTO_NOTE_* */
 	bool idmap_failed;	/* fe_helper_spawn() failed at the id maps */
 };
 
@@ -125,7 +126,10 @@ int fe_helper_call(struct fe_helper *h, uint16_t op, const void *payload,
 /*
  * The two halves of fe_helper_call(), for a caller that waits in between
  * or sends ahead: fe_helper_recv() reads the answer to the oldest request
- * not yet answered (the helper answers in order), which must be @op.
+ * not yet answered (the helper answers in order), which must be @op, and
+ * keeps its notes in @h->notes (hello's: what the helper's start-up could
+ * not do, PROTO_NOTE_*).  A malformed answer is -EPROTO with
+ * "malformed answer from the helper: <why>" in @reason.
  */
 int fe_helper_send(struct fe_helper *h, uint16_t op, const void *payload,
 		   size_t plen, char *reason, size_t rlen);

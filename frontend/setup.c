@@ -279,12 +279,19 @@ static int hello_failed(struct run *run, int r, const char *reason)
 		fe_error("hckns-helper %s during the setup", desc);
 	} else if (r != -ECHILD || run->ended[PROC_HELPER]) {
 		/*
-		 * It says why on its stderr; it fails there when the user
-		 * namespace grants no capabilities (Ubuntu's AppArmor).
+		 * It says why on its stderr, one line of its own: its
+		 * start-up failed (hckns-helper.c), as it does when the user
+		 * namespace grants no capabilities (Ubuntu's AppArmor) or the
+		 * kernel refuses it making / private.
 		 */
-		fe_error("the helper did not start (%s): %s; %s",
-			 strerror(r == -ECHILD ? EPIPE : -r),
-			 reason[0] ? reason : "see its message above",
+		if (run->ended[PROC_HELPER] && st >= 0)
+			fe_describe_status(st, desc, sizeof(desc));
+		else
+			snprintf(desc, sizeof(desc), "%s",
+				 strerror(r == -ECHILD ? EPIPE : -r));
+		fe_error("the helper did not start (%s): %s; %s", desc,
+			 reason[0] && !run->ended[PROC_HELPER] ? reason :
+			 "see its message above",
 			 fe_userns_advice("/proc", EPERM, advice, sizeof(advice)));
 	}
 	return r;
@@ -305,6 +312,16 @@ static int start_helper(struct run *run)
 			      sizeof(reason));
 	if (r < 0)
 		return hello_failed(run, r, reason);
+	/*
+	 * What its start-up could not do, which the run does without: the
+	 * kernel refused a fresh proc or sysfs (hckns-helper.c mount_fresh()).
+	 */
+	if (run->helper.notes & PROTO_NOTE_NO_PROC)
+		fe_trace("no fresh /proc inside (%s): ps there shows the host's "
+			 "processes", strerror(EPERM));
+	if (run->helper.notes & PROTO_NOTE_NO_SYSFS)
+		fe_trace("no /sys of the network inside (%s): /sys/class/net "
+			 "there shows the host's links", strerror(EPERM));
 	/*
 	 * It confines itself before it answers hello; see that it did,
 	 * rather than trust it: a helper built or run without its filter
@@ -519,12 +536,6 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		if (run->abort) {
 			drain_answers(run, q, done, sent);
 			return run->abort;
-		}
-		/* A step the run can do without (topology.c): go on, traced. */
-		if (r == -EPERM && s->if_refused) {
-			fe_trace("%s (%s): %s", s->if_refused,
-				 own_words(s->op, reason), s->then);
-			continue;
 		}
 		if (r < 0 && !failed) {
 			failed = s;

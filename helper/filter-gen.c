@@ -131,8 +131,8 @@ static void seccomp_allow_sanitizer(scmp_filter_ctx ctx)
 
 /*
  * The allow-list.  The helper loads it after every set-up step
- * (capabilities, no_new_privs, the netlink socket) and before the first
- * request is read.
+ * (capabilities, no_new_privs, the netlink socket, set_up_namespaces(),
+ * prepare_files()) and before the first request is read.
  * Any other system call, and any of these with other arguments where the
  * rule names them, kills the whole helper (SIGSYS): a helper made to do
  * something its table does not do dies instead.  The list is what
@@ -179,12 +179,14 @@ static scmp_filter_ctx allow_list(void)
 	ALLOW(ctx, sendmsg, 1, ARG_EQ(0, nl_fd));
 	ALLOW(ctx, recvmsg, 1, ARG_EQ(0, nl_fd));
 
-	/* op_mount_private: mount("/", MS_REC | MS_PRIVATE), no other flags. */
-	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_REC | MS_PRIVATE));
-	/* op_resolv_set: the read-only overlay on /etc. */
+	/*
+	 * op_resolv_set: the read-only overlay on /etc, the one mount
+	 * serving makes.  "/" private, the fresh /proc and /sys are made at
+	 * start-up, before this filter (set_up_namespaces() in
+	 * hckns-helper.c): serving can change no propagation and mount
+	 * nothing else.
+	 */
 	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_RDONLY | MS_NOSUID | MS_NODEV));
-	/* op_mount_proc, op_mount_sysfs: a new proc on /proc, sysfs on /sys. */
-	ALLOW(ctx, mount, 1, ARG_EQ(3, MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	/*
 	 * No open(2), openat(2) or openat2(2): every file an operation
 	 * uses is opened before this filter (prepare_files() in
@@ -194,14 +196,14 @@ static scmp_filter_ctx allow_list(void)
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETIFF));
 	ALLOW(ctx, ioctl, 1, ARG_EQ(1, TUNSETPERSIST));
 	/*
-	 * op_resolv_set's line in resolv.conf, op_brnf_disable's "0" in a
-	 * sysctl, die()'s line on stderr: only into descriptors held
-	 * already (see above).
+	 * op_resolv_set's line in resolv.conf, die()'s line on stderr: only
+	 * into descriptors held already (see above).  The bridge-netfilter
+	 * sysctls are written at start-up, before this filter.
 	 */
 	ALLOW(ctx, write, 0);
 	/*
-	 * The descriptors above, once op_uplink_add, op_brnf_disable and
-	 * op_resolv_set are done with them.
+	 * The descriptors above, once op_uplink_add and op_resolv_set are
+	 * done with them.
 	 */
 	ALLOW(ctx, close, 0);
 

@@ -24,8 +24,16 @@
  * frontend/helper_client.c), that it holds no more before it sends
  * anything past hello.  It
  * holds one netlink route socket (of its own network namespace, fd 4) and
- * fd 3.  Then it opens every file an operation will use (prepare_files():
- * /dev/net/tun, the bridge-netfilter sysctls, resolv-set's /etc) and loads
+ * fd 3.
+ *
+ * AT START-UP, before it reads any request and with nothing from the
+ * front end (set_up_namespaces()), it makes "/" recursively private,
+ * mounts a fresh proc of its PID namespace on /proc and a sysfs of its
+ * network namespace on /sys (a kernel's refusal of either is said in
+ * hello's answer, and the run goes on) and writes "0" to three fixed
+ * bridge-netfilter sysctls; any other failure there ends it, with one
+ * line on stderr.  Then it opens every file an operation will use
+ * (prepare_files(): /dev/net/tun, resolv-set's /etc) and loads
  * a seccomp allow-list (confine_syscalls(); the rules are in filter-gen.c,
  * compiled into BPF at build time): a system call that serving does not
  * need kills it, and serving opens no file and maps none.  Its environment
@@ -38,12 +46,9 @@
  * route, create the persistent tap tap_host through /dev/net/tun, set its
  * transmit queue length and put a fixed filter on it against packets to
  * loopback addresses (the filter's netlink requests built at build time,
- * helper/guard-gen.c), write
- * "0" to three fixed bridge-netfilter sysctls, make "/" recursively
- * private, mount a fresh proc of its PID namespace on /proc, and put a
- * read-only overlay on /etc whose resolv.conf names one server (and mount
- * a sysfs of its network namespace on /sys).  All of it acts on namespaces
- * that only this run uses.
+ * helper/guard-gen.c), and put a
+ * read-only overlay on /etc whose resolv.conf names one server.  All of
+ * it acts on namespaces that only this run uses.
  *
  * WHAT IT CANNOT DO.  It takes no path, no program, no descriptor, no
  * environment and no netlink message from the front end; it never forks or execs (no ip(8), no
@@ -55,8 +60,8 @@
  * violation (bad framing, unknown op, control data such as descriptors,
  * which the kernel discards unread, hello not first) is
  * answered and ends the helper with status 1; a bad argument, a request the
- * list's permits forbid now (dispatch()) or a refusal by the kernel is
- * answered with an errno and a reason, and serving goes on.
+ * list's permits forbid now (proto_admit(), dispatch()) or a refusal by
+ * the kernel is answered with an errno and a reason, and serving goes on.
  * EOF on fd 3 ends it with status 0.
  */
 #include "hckns/proto.h"
@@ -101,20 +106,15 @@ static struct nl_sock *nl;
 /* The kernel's errno from the last netlink error message, 0 if none. */
 static int nl_kernel_errno;
 
+/* What start-up could not do (PROTO_NOTE_*): hello's answer says it. */
+static uint32_t start_notes;
+
 /*
  * Every file an operation uses, opened at start-up (prepare_files()),
  * before the system call filter, which admits no open at all: -1 once used
- * or when the open failed, with its errno kept for the operation to answer
- * (0: there was nothing to open).
+ * or when the open failed, with its errno kept for the operation to answer.
  */
 static int tun_fd = -1, tun_err;		/* uplink-add: /dev/net/tun */
-static const char *const brnf_paths[] = {	/* brnf-disable */
-	"/proc/sys/net/bridge/bridge-nf-call-arptables",
-	"/proc/sys/net/bridge/bridge-nf-call-iptables",
-	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
-};
-static int brnf_fd[ARRAY_SIZE(brnf_paths)] = { -1, -1, -1 };
-static int brnf_err[ARRAY_SIZE(brnf_paths)];
 /* resolv-set: the host's /etc, the tmpfs for the top layer, its file. */
 static int etc_fd = -1, etc_tmp_fd = -1, resolv_fd = -1, resolv_err;
 static const char *resolv_step = "prepare";
@@ -230,18 +230,37 @@ static int op_hello(const union proto_payload *u, char *why, size_t whylen)
 	return 0;
 }
 
-/* Apply @change to the existing link @ifname.  Consumes @change. */
-static int link_apply(const char *ifname, struct rtnl_link *change)
+/*
+ * link_index() - the ifindex of the link @ifname of our network namespace.
+ * The one lookup by name of the handlers that need only the index.
+ *
+ * Return: the index, or a negative NLE_* code for nl_result() (a link
+ * that does not exist: libnl's "No such device").
+ */
+static int link_index(const char *ifname)
 {
 	struct rtnl_link *link = NULL;
-	int r = -NLE_NOMEM;
+	int r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, ifname, &link);
 
-	if (change) {
-		r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, ifname, &link);
-		if (r >= 0)
-			r = rtnl_link_change(nl, link, change, /* flags= */ 0);
-	}
+	if (r >= 0)
+		r = rtnl_link_get_ifindex(link);
 	rtnl_link_put(link);
+	return r;
+}
+
+/*
+ * Apply @change to the existing link @ifindex (a link_index() result,
+ * whose failure is passed on): one RTM_NEWLINK for that index without
+ * NLM_F_CREATE, which changes that link and makes none.  Consumes @change.
+ */
+static int link_apply(int ifindex, struct rtnl_link *change)
+{
+	int r = ifindex < 0 ? ifindex : change ? 0 : -NLE_NOMEM;
+
+	if (r == 0) {
+		rtnl_link_set_ifindex(change, ifindex);
+		r = rtnl_link_add(nl, change, /* flags= */ 0);
+	}
 	rtnl_link_put(change);
 	return r;
 }
@@ -260,7 +279,8 @@ static int op_link_set(const union proto_payload *u, char *why, size_t whylen)
 		rtnl_link_set_mtu(change, p->mtu);
 	if (change && p->up)
 		rtnl_link_set_flags(change, IFF_UP);
-	return nl_result(link_apply(p->ifname, change), p->ifname, why, whylen);
+	return nl_result(link_apply(link_index(p->ifname), change), p->ifname,
+			 why, whylen);
 }
 
 /* Creates a bridge in our own network namespace; never replaces one. */
@@ -285,7 +305,7 @@ static int op_link_enslave(const union proto_payload *u, char *why,
 			   size_t whylen)
 {
 	const struct proto_enslave *p = &u->enslave;
-	struct rtnl_link *master = NULL, *port = NULL;
+	struct rtnl_link *master = NULL;
 	char what[sizeof("master ") + PROTO_IFNAMSIZ];
 	const char *type;
 	int r;
@@ -304,12 +324,11 @@ static int op_link_enslave(const union proto_payload *u, char *why,
 		r = -EINVAL;
 		goto out;
 	}
-	r = rtnl_link_get_kernel(nl, 0, p->ifname, &port);
+	r = link_index(p->ifname);
 	if (r >= 0)
-		r = rtnl_link_enslave(nl, master, port);
+		r = rtnl_link_enslave_ifindex(nl, rtnl_link_get_ifindex(master), r);
 	r = nl_result(r, p->ifname, why, whylen);
 out:
-	rtnl_link_put(port);
 	rtnl_link_put(master);
 	return r;
 }
@@ -318,14 +337,13 @@ out:
 static int op_addr_add(const union proto_payload *u, char *why, size_t whylen)
 {
 	const struct proto_addr *p = &u->addr;
-	struct rtnl_link *link = NULL;
 	struct rtnl_addr *addr = NULL;
 	struct nl_addr *local = NULL;
-	int r, alen = proto_addr_len(p->family);
+	int r, ifindex, alen = proto_addr_len(p->family);
 
 	if (alen == 0)	/* proto_validate() said so; be safe anyway */
 		return sys_fail(EAFNOSUPPORT, p->ifname, why, whylen);
-	r = rtnl_link_get_kernel(nl, 0, p->ifname, &link);
+	r = ifindex = link_index(p->ifname);
 	if (r < 0)
 		goto out;
 	r = -NLE_NOMEM;
@@ -334,7 +352,7 @@ static int op_addr_add(const union proto_payload *u, char *why, size_t whylen)
 	if (!addr || !local)
 		goto out;
 	nl_addr_set_prefixlen(local, p->prefixlen);
-	rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
+	rtnl_addr_set_ifindex(addr, ifindex);
 	rtnl_addr_set_family(addr, p->family);
 	r = rtnl_addr_set_local(addr, local);
 	if (r < 0)
@@ -344,7 +362,6 @@ static int op_addr_add(const union proto_payload *u, char *why, size_t whylen)
 out:
 	nl_addr_put(local);
 	rtnl_addr_put(addr);
-	rtnl_link_put(link);
 	return nl_result(r, p->ifname, why, whylen);
 }
 
@@ -353,15 +370,14 @@ static int op_route_add(const union proto_payload *u, char *why,
 			size_t whylen)
 {
 	const struct proto_route *p = &u->route;
-	struct rtnl_link *link = NULL;
 	struct rtnl_route *route = NULL;
 	struct rtnl_nexthop *nh;
 	struct nl_addr *dst = NULL, *gw = NULL;
-	int r, alen = proto_addr_len(p->family);
+	int r, ifindex, alen = proto_addr_len(p->family);
 
 	if (alen == 0)	/* proto_validate() said so; be safe anyway */
 		return sys_fail(EAFNOSUPPORT, p->ifname, why, whylen);
-	r = rtnl_link_get_kernel(nl, 0, p->ifname, &link);
+	r = ifindex = link_index(p->ifname);
 	if (r < 0)
 		goto out;
 	r = -NLE_NOMEM;
@@ -370,7 +386,7 @@ static int op_route_add(const union proto_payload *u, char *why,
 	gw = nl_addr_build(p->family, p->gateway, (size_t)alen);
 	if (!route || !dst || !gw || !(nh = rtnl_route_nh_alloc()))
 		goto out;
-	rtnl_route_nh_set_ifindex(nh, rtnl_link_get_ifindex(link));
+	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_nh_set_gateway(nh, gw);	/* takes its own reference */
 	rtnl_route_add_nexthop(route, nh);	/* the route owns nh now */
 	nl_addr_set_prefixlen(dst, p->dst_len);	/* 0: the default route */
@@ -386,96 +402,7 @@ out:
 	nl_addr_put(gw);
 	nl_addr_put(dst);
 	rtnl_route_put(route);
-	rtnl_link_put(link);
 	return nl_result(r, p->ifname, why, whylen);
-}
-
-/*
- * Writes "0" to three fixed paths, no others, opened at start-up.  These
- * sysctls are per network namespace (Linux >= 5.3); where they are not,
- * the kernel does not show them or refuses namespace root.
- */
-static int op_brnf_disable(const union proto_payload *u, char *why,
-			   size_t whylen)
-{
-	(void)u;
-	for (size_t i = 0; i < ARRAY_SIZE(brnf_paths); i++) {
-		ssize_t n;
-		int err;
-
-		/* Not opened at start: no br_netfilter, nothing filters. */
-		if (brnf_fd[i] < 0 && brnf_err[i] == 0)
-			continue;
-		if (brnf_fd[i] < 0)
-			return sys_fail(brnf_err[i], brnf_paths[i], why, whylen);
-		n = write(brnf_fd[i], "0", 1);
-		err = n < 0 ? errno : EIO;
-		close(brnf_fd[i]);
-		brnf_fd[i] = -1;
-		if (n != 1)
-			return sys_fail(err, brnf_paths[i], why, whylen);
-	}
-	return 0;
-}
-
-/* Cuts mount propagation between our mount namespace and the host's. */
-static int op_mount_private(const union proto_payload *u, char *why,
-			    size_t whylen)
-{
-	(void)u;
-	/* Source and type are ignored for a propagation change. */
-	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
-		return sys_fail(errno, "/", why, whylen);
-	return 0;
-}
-
-/* A new @type on the fixed @target, no options, nothing from the front end. */
-static int mount_fresh(const char *type, const char *target, char *why,
-		       size_t whylen)
-{
-	if (mount(type, target, type, MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
-		return sys_fail(errno, target, why, whylen);
-	return 0;
-}
-
-/*
- * A proc of the PID namespace we are PID 1 of (proc takes the mounter's),
- * on /proc, hiding the host's there: `ps` inside shows the instance.  No
- * options: the kernel's defaults (hidepid=0), nothing from the front end.
- * The kernel refuses it (EPERM) when the host's proc has parts hidden
- * under other mounts, as some container runtimes leave it: a new proc
- * would show them.
- *
- * Safe: the fixed path /proc, in our private mount namespace only (hence
- * after mount-private), once.  It shows our own PID namespace, which only
- * this run's processes are in: less than the host's proc it covers, which
- * stays where it was, below.  No data: mount options cannot come from the
- * front end.
- */
-static int op_mount_proc(const union proto_payload *u, char *why,
-			 size_t whylen)
-{
-	(void)u;
-	return mount_fresh("proc", "/proc", why, whylen);
-}
-
-/*
- * A sysfs of the network namespace we are in (sysfs takes the mounter's),
- * on /sys, hiding the host's there: /sys/class/net lists the instance's
- * links, as tools that read sysfs expect.  No options, nothing from the
- * front end.  The kernel refuses it (EPERM) where the host's sysfs has
- * parts hidden under other mounts.
- *
- * Safe: the fixed path /sys, in our private mount namespace only (after
- * mount-private), once: it shows the links of our own network namespace,
- * no more than the namespace's root could see with ip(8).  No data.
- */
-static int op_mount_sysfs(const union proto_payload *u, char *why,
-			  size_t whylen)
-{
-	(void)u;
-	return mount_fresh("sysfs", "/sys", why, whylen);
 }
 
 /*
@@ -639,23 +566,18 @@ static int guard_send(const struct guard_msg *m, int ifindex)
 	return msg ? nl_send_sync(nl, msg) : -NLE_NOMEM;
 }
 
-/* The guard's seven requests on tap_host, in order; the first refusal ends it. */
-static int guard_add(char *why, size_t whylen)
+/*
+ * The guard's seven requests on tap_host (@ifindex), in order; the first
+ * refusal ends it.
+ */
+static int guard_add(int ifindex, char *why, size_t whylen)
 {
-	struct rtnl_link *link = NULL;
 	char what[80];
 	size_t i;
-	int r;
+	int r = 0;
 
-	r = rtnl_link_get_kernel(nl, /* ifindex= */ 0, PROTO_UPLINK_TAP, &link);
-	if (r < 0) {
-		snprintf(what, sizeof(what), "%s: look up the link",
-			 PROTO_UPLINK_TAP);
-		return nl_result(r, what, why, whylen);
-	}
 	for (i = 0; i < ARRAY_SIZE(guard_msgs) && r >= 0; i++)
-		r = guard_send(&guard_msgs[i], rtnl_link_get_ifindex(link));
-	rtnl_link_put(link);
+		r = guard_send(&guard_msgs[i], ifindex);
 	if (r >= 0)
 		return 0;
 	/* "tap_host: htb qdisc (sch_htb)": what failed, and its module. */
@@ -691,23 +613,31 @@ static int guard_add(char *why, size_t whylen)
 static int op_uplink_add(const union proto_payload *u, char *why,
 			 size_t whylen)
 {
-	int r = tap_add(why, whylen);
+	int ifindex, r = tap_add(why, whylen);
 
-	if (r == 0 && u->uplink.txqlen) {
+	if (r < 0)
+		return r;
+	/* One lookup of the new tap, for its queue length and its guard. */
+	r = ifindex = link_index(PROTO_UPLINK_TAP);
+	if (r >= 0 && u->uplink.txqlen) {
 		struct rtnl_link *change = rtnl_link_alloc();
 
 		if (change)
 			rtnl_link_set_txqlen(change, u->uplink.txqlen);
-		r = nl_result(link_apply(PROTO_UPLINK_TAP, change),
-			      PROTO_UPLINK_TAP, why, whylen);
+		r = link_apply(ifindex, change);
 	}
-	return r < 0 ? r : guard_add(why, whylen);
+	if (r < 0)
+		return nl_result(r, PROTO_UPLINK_TAP, why, whylen);
+	return guard_add(ifindex, why, whylen);
 }
 
 
 /* ---- serving ------------------------------------------------------------- */
 
-/* Send one answer; if the front end cannot take it, there is nobody left. */
+/*
+ * Send one answer; if the front end cannot take it, there is nobody left.
+ * Hello's carries the notes of start-up (include/hckns/proto.h).
+ */
 static void answer(uint16_t op, uint32_t seq, int err, const char *reason)
 {
 	unsigned char buf[PROTO_MSG_MAX];
@@ -716,6 +646,8 @@ static void answer(uint16_t op, uint32_t seq, int err, const char *reason)
 
 	memset(&a, 0, sizeof(a));
 	a.err = err;
+	if (op == (PROTO_ANS | PROTO_REQ_HELLO))
+		a.notes = start_notes;
 	snprintf(a.reason, sizeof(a.reason), "%s", reason);
 	len = proto_encode(op, seq, &a, sizeof(a), buf, sizeof(buf));
 	if (len < 0)
@@ -756,24 +688,6 @@ static bool peer_gone(void)
 	       (p.revents & (POLLHUP | POLLRDHUP));
 }
 
-/* Why proto_decode() refused: one line for the answer and the log. */
-static const char *decode_reason(int r, const struct proto_hdr *h, size_t n,
-				 char *buf, size_t len)
-{
-	if (r == -EPROTONOSUPPORT)
-		snprintf(buf, len, "protocol version %u, helper speaks %u",
-			 h->version, PROTO_VERSION);
-	else if (r == -EOPNOTSUPP)
-		snprintf(buf, len, "unknown operation %u", h->op);
-	else if (n < sizeof(*h))
-		snprintf(buf, len, "message shorter than its header");
-	else if (n > PROTO_MSG_MAX)
-		snprintf(buf, len, "message longer than %d bytes", PROTO_MSG_MAX);
-	else
-		snprintf(buf, len, "message length mismatch");
-	return buf;
-}
-
 /* ---- the dispatcher ------------------------------------------------------ */
 
 /* A handler: see "the operations" above. */
@@ -781,71 +695,46 @@ typedef int handler(const union proto_payload *u, char *why, size_t whylen);
 
 /*
  * The helper's side of the list (include/hckns/proto.h), indexed by op:
- * each op's handler op_<stem>() and its permits.  An op of the list
- * without a handler here does not compile.
+ * each op's handler op_<stem>().  An op of the list without a handler
+ * here does not compile.
  */
-static const struct {
-	handler *run;
-	unsigned int permits;	/* enum proto_permit */
-} helper_ops[PROTO_REQ__END] = {
-#define X(E, stem, wire, payload, valid, permits) \
-	[PROTO_REQ_##E] = { op_##stem, permits },
+static handler *const helper_ops[PROTO_REQ__END] = {
+#define X(E, stem, wire, payload, valid, permits) [PROTO_REQ_##E] = op_##stem,
 	PROTO_OPS(X)
 #undef X
 };
 
-_Static_assert(PROTO_REQ__END <= 32, "op bitmasks are 32 bits");
-
 /*
  * dispatch() - the one place that decides whether a request runs, and
- * runs it: it owns the list's permits and what this run has done.
- * @m: a request whose framing proto_decode() accepted.
+ * runs it: it keeps what this run has admitted, and proto_admit()
+ * (protocol/proto.c, pure) judges the list's permits and the arguments
+ * against it.
+ * @m: a message whose framing proto_decode() accepted.
+ * @ans_op: the op of its answer (PROTO_ANS alone when it is no request).
  *
- * PROTO_FIRST broken (hello not first, or again) is a protocol violation:
- * answered, and the helper exits.  A request that the validator refuses
- * (EINVAL) or that PROTO_ONCE (EALREADY) or PROTO_AFTER_MOUNT_PRIVATE
- * (EPERM) forbids now is refused, and serving goes on.  An attempt counts
- * for PROTO_ONCE once its arguments are valid, before its handler runs,
- * whatever comes of it; mount-private counts once it has succeeded.
+ * No request op, or PROTO_FIRST broken (hello not first, or again), is a
+ * protocol violation: answered, and the helper exits.  A request whose
+ * arguments are invalid (EINVAL) or that PROTO_ONCE forbids now
+ * (EALREADY) is refused, and serving goes on.
  *
  * Return: as a handler: 0, or -errno with a one-line reason in @why that
  * starts with the op's name.
  */
-static int dispatch(const struct proto_msg *m, char *why, size_t whylen)
+static int dispatch(const struct proto_msg *m, uint16_t ans_op, char *why,
+		    size_t whylen)
 {
-	/* Bitmasks by op: handler called (tried), handler succeeded. */
-	static uint32_t tried, succeeded;
-	const uint16_t op = m->hdr.op, ans = (uint16_t)(PROTO_ANS | op);
-	const char *name = proto_op_name(op);
-	unsigned int permits = helper_ops[op].permits;
+	static uint32_t ran;	/* bitmask by op: admitted this run */
 	char reason[PROTO_REASON_MAX] = "";
-	int r;
+	int r = proto_admit(m, &ran, why, whylen);
 
-	if (tried == 0 && !(permits & PROTO_FIRST))
-		violation(ans, m->hdr.seq, EPROTO, "the first request must be "
-			  "hello, not %s", name);
-	if (tried != 0 && (permits & PROTO_FIRST))
-		violation(ans, m->hdr.seq, EPROTO, "%s sent twice", name);
-	if (proto_validate(m, reason, sizeof(reason)) < 0) {
-		snprintf(why, whylen, "%s: %s", name, reason);
-		return -EINVAL;
-	}
-	if ((permits & PROTO_ONCE) && (tried & (1u << op))) {
-		snprintf(why, whylen, "%s: runs only once", name);
-		return -EALREADY;
-	}
-	if ((permits & PROTO_AFTER_MOUNT_PRIVATE) &&
-	    !(succeeded & (1u << PROTO_REQ_MOUNT_PRIVATE))) {
-		snprintf(why, whylen, "%s: needs mount-private first", name);
-		return -EPERM;
-	}
-	tried |= 1u << op;
+	if (r == -EPROTO)
+		violation(ans_op, m->hdr.seq, EPROTO, "%s", why);
+	if (r < 0)
+		return r;
 	nl_kernel_errno = 0;
-	r = helper_ops[op].run(&m->u, reason, sizeof(reason));
-	if (r == 0)
-		succeeded |= 1u << op;
-	else
-		snprintf(why, whylen, "%s %s", name, reason);
+	r = helper_ops[m->hdr.op](&m->u, reason, sizeof(reason));
+	if (r < 0)
+		snprintf(why, whylen, "%s %s", proto_op_name(m->hdr.op), reason);
 	return r;
 }
 
@@ -853,8 +742,8 @@ static int dispatch(const struct proto_msg *m, char *why, size_t whylen)
  * serve() - answer requests on SOCK_FD until EOF.
  *
  * Every request gets exactly one answer with its sequence number.  Framing
- * is checked here (a violation otherwise); whether a request runs is
- * dispatch()'s.
+ * is checked here (a violation otherwise); whether a message is a request
+ * that runs is dispatch()'s.
  */
 static void __attribute__((noreturn)) serve(void)
 {
@@ -868,11 +757,9 @@ static void __attribute__((noreturn)) serve(void)
 		 * table, and says so with MSG_CTRUNC: a violation.
 		 */
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		struct proto_hdr h = { 0 };
 		char why[PROTO_REASON_MAX];
 		struct proto_msg m;
 		uint16_t ans_op;
-		bool request;
 		ssize_t n;
 		int r;
 
@@ -884,23 +771,23 @@ static void __attribute__((noreturn)) serve(void)
 		if (n == 0 && !(mh.msg_flags & MSG_CTRUNC) && peer_gone())
 			helper_exit(0);		/* EOF: the front end is done */
 
-		if ((size_t)n >= sizeof(h))
-			memcpy(&h, buf, sizeof(h));
-		r = (mh.msg_flags & MSG_TRUNC) ? -EBADMSG :
-			proto_decode(buf, (size_t)n, &m);
-		request = r == 0 && !(m.hdr.op & PROTO_ANS);
-		ans_op = request ? (uint16_t)(PROTO_ANS | m.hdr.op) : PROTO_ANS;
+		/*
+		 * buf holds one byte more than any message: one cut there
+		 * (MSG_TRUNC) is at least that long, which proto_decode()
+		 * refuses as longer than PROTO_MSG_MAX.  Refused or not, m.hdr
+		 * holds the header when one came: its seq answers it.
+		 */
+		r = proto_decode(buf, (mh.msg_flags & MSG_TRUNC) ? sizeof(buf) :
+				 (size_t)n, &m, why, sizeof(why));
+		ans_op = r == 0 && !(m.hdr.op & PROTO_ANS) ?
+			 (uint16_t)(PROTO_ANS | m.hdr.op) : PROTO_ANS;
 
 		if (mh.msg_flags & MSG_CTRUNC)
-			violation(ans_op, h.seq, EPROTO, "unexpected control data");
+			violation(ans_op, m.hdr.seq, EPROTO, "unexpected control data");
 		if (r < 0)
-			violation(ans_op, h.seq, -r, "%s",
-				  decode_reason(r, &h, (size_t)n, why, sizeof(why)));
-		if (!request)	/* it decoded, so it is an answer op */
-			violation(ans_op, h.seq, EPROTO, "%s is not a request",
-				  proto_op_name(m.hdr.op));
-		r = dispatch(&m, why, sizeof(why));
-		answer(ans_op, h.seq, -r, r == 0 ? "" : why);
+			violation(ans_op, m.hdr.seq, -r, "%s", why);
+		r = dispatch(&m, ans_op, why, sizeof(why));
+		answer(ans_op, m.hdr.seq, -r, r == 0 ? "" : why);
 	}
 }
 
@@ -949,7 +836,8 @@ static void drop_privileges(void)
  *
  * Its uid_map is the identity over the whole range.  Run there (by root, by
  * hand), the two capabilities we keep would be real ones on the host, and
- * mount-private would change the host's mounts: refuse instead.
+ * set_up_namespaces() would change the host's mounts and sysctls: refuse
+ * instead.
  */
 static bool in_initial_userns(void)
 {
@@ -967,17 +855,92 @@ static bool in_initial_userns(void)
 }
 
 /*
+ * A new @type on the fixed @target, no options: the kernel's defaults,
+ * nothing from the front end.  The kernel refuses it (EPERM) where the
+ * host's has parts hidden under other mounts, as some container runtimes
+ * leave it (a new one would show them): then the host's stays there,
+ * hello's answer says @note, and the run goes on.  Any other failure ends
+ * the helper.
+ */
+static void mount_fresh(const char *type, const char *target, uint32_t note)
+{
+	char what[64];
+
+	if (mount(type, target, type, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) == 0)
+		return;
+	if (errno == EPERM) {
+		start_notes |= note;
+		return;
+	}
+	snprintf(what, sizeof(what), "mount a fresh %s on %s", type, target);
+	die(what, strerror(errno));
+}
+
+/*
+ * set_up_namespaces() - what every run needs and no request chooses, done
+ * once at start-up, before the filter and before any request is read:
+ * nothing here comes from the front end.  The namespaces are this run's
+ * own (see "the operations" below), and "/" is private first.
+ *
+ * "/" recursively private: no mount of ours propagates to the host's
+ * mount namespace (a mount namespace made in a new user namespace
+ * sends none anyway, mount_namespaces(7); this makes it explicit, and
+ * the host's later mounts stop appearing here).
+ *
+ * A proc of the PID namespace we are PID 1 of (proc takes the mounter's)
+ * on /proc, hiding the host's there: `ps` inside shows the instance.  It
+ * shows our own PID namespace, which only this run's processes are in:
+ * less than the host's proc it covers, which stays where it was, below.
+ *
+ * A sysfs of the network namespace we are in (sysfs takes the mounter's)
+ * on /sys, hiding the host's there: /sys/class/net lists the instance's
+ * links, no more than the namespace's root could see with ip(8).
+ *
+ * "0" written to the three bridge-netfilter sysctls, fixed paths, no
+ * others: bridged frames then do not go through the namespace's
+ * iptables.  They are per network namespace (Linux >= 5.3); where
+ * they are not, the kernel does not show them or refuses namespace
+ * root.  Missing (ENOENT): no br_netfilter, nothing filters.
+ */
+static void set_up_namespaces(void)
+{
+	static const char *const brnf_paths[] = {
+		"/proc/sys/net/bridge/bridge-nf-call-arptables",
+		"/proc/sys/net/bridge/bridge-nf-call-iptables",
+		"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+	};
+	char what[96];
+
+	/* Source and type are ignored for a propagation change. */
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		die("make / private", strerror(errno));
+	mount_fresh("proc", "/proc", PROTO_NOTE_NO_PROC);
+	mount_fresh("sysfs", "/sys", PROTO_NOTE_NO_SYSFS);
+	for (size_t i = 0; i < ARRAY_SIZE(brnf_paths); i++) {
+		int fd = open(brnf_paths[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		snprintf(what, sizeof(what), "write 0 to %s", brnf_paths[i]);
+		if (fd < 0)
+			die(what, strerror(errno));
+		errno = EIO;	/* a short write leaves errno alone */
+		if (write(fd, "0", 1) != 1)
+			die(what, strerror(errno));
+		close(fd);
+	}
+}
+
+/*
  * prepare_resolv() - resolv-set's half made at start-up: a handle on the
  * host's /etc, a tmpfs (64 KiB, 16 inodes, nosuid, nodev, noexec) mounted
  * on /etc with an empty resolv.conf open for writing, and the host's /etc
  * bound back over that tmpfs, recursively, so that /etc looks as it did
  * until resolv-set puts its overlay on top.  The tmpfs stays reachable
- * through the descriptor only.
- *
- * This runs before mount-private: nothing here can reach the host, whose
- * mount namespace is more privileged than ours (a mount namespace made in
- * a new user namespace receives propagation, mount_namespaces(7), and
- * sends none).  A failure is kept for resolv-set to answer.
+ * through the descriptor only.  "/" is private by now
+ * (set_up_namespaces()): these mounts stay in our mount namespace.  A
+ * failure is kept for resolv-set to answer.
  */
 static void prepare_resolv(void)
 {
@@ -1029,17 +992,12 @@ fail:
  * and so a helper made to misbehave cannot name a file (SECURITY.md, "What
  * the helper can open, read and write").  These are fixed paths, and none
  * is read: /dev/net/tun (read-write, as the device wants, for its ioctls
- * only), the three bridge-netfilter sysctls (write-only; missing when
- * br_netfilter is not loaded) and resolv-set's /etc (prepare_resolv()).
+ * only) and resolv-set's /etc (prepare_resolv()).
  */
 static void prepare_files(void)
 {
 	tun_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	tun_err = tun_fd < 0 ? errno : 0;
-	for (size_t i = 0; i < ARRAY_SIZE(brnf_paths); i++) {
-		brnf_fd[i] = open(brnf_paths[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		brnf_err[i] = brnf_fd[i] < 0 && errno != ENOENT ? errno : 0;
-	}
 	prepare_resolv();
 }
 
@@ -1129,6 +1087,7 @@ int main(int argc, char **argv)
 	if (nl_socket_get_fd(nl) != NL_FD)
 		die("netlink socket", "not on the descriptor the system call "
 		    "filter names (filter.h)");
+	set_up_namespaces();
 	prepare_files();
 	confine_syscalls();
 	serve();

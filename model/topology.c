@@ -676,27 +676,6 @@ static void req_resolv_set(struct builder *b, uint8_t family,
 	}
 }
 
-/* The requests that carry nothing. */
-static void req_brnf_disable(struct builder *b)
-{
-	add(b, PROTO_REQ_BRNF_DISABLE, 0, "disable bridge-nf-call-*");
-}
-
-static void req_mount_private(struct builder *b)
-{
-	add(b, PROTO_REQ_MOUNT_PRIVATE, 0, "make / private");
-}
-
-static struct fe_step *req_mount_proc(struct builder *b)
-{
-	return add(b, PROTO_REQ_MOUNT_PROC, 0, "mount a fresh /proc");
-}
-
-static struct fe_step *req_mount_sysfs(struct builder *b)
-{
-	return add(b, PROTO_REQ_MOUNT_SYSFS, 0, "mount a /sys of the network");
-}
-
 /*
  * The one step before slirp4netns starts: uplink-add makes tap_host a
  * persistent tap, first of all: slirp4netns attaches to it by name, and
@@ -722,34 +701,6 @@ static void add_before_slirp(struct builder *b, const struct fe_topology *t)
 		s->before_slirp = true;
 }
 
-/* The mounts: / made private first, so that nothing propagates to the host. */
-static void add_mounts(struct builder *b, const struct fe_topology *t)
-{
-	struct fe_step *s;
-
-	req_mount_private(b);
-	/*
-	 * The instance's own /proc, of its PID namespace (the helper is its
-	 * PID 1): `ps` inside shows the instance's processes only; and a /sys
-	 * of its network namespace: /sys/class/net is its links.  A kernel
-	 * that refuses them (the host's has parts hidden under other mounts,
-	 * as some container runtimes leave them) leaves the host's there,
-	 * and nothing else changes: the PID namespace still ends everything
-	 * (SECURITY.md).  So they are optional (run_steps() in main.c).
-	 */
-	s = req_mount_proc(b);
-	if (s) {
-		s->if_refused = "no fresh /proc inside";
-		s->then = "ps there shows the host's processes";
-	}
-	s = req_mount_sysfs(b);
-	if (s) {
-		s->if_refused = "no /sys of the network inside";
-		s->then = "/sys/class/net there shows the host's links";
-	}
-	req_resolv_set(b, t->dns_family, t->dns);
-}
-
 /* The bridges, up and addressed, and the default routes by the uplink. */
 static void add_bridges(struct builder *b, const struct fe_topology *t)
 {
@@ -769,8 +720,6 @@ static void add_bridges(struct builder *b, const struct fe_topology *t)
 		 */
 		req_link_set(b, br->name, i == t->uplink ? t->mtu : 0, true);
 	}
-	/* The bridge-netfilter sysctls once the bridges exist. */
-	req_brnf_disable(b);
 	req_route_add(b, uplink->name, AF_INET, t->gateway);
 	if (t->ipv6)
 		req_route_add(b, uplink->name, AF_INET6, v6_gateway);
@@ -793,7 +742,12 @@ int fe_topology_steps(const struct fe_topology *t, struct fe_step *steps,
 	struct builder b = { .steps = steps, .max = max };
 
 	add_before_slirp(&b, t);
-	add_mounts(&b, t);
+	/*
+	 * "/" private, a fresh /proc and /sys, the bridge-netfilter sysctls:
+	 * the helper's start-up does them, before hello's answer
+	 * (hckns-helper.c set_up_namespaces()).
+	 */
+	req_resolv_set(&b, t->dns_family, t->dns);
 	req_link_set(&b, "lo", 0, true);
 	add_bridges(&b, t);
 	add_tap_to_uplink(&b, t);

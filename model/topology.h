@@ -21,7 +21,7 @@
 /* The four default bridges, and room for as many --bridge options. */
 #define FE_TOPO_BRIDGES_MAX (4 + FE_BRIDGE_MAX)
 /* The steps of the largest topology (fe_topology_steps()). */
-#define FE_TOPO_STEPS_MAX (12 + 5 * FE_TOPO_BRIDGES_MAX)
+#define FE_TOPO_STEPS_MAX (8 + 5 * FE_TOPO_BRIDGES_MAX)
 
 struct fe_bridge {
 	char name[PROTO_IFNAMSIZ];
@@ -79,11 +79,6 @@ struct fe_step {
 	 * step makes (uplink-add); the others run while slirp4netns starts.
 	 */
 	bool before_slirp;
-	/*
-	 * Not needed to run: where the kernel refuses it (EPERM), the run goes
-	 * on and -v says "IF_REFUSED (reason): THEN".
-	 */
-	const char *if_refused, *then;
 	char what[96];		/* for traces and errors: "bridge-add br_ctrl" */
 };
 

@@ -6,6 +6,7 @@
 #include "hckns/proto.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,33 +32,69 @@ int proto_encode(uint16_t op, uint32_t seq, const void *payload, size_t plen,
 	return (int)(sizeof(h) + plen);
 }
 
-int proto_decode(const void *buf, size_t len, struct proto_msg *out)
+/*
+ * Say @fmt in @why (when there is room) and return -@err: the refusals of
+ * proto_decode() and proto_admit().
+ */
+static int __attribute__((format(printf, 4, 5)))
+refuse(int err, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -err;
+}
+
+int proto_decode(const void *buf, size_t len, struct proto_msg *out,
+		 char *why, size_t whylen)
 {
 	struct proto_hdr h;
 	long want;
 
+	memset(out, 0, sizeof(*out));
+	if (whylen)
+		why[0] = '\0';
 	/* Check the length before anything else (imsg_parse_hdr()). */
-	if (len < sizeof(h) || len > PROTO_MSG_MAX)
-		return -EBADMSG;
+	if (len < sizeof(h))
+		return refuse(EBADMSG, why, whylen,
+			      "message shorter than its header");
+	/* From here on, even refused, @out holds the header: its seq. */
 	memcpy(&h, buf, sizeof(h));
+	out->hdr = h;
+	if (len > PROTO_MSG_MAX)
+		return refuse(EBADMSG, why, whylen,
+			      "message longer than %d bytes", PROTO_MSG_MAX);
 	if (h.version != PROTO_VERSION)
-		return -EPROTONOSUPPORT;
+		return refuse(EPROTONOSUPPORT, why, whylen,
+			      "protocol version %u, expected %u", h.version,
+			      PROTO_VERSION);
 	want = proto_payload_size(h.op);
 	if (want < 0)
-		return -EOPNOTSUPP;
+		return refuse(EOPNOTSUPP, why, whylen, "unknown operation %u",
+			      h.op);
 	/* Exact sizes only: no short payload, no trailing garbage. */
 	if (h.len != (uint32_t)want || len != sizeof(h) + (size_t)want)
-		return -EBADMSG;
-	memset(out, 0, sizeof(*out));
-	out->hdr = h;
+		return refuse(EBADMSG, why, whylen, "message length mismatch");
 	memcpy(&out->u, (const char *)buf + sizeof(h), (size_t)want);
 	if (h.op & PROTO_ANS) {
-		struct proto_answer *a = &out->u.answer;
+		const struct proto_answer *a = &out->u.answer;
 
 		if (memchr(a->reason, '\0', sizeof(a->reason)) == NULL)
-			return -EBADMSG;
+			return refuse(EBADMSG, why, whylen,
+				      "answer reason not NUL-terminated");
 		if (a->err < 0)
-			return -EBADMSG;
+			return refuse(EBADMSG, why, whylen,
+				      "answer errno %d is negative", a->err);
+		/* Only hello's answer says what start-up could not do. */
+		if (a->notes & ~(uint32_t)PROTO_NOTES_ALL ||
+		    (a->notes && h.op != (PROTO_ANS | PROTO_REQ_HELLO)))
+			return refuse(EBADMSG, why, whylen,
+				      "answer notes 0x%x unknown or not hello's",
+				      a->notes);
 	}
 	return 0;
 }
@@ -186,7 +223,7 @@ static const char *prefix_check(uint8_t family, const uint8_t *a,
 			return fail(why, whylen, why_);       \
 	} while (0)
 
-/* hello, brnf-disable, mount-private, ...: no payload, nothing to check. */
+/* hello: no payload, nothing to check. */
 /* NOLINTNEXTLINE(readability-non-const-parameter): the validators' type */
 static int valid_none(const union proto_payload *u, char *why, size_t whylen)
 {
@@ -289,17 +326,21 @@ static int valid_resolv_set(const union proto_payload *u, char *why,
 /* A validator of the list: 0, or -EINVAL with @why set (proto_validate()). */
 typedef int validator(const union proto_payload *u, char *why, size_t whylen);
 
-/* What protocol/ knows of each request: names, size, validator. */
+/* What protocol/ knows of each request: names, size, validator, permits. */
 static const struct {
 	const char *name, *answer;
 	long size;
 	validator *valid;
+	unsigned int permits;	/* enum proto_permit */
 } ops[PROTO_REQ__END] = {
 #define X(E, stem, wire, payload, valid, permits) \
-	[PROTO_REQ_##E] = { wire, "answer:" wire, PAYLOAD_SIZE_##payload, valid },
+	[PROTO_REQ_##E] = { wire, "answer:" wire, PAYLOAD_SIZE_##payload, \
+			    valid, permits },
 	PROTO_OPS(X)
 #undef X
 };
+
+_Static_assert(PROTO_REQ__END <= 32, "proto_admit()'s bitmask is 32 bits");
 
 long proto_payload_size(uint16_t op)
 {
@@ -333,4 +374,28 @@ int proto_validate(const struct proto_msg *m, char *why, size_t whylen)
 	if (m->hdr.op == 0 || m->hdr.op >= PROTO_REQ__END)
 		return fail(why, whylen, "not a request");
 	return ops[m->hdr.op].valid(&m->u, why, whylen);
+}
+
+int proto_admit(const struct proto_msg *m, uint32_t *ran, char *why,
+		size_t whylen)
+{
+	const uint16_t op = m->hdr.op;
+	const char *name = proto_op_name(op);
+	char reason[PROTO_REASON_MAX];
+
+	if (op == 0 || op >= PROTO_REQ__END)
+		return refuse(EPROTO, why, whylen, "%s is not a request", name);
+	if (*ran == 0 && !(ops[op].permits & PROTO_FIRST))
+		return refuse(EPROTO, why, whylen, "the first request must be "
+			      "hello, not %s", name);
+	if (*ran != 0 && (ops[op].permits & PROTO_FIRST))
+		return refuse(EPROTO, why, whylen, "%s sent twice", name);
+	if (proto_validate(m, reason, sizeof(reason)) < 0)
+		return refuse(EINVAL, why, whylen, "%s: %s", name, reason);
+	if ((ops[op].permits & PROTO_ONCE) && (*ran & (1u << op)))
+		return refuse(EALREADY, why, whylen, "%s: runs only once", name);
+	*ran |= 1u << op;
+	if (whylen)
+		why[0] = '\0';
+	return 0;
 }

@@ -25,10 +25,13 @@
  * PROTO_REQ_MOUNT_PROC.  5: PROTO_REQ_UPLINK_GUARD.  6: PROTO_REQ_MOUNT_SYSFS.
  * 7: PROTO_REQ_UPLINK_ADD replaces tap-add, link-set-txqlen and
  * uplink-guard; PROTO_REQ_LINK_SET replaces link-up and link-set-mtu; the
- * ops are renumbered.  Front end and helper are built and installed
- * together; a mismatch means a stale installation.
+ * ops are renumbered.  8: mount-private, mount-proc, mount-sysfs and
+ * brnf-disable go (the helper does them at start-up) and so does the
+ * permit PROTO_AFTER_MOUNT_PRIVATE; struct proto_answer gains notes
+ * (PROTO_NOTE_*); the ops are renumbered.  Front end and helper are built
+ * and installed together; a mismatch means a stale installation.
  */
-#define PROTO_VERSION 7u
+#define PROTO_VERSION 8u
 
 /* Interface names: 1..15 bytes plus the NUL, as the kernel's IFNAMSIZ. */
 #define PROTO_IFNAMSIZ 16
@@ -48,8 +51,9 @@
 /*
  * The helper's operations, written once.  Everything that names an op is
  * expanded from this list: the enum below; the names, answer names,
- * payload sizes and validators of protocol/proto.c; the helper's handler
- * table and the permits its dispatcher enforces (helper/hckns-helper.c).
+ * payload sizes, validators and permits of protocol/proto.c (the permits
+ * judged by proto_admit(), which the helper's dispatcher asks); the
+ * helper's handler table (helper/hckns-helper.c).
  * tests/unit/test_proto.c checks SECURITY.md's operation table against it.
  *
  *   X(ENUM, stem, "wire-name", payload, validator, permits)
@@ -72,28 +76,22 @@
  * No op takes descriptors in this version: an SCM_RIGHTS descriptor with
  * any request is a protocol violation.  One that did would get a column.
  */
-#define PROTO_OPS(X)                                                                                                                 \
-	X(HELLO,         hello,         "hello",         none,     valid_none,          PROTO_FIRST)                            \
-	X(LINK_SET,      link_set,      "link-set",      link_set, valid_link_set,      0)                                      \
-	X(BRIDGE_ADD,    bridge_add,    "bridge-add",    link,     valid_link,          0)                                      \
-	X(LINK_ENSLAVE,  link_enslave,  "link-enslave",  enslave,  valid_link_enslave,  0)                                      \
-	X(ADDR_ADD,      addr_add,      "addr-add",      addr,     valid_addr_add,      0)                                      \
-	X(ROUTE_ADD,     route_add,     "route-add",     route,    valid_route_add,     0)                                      \
-	X(BRNF_DISABLE,  brnf_disable,  "brnf-disable",  none,     valid_none,          PROTO_ONCE)                             \
-	X(MOUNT_PRIVATE, mount_private, "mount-private", none,     valid_none,          PROTO_ONCE)                             \
-	X(RESOLV_SET,    resolv_set,    "resolv-set",    resolv,   valid_resolv_set,    PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
-	X(UPLINK_ADD,    uplink_add,    "uplink-add",    uplink,   valid_uplink_add,    PROTO_ONCE)                             \
-	X(MOUNT_PROC,    mount_proc,    "mount-proc",    none,     valid_none,          PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE) \
-	X(MOUNT_SYSFS,   mount_sysfs,   "mount-sysfs",   none,     valid_none,          PROTO_ONCE | PROTO_AFTER_MOUNT_PRIVATE)
+#define PROTO_OPS(X)                                                                                           \
+	X(HELLO,         hello,         "hello",         none,     valid_none,          PROTO_FIRST)      \
+	X(LINK_SET,      link_set,      "link-set",      link_set, valid_link_set,      0)                \
+	X(BRIDGE_ADD,    bridge_add,    "bridge-add",    link,     valid_link,          0)                \
+	X(LINK_ENSLAVE,  link_enslave,  "link-enslave",  enslave,  valid_link_enslave,  0)                \
+	X(ADDR_ADD,      addr_add,      "addr-add",      addr,     valid_addr_add,      0)                \
+	X(ROUTE_ADD,     route_add,     "route-add",     route,    valid_route_add,     0)                \
+	X(RESOLV_SET,    resolv_set,    "resolv-set",    resolv,   valid_resolv_set,    PROTO_ONCE)       \
+	X(UPLINK_ADD,    uplink_add,    "uplink-add",    uplink,   valid_uplink_add,    PROTO_ONCE)
 
-/* The permits column: when the helper's dispatcher lets a request run. */
+/* The permits column: when proto_admit() lets a request run. */
 enum proto_permit {
 	/* The first request, and only then (else a protocol violation). */
 	PROTO_FIRST = 1u << 0,
 	/* At most one attempt a run, whatever came of it (else EALREADY). */
 	PROTO_ONCE = 1u << 1,
-	/* Only once mount-private has succeeded (else EPERM). */
-	PROTO_AFTER_MOUNT_PRIVATE = 1u << 2,
 };
 
 enum proto_op {
@@ -163,8 +161,23 @@ struct proto_resolv {
 	uint8_t addr[PROTO_ADDR_BYTES];	/* the name server */
 };
 
+/*
+ * What the helper did at start-up, before its filter and before any
+ * request, as far as the kernel let it: the bits of hello's answer's notes.
+ * Each is a refusal (EPERM) the run goes on without; any other failure
+ * there ends the helper.
+ */
+enum proto_note {
+	/* No fresh proc of its PID namespace on /proc: the host's is there. */
+	PROTO_NOTE_NO_PROC = 1u << 0,
+	/* No sysfs of its network namespace on /sys: the host's is there. */
+	PROTO_NOTE_NO_SYSFS = 1u << 1,
+};
+#define PROTO_NOTES_ALL (PROTO_NOTE_NO_PROC | PROTO_NOTE_NO_SYSFS)
+
 struct proto_answer {
 	int32_t err;			/* 0, or a positive errno */
+	uint32_t notes;			/* hello's: PROTO_NOTE_*; others: 0 */
 	char reason[PROTO_REASON_MAX];	/* NUL-terminated, "" on success */
 };
 
@@ -224,16 +237,25 @@ int proto_encode(uint16_t op, uint32_t seq, const void *payload, size_t plen,
 
 /**
  * proto_decode() - check the framing of a received message and copy it out.
+ * @why: receives a one-line reason on failure (NULL when @whylen is 0):
+ *       what the helper answers and logs, what the front end says of a
+ *       malformed answer.
  *
  * Checks the version, that the op is known, that the header's length is the
  * op's exact payload size and that the datagram is exactly header + payload
- * (no truncation, no trailing bytes).  Does not look at the arguments.
+ * (no truncation, no trailing bytes); of an answer, that its reason is
+ * NUL-terminated, its errno not negative and its notes known and only in
+ * hello's.  Does not look at a request's arguments.  @out is zeroed
+ * first; once @len holds a header, @out->hdr is that header even when
+ * the message is refused, so that the refusal can be answered with its
+ * seq.
  *
  * Return: 0, or a negative errno for a protocol violation:
- *   -EBADMSG (short, oversized or trailing bytes, length mismatch),
- *   -EPROTONOSUPPORT (wrong version), -EOPNOTSUPP (unknown op).
+ *   -EBADMSG (short, oversized or trailing bytes, length mismatch, a bad
+ *   answer), -EPROTONOSUPPORT (wrong version), -EOPNOTSUPP (unknown op).
  */
-int proto_decode(const void *buf, size_t len, struct proto_msg *out);
+int proto_decode(const void *buf, size_t len, struct proto_msg *out,
+		 char *why, size_t whylen);
 
 /**
  * proto_validate() - check a decoded request's arguments.
@@ -243,6 +265,28 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *out);
  * error; it is not a protocol violation.
  */
 int proto_validate(const struct proto_msg *m, char *why, size_t whylen);
+
+/**
+ * proto_admit() - may the decoded request @m run now?  The one judge of
+ * the list's permits and of a request's arguments; the helper's
+ * dispatcher asks it of every request before it runs one (pure, so that
+ * the rules are unit-tested and fuzzed).
+ * @ran: bitmask by op of the requests admitted so far this run (0 at
+ *       first); @m's bit is set when it is admitted.
+ * @why: receives a one-line reason on refusal (NULL when @whylen is 0),
+ *       naming the op.
+ *
+ * An attempt counts for PROTO_ONCE once its arguments are valid, whatever
+ * comes of running it.
+ *
+ * Return: 0 (admitted); -EPROTO, a protocol violation: not a request op,
+ * or PROTO_FIRST broken (hello not first, or again); -EINVAL, its
+ * arguments (proto_validate()); -EALREADY, PROTO_ONCE and tried before.
+ * Only -EPROTO ends the helper; the others are answered and serving goes
+ * on.
+ */
+int proto_admit(const struct proto_msg *m, uint32_t *ran, char *why,
+		size_t whylen);
 
 /**
  * proto_ifname_check() - validate an interface name the way the kernel does.

@@ -310,11 +310,13 @@ one_kill() {
 	slirp-ready) mkfifo "$TEST_TMP/slirp.fifo" && touch "$TEST_TMP/slirp.hold" || fail "mkfifo" ;;
 	configure)
 		[ -n "$HOLD_OK" ] || fail "cannot build the hold shim: $(cat "$TEST_TMP/hold.cc.err")"
-		# Requests 1-3: hello, uplink-add, make / private; 4, 5:
-		# mount-proc, mount-sysfs; 22: link-set tap_host up, the last
-		# of the default topology.  Hold at 4..22.
+		# Requests 1, 2: hello, uplink-add, before slirp4netns ("/"
+		# private, /proc, /sys and the sysctls are the helper's
+		# start-up, before hello's answer); 3: resolv-set, the first
+		# of the configuration; 18: link-set tap_host up, the last of
+		# the default topology.  Hold at 3..18.
 		printf r >"$TEST_TMP/hold.map"
-		echo $((4 + RANDOM % 19)) >"$TEST_TMP/helper.hold" ;;
+		echo $((3 + RANDOM % 16)) >"$TEST_TMP/helper.hold" ;;
 	esac
 	start_hckns
 	case $stage in

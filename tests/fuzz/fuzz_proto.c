@@ -88,10 +88,6 @@ static void check_valid_request(const struct proto_msg *m)
 
 	switch ((enum proto_op)m->hdr.op) {
 	case PROTO_REQ_HELLO:
-	case PROTO_REQ_BRNF_DISABLE:
-	case PROTO_REQ_MOUNT_PRIVATE:
-	case PROTO_REQ_MOUNT_PROC:
-	case PROTO_REQ_MOUNT_SYSFS:
 		break;
 	case PROTO_REQ_BRIDGE_ADD:
 		check_name(u->link.ifname);
@@ -143,6 +139,42 @@ static void check_valid_request(const struct proto_msg *m)
 	}
 }
 
+/*
+ * proto_admit() of any decoded message: admitted only for a valid request,
+ * and then counted; before hello only hello; never twice a PROTO_FIRST or
+ * a second resolv-set or uplink-add (PROTO_ONCE).
+ */
+static void check_admit(const struct proto_msg *m)
+{
+	static const uint32_t states[] = {
+		0, 1u << PROTO_REQ_HELLO,
+		(1u << PROTO_REQ_HELLO) | (1u << PROTO_REQ_RESOLV_SET) |
+			(1u << PROTO_REQ_UPLINK_ADD),
+	};
+	const uint16_t op = m->hdr.op;
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(*states); i++) {
+		char why[PROTO_REASON_MAX];
+		uint32_t ran = states[i];
+		int r = proto_admit(m, &ran, why, sizeof(why));
+
+		FUZZ_CHECK(r == 0 || r == -EPROTO || r == -EINVAL ||
+			   r == -EALREADY);
+		FUZZ_CHECK((r == 0) == (why[0] == '\0'));
+		if (r < 0) {
+			FUZZ_CHECK(ran == states[i]);
+			continue;
+		}
+		FUZZ_CHECK(op > 0 && op < PROTO_REQ__END);
+		FUZZ_CHECK(proto_validate(m, NULL, 0) == 0);
+		FUZZ_CHECK(ran == (states[i] | (1u << op)));
+		FUZZ_CHECK((states[i] == 0) == (op == PROTO_REQ_HELLO));
+		FUZZ_CHECK(!(states[i] & (1u << op)) ||
+			   (op != PROTO_REQ_RESOLV_SET &&
+			    op != PROTO_REQ_UPLINK_ADD));
+	}
+}
+
 /* Encoding the decoded @m reproduces the input bytes exactly, and back. */
 static void check_reencode(const struct proto_msg *m, const uint8_t *data,
 			   size_t size, long plen)
@@ -165,7 +197,7 @@ static void check_reencode(const struct proto_msg *m, const uint8_t *data,
 				(size_t)plen, again, size - 1) == -EINVAL);
 	/* And it decodes to the same message. */
 	memset(&m2, 0, sizeof(m2));
-	FUZZ_CHECK(proto_decode(again, size, &m2) == 0);
+	FUZZ_CHECK(proto_decode(again, size, &m2, NULL, 0) == 0);
 	/* Padding too: proto_decode() zeroes the whole message first. */
 	/* NOLINTNEXTLINE(bugprone-suspicious-memory-comparison,cert-exp42-c,cert-flp37-c) */
 	FUZZ_CHECK(memcmp(&m2, m, sizeof(*m)) == 0);
@@ -173,6 +205,7 @@ static void check_reencode(const struct proto_msg *m, const uint8_t *data,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	char why[PROTO_REASON_MAX + GUARD];
 	struct proto_msg m;
 	const char *name;
 	long plen;
@@ -190,10 +223,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_valid_request(&m);
 
 	memset(&m, GUARD_BYTE, sizeof(m));
-	r = proto_decode(data, size, &m);
+	memset(why, GUARD_BYTE, sizeof(why));
+	r = proto_decode(data, size, &m, why, sizeof(why) - GUARD);
 	if (r < 0) {
 		FUZZ_CHECK(r == -EBADMSG || r == -EPROTONOSUPPORT ||
 			   r == -EOPNOTSUPP);
+		/* A refusal says why: one line, within its room. */
+		FUZZ_CHECK(why[0] != '\0');
+		FUZZ_CHECK(memchr(why, '\0', sizeof(why) - GUARD) != NULL);
+		FUZZ_CHECK(strchr(why, '\n') == NULL);
+		for (size_t k = sizeof(why) - GUARD; k < sizeof(why); k++)
+			FUZZ_CHECK((uint8_t)why[k] == GUARD_BYTE);
+		/* Its header, for the seq of the answer, once there is one. */
+		if (size >= sizeof(m.hdr))
+			FUZZ_CHECK(memcmp(&m.hdr, data, sizeof(m.hdr)) == 0);
+		else
+			FUZZ_CHECK(m.hdr.seq == 0 && m.hdr.op == 0);
 		/* Whatever the header says, these sizes are never messages. */
 		if (size < sizeof(struct proto_hdr) || size > PROTO_MSG_MAX)
 			FUZZ_CHECK(r == -EBADMSG);
@@ -217,7 +262,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memchr(m.u.answer.reason, '\0',
 				  sizeof(m.u.answer.reason)) != NULL);
 		FUZZ_CHECK(m.u.answer.err >= 0);
+		/* Notes: known ones, in hello's answer only. */
+		FUZZ_CHECK((m.u.answer.notes & ~(uint32_t)PROTO_NOTES_ALL) == 0);
+		FUZZ_CHECK(m.u.answer.notes == 0 ||
+			   m.hdr.op == (PROTO_ANS | PROTO_REQ_HELLO));
 	}
+	FUZZ_CHECK(why[0] == '\0');
 
 	name = proto_op_name(m.hdr.op);
 	FUZZ_CHECK(name != NULL && strcmp(name, "unknown") != 0);
@@ -227,6 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_validate(&m);
 	if (proto_validate(&m, NULL, 0) == 0)
 		check_valid_request(&m);
+	check_admit(&m);
 
 	check_reencode(&m, data, size, plen);
 	return 0;

@@ -34,7 +34,7 @@ static void expect(const char *name, const void *buf, size_t len)
 	int dec, val = -1;
 	bool ok = false;
 
-	dec = proto_decode(buf, len, &m);
+	dec = proto_decode(buf, len, &m, NULL, 0);
 	if (dec == 0)
 		val = proto_validate(&m, NULL, 0);
 	if (strncmp(name, "req-", 4) == 0)
@@ -144,8 +144,6 @@ static void valid_requests(void)
 	msg("req-addr-add-v6", PROTO_REQ_ADDR_ADD, 7, &a6, sizeof(a6), buf);
 	msg("req-route-add-v4", PROTO_REQ_ROUTE_ADD, 8, &r4, sizeof(r4), buf);
 	msg("req-route-add-v6", PROTO_REQ_ROUTE_ADD, 9, &r6, sizeof(r6), buf);
-	msg("req-brnf-disable", PROTO_REQ_BRNF_DISABLE, 10, NULL, 0, buf);
-	msg("req-mount-private", PROTO_REQ_MOUNT_PRIVATE, 11, NULL, 0, buf);
 	msg("req-resolv-set-v4", PROTO_REQ_RESOLV_SET, 12, &res4, sizeof(res4),
 	    buf);
 	msg("req-resolv-set-v6", PROTO_REQ_RESOLV_SET, 13, &res6, sizeof(res6),
@@ -154,8 +152,6 @@ static void valid_requests(void)
 	    buf);
 	msg("req-uplink-add-txqlen", PROTO_REQ_UPLINK_ADD, 15, &txq,
 	    sizeof(txq), buf);
-	msg("req-mount-proc", PROTO_REQ_MOUNT_PROC, 16, NULL, 0, buf);
-	msg("req-mount-sysfs", PROTO_REQ_MOUNT_SYSFS, 16, NULL, 0, buf);
 }
 
 static void answers(void)
@@ -165,6 +161,10 @@ static void answers(void)
 
 	a = answer(0, "");
 	msg("ans-hello", PROTO_ANS | PROTO_REQ_HELLO, 1, &a, sizeof(a), buf);
+	/* What the helper's start-up could not do: no fresh /proc, no /sys. */
+	a.notes = PROTO_NOTE_NO_PROC | PROTO_NOTE_NO_SYSFS;
+	msg("ans-hello-notes", PROTO_ANS | PROTO_REQ_HELLO, 1, &a, sizeof(a),
+	    buf);
 	a = answer(EPERM, "Operation not permitted");
 	msg("ans-link-set-eperm", PROTO_ANS | PROTO_REQ_LINK_SET, 2, &a,
 	    sizeof(a), buf);
@@ -273,6 +273,14 @@ static void bad_framing(void)
 	a = answer(-1, "negative");
 	n = msg(NULL, PROTO_ANS | PROTO_REQ_LINK_SET, 4, &a, sizeof(a), buf);
 	put("bad-answer-negative-err", buf, n);
+	/* Notes are hello's only, and only the known ones. */
+	a = answer(0, "");
+	a.notes = PROTO_NOTE_NO_PROC;
+	n = msg(NULL, PROTO_ANS | PROTO_REQ_LINK_SET, 5, &a, sizeof(a), buf);
+	put("bad-answer-notes-not-hello", buf, n);
+	a.notes = 1u << 31;
+	n = msg(NULL, PROTO_ANS | PROTO_REQ_HELLO, 1, &a, sizeof(a), buf);
+	put("bad-answer-notes-unknown", buf, n);
 
 	memset(buf, 0, sizeof(buf));
 	h = (struct proto_hdr){ .version = PROTO_VERSION,

@@ -160,6 +160,60 @@ test_kernel_refuses_a_request() {
 	assert_no_instance_dir "$TEST_TMP/rt"
 }
 
+# The helper's start-up (hckns-helper.c set_up_namespaces()) ends it when
+# the kernel refuses to make "/" private: the same netlink-refuse-shim,
+# with HCKNS_TEST_REFUSE_MOUNT=/, makes that mount(2) fail with EPERM.  The
+# helper says what failed in its own line, as at any start-up failure, and
+# hckns says in one line that the helper did not start, with the advice on
+# user namespaces; 125, no command, nothing left.
+test_helper_start_up_refused() {
+	local e shim pre err touch_ran
+	shim=$(dirname "$HCKNS")/netlink-refuse-shim.so
+	[ -r "$shim" ] || skip "no netlink-refuse-shim.so at $shim: build it with make check-integration"
+	mapfile -t e < <(private_env)
+	pre=(HCKNS_TEST_HELPER_PRELOAD="$shim" HCKNS_TEST_REFUSE_MOUNT=/)
+	# shellcheck disable=SC2016 # the command's own $1: the file it makes
+	touch_ran=': >"$1"'
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run private 20 "${e[@]}" "${pre[@]}" \
+		"$HCKNS" -- sh -c "$touch_ran" sh "$TEST_TMP/ran" "$MARK"
+	err=$TEST_TMP/private.err
+	assert_eq 125 "$STATUS" "exit status ($(cat "$err"))"
+	assert_eq "" "$(cat "$TEST_TMP/private.out")" "stdout"
+	assert_eq "hckns-helper: make / private: Operation not permitted" \
+		"$(grep -v '^hckns: ' "$err")" "the helper's line"
+	assert_eq 1 "$(hckns_lines "$err" | wc -l)" "lines from hckns ($(cat "$err"))"
+	assert_contains "$(hckns_lines "$err")" \
+		"hckns: the helper did not start (exited with status 1): see its message above; " \
+		"hckns's line"
+	[ ! -e "$TEST_TMP/ran" ] || fail "the command ran without its namespaces set up"
+	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
+	assert_no_instance_dir "$TEST_TMP/rt"
+}
+
+# A kernel that refuses the fresh sysfs (EPERM, as where the host's has
+# parts hidden under other mounts): the helper's start-up goes on, hello's
+# answer says so (PROTO_NOTE_NO_SYSFS), hckns runs the command with the
+# host's /sys and says so with -v only.
+test_sysfs_refused_runs_on() {
+	local e shim pre err
+	shim=$(dirname "$HCKNS")/netlink-refuse-shim.so
+	[ -r "$shim" ] || skip "no netlink-refuse-shim.so at $shim: build it with make check-integration"
+	mapfile -t e < <(private_env)
+	pre=(HCKNS_TEST_HELPER_PRELOAD="$shim" HCKNS_TEST_REFUSE_MOUNT=/sys)
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	run nosys 30 "${e[@]}" "${pre[@]}" \
+		"$HCKNS" -v -- sh -c 'ls /sys/class/net >"$1"' sh "$TEST_TMP/links" "$MARK"
+	err=$TEST_TMP/nosys.err
+	assert_eq 0 "$STATUS" "exit status ($(hckns_lines "$err"))"
+	assert_eq "" "$(hckns_lines "$err")" "messages from hckns"
+	grep -q "^hckns: \[[ 0-9.]* ms\] no /sys of the network inside (Operation not permitted): /sys/class/net there shows the host's links$" "$err" ||
+		fail "the trace does not say that /sys is the host's: $(grep '^hckns: \[' "$err" | head -n 12)"
+	assert_not_contains "$(cat "$err")" "no fresh /proc inside" "the trace"
+	assert_not_contains "$(cat "$TEST_TMP/links")" "br_world" "/sys/class/net inside (the host's)"
+	assert_eq "" "$(pids_with_arg "$MARK")" "processes left behind"
+}
+
 test_runtime_dir_not_writable() {
 	# A TMPDIR under a regular file: a user is told what to set; root,
 	# who never needs TMPDIR, takes /run/hckns (see t-hostile-user.sh).
@@ -291,8 +345,7 @@ TRACE_LINES=(
 	'helper: hello: ok'
 	'helper: make tap_host guarded against packets to loopback addresses: ok'
 	'slirp4netns started, pid '
-	'helper: make / private: ok'
-	'helper: mount a fresh /proc: ok'
+	'helper: point /etc/resolv.conf at 10.0.2.3: ok'
 	'helper: link-set lo up: ok'
 	'helper: bridge-add br_world: ok'
 	'helper: addr-add br_world 10.0.2.100/24: ok'

@@ -251,52 +251,49 @@ HELLO_OK='> hello
 < answer:hello seq=1 err=0'
 
 # doc/design.md: "It reads one request at a time ..., validates it completely,
-# does exactly one operation, and answers with 0".  Every operation, well
+# does exactly one operation, and answers with 0".  Before hello's answer,
+# its start-up made "/" private and mounted its own /proc and /sys
+# (hckns-helper.c set_up_namespaces()).  Every operation, well
 # formed and acceptable (the veth is made with ip(8) in the helper's
 # namespaces, as the helper only makes bridges); then EOF ends the helper
 # with status 0 ("exits on EOF").
 test_protocol_valid_requests() {
 	assert_probe valid "$HELLO_OK
-> mount-private
-< answer:mount-private seq=2 err=0
+(/ in the helper's mount namespace: private)
+(/proc in the helper's mount namespace: its pid 1 is hckns-helper)
+(/sys/class/net in the helper's mount namespace: lo)
 > resolv-set 10.0.2.3
-< answer:resolv-set seq=3 err=0
+< answer:resolv-set seq=2 err=0
 > link-set lo up
-< answer:link-set seq=4 err=0
+< answer:link-set seq=3 err=0
 > bridge-add br0
-< answer:bridge-add seq=5 err=0
+< answer:bridge-add seq=4 err=0
 > link-set br0 mtu 9000
-< answer:link-set seq=6 err=0
+< answer:link-set seq=5 err=0
 > addr-add br0 10.9.8.7/24
-< answer:addr-add seq=7 err=0
+< answer:addr-add seq=6 err=0
 > addr-add br0 fd00::1/64
-< answer:addr-add seq=8 err=0
+< answer:addr-add seq=7 err=0
 > link-set br0 up
-< answer:link-set seq=9 err=0
+< answer:link-set seq=8 err=0
 > route-add default via 10.9.8.1 dev br0
-< answer:route-add seq=10 err=0
+< answer:route-add seq=9 err=0
 (ip link add p0 type veth peer name p1, in the helper's netns)
 > link-enslave p0 to br0
-< answer:link-enslave seq=11 err=0
+< answer:link-enslave seq=10 err=0
 > link-set p0 mtu 68
-< answer:link-set seq=12 err=0
+< answer:link-set seq=11 err=0
 > link-set p0 mtu 65535 up
-< answer:link-set seq=13 err=0
-> brnf-disable
-< answer:brnf-disable seq=14 err=0
+< answer:link-set seq=12 err=0
 > uplink-add txqlen 11000
-< answer:uplink-add seq=15 err=0
+< answer:uplink-add seq=13 err=0
 (tap_host: attached, tap, persistent)
 (tap_host txqlen 11000)
 > link-enslave tap_host to br0
-< answer:link-enslave seq=16 err=0
+< answer:link-enslave seq=14 err=0
 > link-set tap_host up
-< answer:link-set seq=17 err=0
-> mount-proc
-< answer:mount-proc seq=18 err=0
-(/proc in the helper's mount namespace: its pid 1 is hckns-helper)
-> mount-sysfs
-< answer:mount-sysfs seq=19 err=0
+< answer:link-set seq=15 err=0
+(/sys/class/net in the helper's mount namespace: br0 lo p0 p1 tap_host)
 > close the socket
 helper: exited with status 0"
 }
@@ -371,9 +368,8 @@ helper: exited with status 0"
 
 # doc/design.md: "... or whose operation the kernel refuses, gets an errno and a
 # reason, and the helper keeps serving"; "Enslaves ... to one of our
-# bridges, only" (the helper's own check, EINVAL); the table's ordering
-# rules (resolv-set, mount-proc and mount-sysfs only after mount-private: EPERM;
-# one-shot operations: EALREADY) refuse without ending the helper either.
+# bridges, only" (the helper's own check, EINVAL); the table's one-shot
+# operations (EALREADY) refuse without ending the helper either.
 test_protocol_kernel_refusal() {
 	assert_probe refused "$HELLO_OK
 > bridge-add br0
@@ -402,36 +398,18 @@ test_protocol_kernel_refusal() {
 < answer:route-add seq=13 err=ENETUNREACH reason=route-add br0: Network is unreachable
 > route-add default via 10.2.2.2 dev nosuch0
 < answer:route-add seq=14 err=EIO reason=route-add nosuch0: No such device
-> resolv-set before mount-private
-< answer:resolv-set seq=15 err=EPERM reason=resolv-set: needs mount-private first
-> mount-proc before mount-private
-< answer:mount-proc seq=16 err=EPERM reason=mount-proc: needs mount-private first
-> mount-sysfs before mount-private
-< answer:mount-sysfs seq=17 err=EPERM reason=mount-sysfs: needs mount-private first
-> mount-private
-< answer:mount-private seq=18 err=0
-> mount-private again
-< answer:mount-private seq=19 err=EALREADY reason=mount-private: runs only once
-> mount-proc
-< answer:mount-proc seq=20 err=0
-> mount-proc again
-< answer:mount-proc seq=21 err=EALREADY reason=mount-proc: runs only once
-> mount-sysfs
-< answer:mount-sysfs seq=22 err=0
-> mount-sysfs again
-< answer:mount-sysfs seq=23 err=EALREADY reason=mount-sysfs: runs only once
-> brnf-disable
-< answer:brnf-disable seq=24 err=0
-> brnf-disable again
-< answer:brnf-disable seq=25 err=EALREADY reason=brnf-disable: runs only once
+> resolv-set 10.0.2.3
+< answer:resolv-set seq=15 err=0
+> resolv-set again
+< answer:resolv-set seq=16 err=EALREADY reason=resolv-set: runs only once
 > bridge-add tap_host
-< answer:bridge-add seq=26 err=0
+< answer:bridge-add seq=17 err=0
 > uplink-add (a bridge tap_host exists)
-< answer:uplink-add seq=27 err=EEXIST reason=uplink-add tap_host: a link of that name exists
+< answer:uplink-add seq=18 err=EEXIST reason=uplink-add tap_host: a link of that name exists
 > uplink-add again
-< answer:uplink-add seq=28 err=EALREADY reason=uplink-add: runs only once
+< answer:uplink-add seq=19 err=EALREADY reason=uplink-add: runs only once
 > link-set lo up (still serving?)
-< answer:link-set seq=29 err=0
+< answer:link-set seq=20 err=0
 > close the socket
 helper: exited with status 0"
 }
@@ -501,6 +479,19 @@ test_seccomp_kills_creating_a_file() {
 	assert_eq "" "$ERR" "the helper's stderr"
 }
 
+# What the helper's start-up does before its filter, the serving helper
+# cannot do (helper/filter-gen.c admits one mount, resolv-set's read-only
+# overlay): make "/" private again, or mount a proc.
+test_seccomp_kills_mount_private() {
+	seccomp_shim_probe mount-private
+	assert_eq "" "$ERR" "the helper's stderr"
+}
+
+test_seccomp_kills_mounting_proc() {
+	seccomp_shim_probe mount-proc
+	assert_eq "" "$ERR" "the helper's stderr"
+}
+
 # Protocol violations.  doc/design.md: "A protocol violation (bad header or
 # length, unknown operation, descriptors or other control data, which the
 # kernel discards unread) is answered with an error and the helper exits:
@@ -525,7 +516,7 @@ helper: exited with status 1" "hckns-helper: protocol violation: ${4#*reason=}"
 # "bad header": text where a header should be.
 test_protocol_violation_garbage() {
 	violation garbage no '"GET / HTTP/1.0" (18 bytes of text)' \
-		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, helper speaks 7'
+		'answer:violation seq=1414012975 err=EPROTONOSUPPORT reason=protocol version 17735, expected 8'
 }
 
 # "bad ... length": shorter than a header.
@@ -554,7 +545,7 @@ test_protocol_violation_truncated_payload() {
 
 # "bad header": the header's length is not the operation's payload size.
 test_protocol_violation_length_field() {
-	violation length-field yes 'mount-private whose header claims 4 payload bytes (and has them)' \
+	violation length-field yes 'uplink-add whose header claims 8 payload bytes (and has them)' \
 		'answer:violation seq=2 err=EBADMSG reason=message length mismatch'
 }
 
@@ -573,12 +564,12 @@ test_protocol_violation_huge() {
 # "The first message checks the protocol version" (and every later one).
 test_protocol_violation_wrong_version() {
 	violation version no 'hello of the next protocol version' \
-		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 8, helper speaks 7'
+		'answer:violation seq=1 err=EPROTONOSUPPORT reason=protocol version 9, expected 8'
 }
 
 test_protocol_violation_wrong_version_later() {
 	violation version-later yes 'link-set lo up of protocol version 0' \
-		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, helper speaks 7'
+		'answer:violation seq=2 err=EPROTONOSUPPORT reason=protocol version 0, expected 8'
 }
 
 # "unknown operation".
@@ -639,8 +630,8 @@ test_protocol_violation_descriptor_alone() {
 
 # The helper refuses to run outside a user namespace of its own: started by
 # hand (here with a proper socket on descriptor 3) in the caller's, it would
-# otherwise keep two real capabilities when run by root, and mount-private
-# would change the host's mounts.
+# otherwise keep two real capabilities when run by root, and its start-up
+# would change the host's mounts and sysctls.
 test_refuses_initial_user_namespace() {
 	[ "$(cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" = "0 0 4294967295" ] ||
 		skip "this test already runs inside a user namespace"

@@ -14,7 +14,7 @@
  *
  * Output lines:
  *   "> WHAT"                             a message sent
- *   "< ANSWER-OP seq=N err=ERRNO[ reason=TEXT]"   an answer
+ *   "< ANSWER-OP seq=N err=ERRNO[ notes=0xN][ reason=TEXT]"   an answer
  *   "< EOF"                              the helper closed the socket
  *   "< nothing within 5 s"               no answer (the helper hangs)
  *   "helper: exited with status N" / "killed by signal N" / "still running"
@@ -26,6 +26,7 @@
 #include "frontend/helper_client.h"
 #include "hckns/proto.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -137,7 +138,7 @@ static void expect_answer(void)
 		printf("< EOF\n");
 		return;
 	}
-	if ((size_t)n > sizeof(buf) || proto_decode(buf, (size_t)n, &m) < 0) {
+	if ((size_t)n > sizeof(buf) || proto_decode(buf, (size_t)n, &m, NULL, 0) < 0) {
 		printf("< undecodable answer of %zd bytes\n", n);
 		return;
 	}
@@ -147,6 +148,8 @@ static void expect_answer(void)
 	}
 	printf("< %s seq=%u err=%s", proto_op_name(m.hdr.op), m.hdr.seq,
 	       errname(m.u.answer.err));
+	if (m.u.answer.notes)
+		printf(" notes=%#x", m.u.answer.notes);
 	if (m.u.answer.reason[0])
 		printf(" reason=%s", m.u.answer.reason);
 	printf("\n");
@@ -467,6 +470,60 @@ static void show_proc(void)
 	       comm);
 }
 
+/*
+ * The links /sys/class/net lists in the helper's mount namespace: its own
+ * network namespace's when its start-up mounted a sysfs there.
+ */
+static void show_sys(void)
+{
+	char path[64];
+	struct dirent **ents;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/sys/class/net", (int)h.pid);
+	n = scandir(path, &ents, NULL, alphasort);
+	if (n < 0)
+		die("list /sys/class/net in the helper's mount namespace", errno);
+	printf("(/sys/class/net in the helper's mount namespace:");
+	for (int i = 0; i < n; i++)
+		if (ents[i]->d_name[0] != '.')
+			printf(" %s", ents[i]->d_name);
+	printf(")\n");
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+}
+
+/*
+ * Whether "/" propagates in the helper's mount namespace: its line in
+ * /proc/PID/mountinfo has optional fields (shared:N, master:N) before
+ * " - " unless it is private.
+ */
+static void show_root(void)
+{
+	char path[64], line[4096];
+	const char *how = "not found";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)h.pid);
+	f = fopen(path, "re");
+	if (!f)
+		die("open the helper's mountinfo", errno);
+	while (fgets(line, sizeof(line), f)) {
+		char point[4096];
+		const char *dash = strstr(line, " - ");
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+		    strcmp(point, "/") != 0 || !dash)
+			continue;
+		how = strstr(line, " shared:") && strstr(line, " shared:") < dash ?
+		      "shared" : strstr(line, " master:") &&
+		      strstr(line, " master:") < dash ? "a slave" : "private";
+	}
+	fclose(f);
+	printf("(/ in the helper's mount namespace: %s)\n", how);
+}
+
 /* ---- scenarios ---------------------------------------------------------- */
 
 static const uint8_t a_10_9_8_7[4] = { 10, 9, 8, 7 };
@@ -485,7 +542,10 @@ static void scenario_valid(void)
 				"peer", "name", "p1", NULL };
 
 	hello();
-	req("mount-private", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
+	/* What its start-up did, before the answer to hello. */
+	show_root();
+	show_proc();
+	show_sys();
 	op_resolv4("resolv-set 10.0.2.3", a_10_0_2_3, 0);
 	op_link_set("link-set lo up", "lo", 0, 1);
 	op_link("bridge-add br0", PROTO_REQ_BRIDGE_ADD, "br0");
@@ -500,16 +560,13 @@ static void scenario_valid(void)
 	op_enslave("link-enslave p0 to br0", "p0", "br0");
 	op_link_set("link-set p0 mtu 68", "p0", 68, 0);
 	op_link_set("link-set p0 mtu 65535 up", "p0", 65535, 1);
-	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
 	/* The one tap a run makes, by its fixed name, with its guard. */
 	op_uplink("uplink-add txqlen 11000", 11000);
 	show_tap("tap_host");
 	show_txqlen("tap_host");
 	op_enslave("link-enslave tap_host to br0", "tap_host", "br0");
 	op_link_set("link-set tap_host up", "tap_host", 0, 1);
-	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
-	show_proc();
-	req("mount-sysfs", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
+	show_sys();
 	close_and_expect_exit();
 }
 
@@ -600,17 +657,8 @@ static void scenario_refused(void)
 		  a_zero, 0, a_172_31_0_1);
 	op_route4("route-add default via 10.2.2.2 dev nosuch0", "nosuch0",
 		  a_zero, 0, a_10_2_2_2);
-	op_resolv4("resolv-set before mount-private", a_10_0_2_3, 0);
-	req("mount-proc before mount-private", PROTO_REQ_MOUNT_PROC, NULL, 0);
-	req("mount-sysfs before mount-private", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
-	req("mount-private", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
-	req("mount-private again", PROTO_REQ_MOUNT_PRIVATE, NULL, 0);
-	req("mount-proc", PROTO_REQ_MOUNT_PROC, NULL, 0);
-	req("mount-proc again", PROTO_REQ_MOUNT_PROC, NULL, 0);
-	req("mount-sysfs", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
-	req("mount-sysfs again", PROTO_REQ_MOUNT_SYSFS, NULL, 0);
-	req("brnf-disable", PROTO_REQ_BRNF_DISABLE, NULL, 0);
-	req("brnf-disable again", PROTO_REQ_BRNF_DISABLE, NULL, 0);
+	op_resolv4("resolv-set 10.0.2.3", a_10_0_2_3, 0);
+	op_resolv4("resolv-set again", a_10_0_2_3, 0);
 	/*
 	 * A link named tap_host exists already: the tap is refused, and the
 	 * one attempt is used up all the same.
@@ -678,14 +726,15 @@ static void scenario_length_field(void)
 	unsigned char buf[PROTO_MSG_MAX];
 	struct proto_hdr hdr;
 	size_t len;
+	struct proto_uplink u = { .txqlen = 0 };
 
 	hello();
-	len = build(PROTO_REQ_MOUNT_PRIVATE, NULL, 0, buf);
+	len = build(PROTO_REQ_UPLINK_ADD, &u, sizeof(u), buf);
 	memcpy(&hdr, buf, sizeof(hdr));
-	hdr.len = 4;
+	hdr.len = sizeof(u) + 4;
 	memcpy(buf, &hdr, sizeof(hdr));
 	memset(buf + len, 0, 4);
-	raw("mount-private whose header claims 4 payload bytes (and has them)",
+	raw("uplink-add whose header claims 8 payload bytes (and has them)",
 	    buf, len + 4, -1);
 	expect_exit();
 }

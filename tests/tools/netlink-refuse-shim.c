@@ -23,6 +23,13 @@
  * (uplink-add: t-loopback-guard.sh test_no_guard_no_run, t-doctor.sh
  * test_no_loopback_guard).
  *
+ * With HCKNS_TEST_REFUSE_MOUNT=TARGET instead (or as well), the kernel
+ * refuses (EPERM) the helper's mount(2) on TARGET ("/", "/proc", "/sys"),
+ * as it refuses a fresh proc or sysfs where the host's has parts hidden
+ * under other mounts, or making "/" private where it would not allow it:
+ * the helper's start-up (set_up_namespaces()) must go on without the one
+ * and end, in one line, at the other (t-errors.sh).
+ *
  * It wraps libc's sendmsg(), not a libnl function, so it works whether the
  * helper links libnl statically or not.  The wrapper runs in the serving
  * helper, under its seccomp filter, so it makes no system call of its own:
@@ -31,20 +38,25 @@
  * slirp4netns fixed environments, and the hook names the helper alone.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <linux/netlink.h>
 
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 
 static sendmsg_fn real_sendmsg;
-static const char *refused;
+static const char *refused, *refused_mount;
 static size_t refused_len;
 
 __attribute__((constructor)) static void refuse_init(void)
 {
+	refused_mount = getenv("HCKNS_TEST_REFUSE_MOUNT");
 	refused = getenv("HCKNS_TEST_REFUSE_LINK");
 	refused_len = refused ? strlen(refused) : 0;
 	if (refused_len < 2)
@@ -80,4 +92,18 @@ ssize_t sendmsg(int __fd, const struct msghdr *__message, int __flags)
 		    AF_NETLINK)
 		spoil(__message);
 	return real_sendmsg ? real_sendmsg(__fd, __message, __flags) : -1;
+}
+
+/* <sys/mount.h>'s parameter names, as for sendmsg() above. */
+/* NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c) */
+int mount(const char *__special_file, const char *__dir, const char *__fstype,
+	  unsigned long __rwflag, const void *__data)
+/* NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c) */
+{
+	if (refused_mount && __dir && strcmp(__dir, refused_mount) == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return (int)syscall(SYS_mount, __special_file, __dir, __fstype,
+			    __rwflag, __data);
 }

@@ -15,7 +15,12 @@
  *                      /dev/net/tun) and read it through mmap(2), writing
  *                      what it read to stderr;
  *   create:PATH        create PATH (as resolv-set once created its file),
- *                      writing "created" to stderr.
+ *                      writing "created" to stderr;
+ *   mount-private      make "/" recursively private, and
+ *   mount-proc         mount a proc on /proc, as the helper's start-up does
+ *                      before its filter (and as mount-private and
+ *                      mount-proc did while serving, before protocol 8),
+ *                      writing "mounted" to stderr.
  *
  *   skip-filter        none: instead, the helper's prctl(PR_SET_SECCOMP)
  *                      at start-up does nothing and says it succeeded, so
@@ -35,6 +40,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -73,6 +79,14 @@ static void forbidden_calls(void)
 			     0644);
 		if (fd >= 0)
 			say("hckns-shim created\n", 19);
+	} else if (strcmp(call, "mount-private") == 0) {
+		if (syscall(SYS_mount, "none", "/", "none", MS_REC | MS_PRIVATE,
+			    NULL) == 0)
+			say("hckns-shim mounted\n", 19);
+	} else if (strcmp(call, "mount-proc") == 0) {
+		if (syscall(SYS_mount, "proc", "/proc", "proc",
+			    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+			say("hckns-shim mounted\n", 19);
 	}
 }
 

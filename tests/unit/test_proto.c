@@ -57,12 +57,8 @@ static const uint16_t all_ops[] = {
 	PROTO_REQ_LINK_ENSLAVE,
 	PROTO_REQ_ADDR_ADD,
 	PROTO_REQ_ROUTE_ADD,
-	PROTO_REQ_BRNF_DISABLE,
-	PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_REQ_RESOLV_SET,
 	PROTO_REQ_UPLINK_ADD,
-	PROTO_REQ_MOUNT_PROC,
-	PROTO_REQ_MOUNT_SYSFS,
 	PROTO_ANS,
 	PROTO_ANS | PROTO_REQ_HELLO,
 	PROTO_ANS | PROTO_REQ_LINK_SET,
@@ -70,12 +66,8 @@ static const uint16_t all_ops[] = {
 	PROTO_ANS | PROTO_REQ_LINK_ENSLAVE,
 	PROTO_ANS | PROTO_REQ_ADDR_ADD,
 	PROTO_ANS | PROTO_REQ_ROUTE_ADD,
-	PROTO_ANS | PROTO_REQ_BRNF_DISABLE,
-	PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE,
 	PROTO_ANS | PROTO_REQ_RESOLV_SET,
 	PROTO_ANS | PROTO_REQ_UPLINK_ADD,
-	PROTO_ANS | PROTO_REQ_MOUNT_PROC,
-	PROTO_ANS | PROTO_REQ_MOUNT_SYSFS,
 };
 
 /* Ops that are neither requests nor answers. */
@@ -95,10 +87,6 @@ static size_t expected_size(uint16_t op)
 		return sizeof(struct proto_answer);
 	switch ((enum proto_op)op) {
 	case PROTO_REQ_HELLO:
-	case PROTO_REQ_BRNF_DISABLE:
-	case PROTO_REQ_MOUNT_PRIVATE:
-	case PROTO_REQ_MOUNT_PROC:
-	case PROTO_REQ_MOUNT_SYSFS:
 		return 0;
 	case PROTO_REQ_BRIDGE_ADD:
 		return sizeof(struct proto_link);
@@ -164,7 +152,7 @@ static void wire_roundtrip(uint16_t op, uint32_t seq, const void *payload,
 
 	/* Stale bytes in @out must not survive a decode. */
 	memset(out, 0xa5, sizeof(*out));
-	ck_assert_int_eq(proto_decode(buf, (size_t)n, out), 0);
+	ck_assert_int_eq(proto_decode(buf, (size_t)n, out, NULL, 0), 0);
 	ck_assert_uint_eq(out->hdr.version, PROTO_VERSION);
 	ck_assert_uint_eq(out->hdr.op, op);
 	ck_assert_uint_eq(out->hdr.seq, seq);
@@ -201,7 +189,7 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(sizeof(struct proto_route), 52);
 	ck_assert_uint_eq(offsetof(struct proto_route, gateway), 36);
 	ck_assert_uint_eq(sizeof(struct proto_resolv), 20);
-	ck_assert_uint_eq(sizeof(struct proto_answer), 4 + PROTO_REASON_MAX);
+	ck_assert_uint_eq(sizeof(struct proto_answer), 8 + PROTO_REASON_MAX);
 	/* The largest message fits in PROTO_MSG_MAX. */
 	ck_assert_uint_le(sizeof(struct proto_hdr) + sizeof(union proto_payload),
 			  PROTO_MSG_MAX);
@@ -310,10 +298,6 @@ static const struct req_case good_reqs[] = {
 		       .dst_len = 128,
 		       .dst = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
 		       .gateway = { 0xfd, [15] = 2 } } } },
-	{ "brnf-disable", PROTO_REQ_BRNF_DISABLE, { .link = { "" } } },
-	{ "mount-private", PROTO_REQ_MOUNT_PRIVATE, { .link = { "" } } },
-	{ "mount-proc", PROTO_REQ_MOUNT_PROC, { .link = { "" } } },
-	{ "mount-sysfs", PROTO_REQ_MOUNT_SYSFS, { .link = { "" } } },
 	{ "resolv-set 10.0.2.3", PROTO_REQ_RESOLV_SET,
 	  { .resolv = { .family = AF_INET, .addr = { 10, 0, 2, 3 } } } },
 	{ "resolv-set fd00::3", PROTO_REQ_RESOLV_SET,
@@ -427,7 +411,7 @@ START_TEST(test_answer_refused)
 			memset(a.reason, 'r', cases[i].nul ? 8 : sizeof(a.reason));
 			n = put_raw(buf, PROTO_VERSION, all_ops[k], sizeof(a), &a,
 				    sizeof(a));
-			ck_assert_msg(proto_decode(buf, n, &m) == -EBADMSG,
+			ck_assert_msg(proto_decode(buf, n, &m, NULL, 0) == -EBADMSG,
 				      "%s, op %#x: not refused", cases[i].label,
 				      all_ops[k]);
 		}
@@ -570,7 +554,7 @@ START_TEST(test_ifname_in_requests)
 	n = proto_encode(m.hdr.op, 5, &m.u, expected_size(m.hdr.op), buf,
 			 sizeof(buf));
 	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(proto_decode(buf, (size_t)n, &d), 0);
+	ck_assert_int_eq(proto_decode(buf, (size_t)n, &d, NULL, 0), 0);
 	memset(why, 'x', sizeof(why));
 	if (c->why == NULL) {
 		ck_assert_msg(proto_validate(&d, why, sizeof(why)) == 0,
@@ -912,42 +896,42 @@ START_TEST(test_decode_framing)
 	size_t n;
 
 	n = put_raw(buf, PROTO_VERSION, op, (uint32_t)plen, NULL, plen);
-	ck_assert_int_eq(proto_decode(buf, n, &m), 0);
+	ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), 0);
 
 	/* Truncated: one byte short, header's length as for the full size. */
-	ck_assert_int_eq(proto_decode(buf, n - 1, &m), -EBADMSG);
+	ck_assert_int_eq(proto_decode(buf, n - 1, &m, NULL, 0), -EBADMSG);
 	/* Header only, for an op with a payload. */
 	if (plen)
-		ck_assert_int_eq(proto_decode(buf, HDR_SIZE, &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, HDR_SIZE, &m, NULL, 0), -EBADMSG);
 	/* One byte of trailing garbage. */
 	buf[n] = 0x5a;
-	ck_assert_int_eq(proto_decode(buf, n + 1, &m), -EBADMSG);
+	ck_assert_int_eq(proto_decode(buf, n + 1, &m, NULL, 0), -EBADMSG);
 	/* Short or long, with the header's length agreeing with the datagram. */
 	if (plen) {
 		n = put_raw(buf, PROTO_VERSION, op, (uint32_t)plen - 1, NULL,
 			    plen - 1);
-		ck_assert_int_eq(proto_decode(buf, n, &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EBADMSG);
 		n = put_raw(buf, PROTO_VERSION, op, 0, NULL, 0);
-		ck_assert_int_eq(proto_decode(buf, n, &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EBADMSG);
 	}
 	n = put_raw(buf, PROTO_VERSION, op, (uint32_t)plen + 1, NULL, plen + 1);
-	ck_assert_int_eq(proto_decode(buf, n, &m), -EBADMSG);
+	ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EBADMSG);
 
 	/* The right datagram size, a header length that does not match. */
 	static const uint32_t bad_lens[] = { 1, 0x10000, UINT32_MAX };
 	for (size_t i = 0; i < N_ELEMENTS(bad_lens); i++) {
 		n = put_raw(buf, PROTO_VERSION, op, (uint32_t)plen + bad_lens[i],
 			    NULL, plen);
-		ck_assert_msg(proto_decode(buf, n, &m) == -EBADMSG,
+		ck_assert_msg(proto_decode(buf, n, &m, NULL, 0) == -EBADMSG,
 			      "op %#x, header length %u + %u", op,
 			      (unsigned int)plen, bad_lens[i]);
 	}
 	if (plen) {
 		n = put_raw(buf, PROTO_VERSION, op, (uint32_t)plen - 1, NULL,
 			    plen);
-		ck_assert_int_eq(proto_decode(buf, n, &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EBADMSG);
 		n = put_raw(buf, PROTO_VERSION, op, 0, NULL, plen);
-		ck_assert_int_eq(proto_decode(buf, n, &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EBADMSG);
 	}
 
 	/* Another version. */
@@ -955,7 +939,7 @@ START_TEST(test_decode_framing)
 						 PROTO_VERSION + 1, 0xffff };
 	for (size_t i = 0; i < N_ELEMENTS(bad_versions); i++) {
 		n = put_raw(buf, bad_versions[i], op, (uint32_t)plen, NULL, plen);
-		ck_assert_msg(proto_decode(buf, n, &m) == -EPROTONOSUPPORT,
+		ck_assert_msg(proto_decode(buf, n, &m, NULL, 0) == -EPROTONOSUPPORT,
 			      "op %#x, version %u", op, bad_versions[i]);
 	}
 }
@@ -984,7 +968,7 @@ START_TEST(test_decode_short)
 
 			ck_assert_ptr_nonnull(dgram);
 			memcpy(dgram, hdrs[h], lens[i]);
-			r = proto_decode(dgram, lens[i], &m);
+			r = proto_decode(dgram, lens[i], &m, NULL, 0);
 			free(dgram);
 			ck_assert_msg(r == -EBADMSG, "header %zu, %zu bytes: %d",
 				      h, lens[i], r);
@@ -1004,16 +988,16 @@ START_TEST(test_decode_oversized)
 		/* Header length agreeing with the datagram. */
 		put_raw(buf, PROTO_VERSION, PROTO_REQ_LINK_SET,
 			(uint32_t)(lens[i] - HDR_SIZE), NULL, lens[i] - HDR_SIZE);
-		ck_assert_int_eq(proto_decode(buf, lens[i], &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, lens[i], &m, NULL, 0), -EBADMSG);
 		/* The length is checked before the version and the op. */
 		put_raw(buf, PROTO_VERSION + 1, 0,
 			(uint32_t)(lens[i] - HDR_SIZE), NULL, lens[i] - HDR_SIZE);
-		ck_assert_int_eq(proto_decode(buf, lens[i], &m), -EBADMSG);
+		ck_assert_int_eq(proto_decode(buf, lens[i], &m, NULL, 0), -EBADMSG);
 	}
 	/* Exactly PROTO_MSG_MAX is not too big, but no op is that big. */
 	put_raw(buf, PROTO_VERSION, PROTO_REQ_LINK_SET, PROTO_MSG_MAX - HDR_SIZE,
 		NULL, PROTO_MSG_MAX - HDR_SIZE);
-	ck_assert_int_eq(proto_decode(buf, PROTO_MSG_MAX, &m), -EBADMSG);
+	ck_assert_int_eq(proto_decode(buf, PROTO_MSG_MAX, &m, NULL, 0), -EBADMSG);
 }
 END_TEST
 
@@ -1028,12 +1012,164 @@ START_TEST(test_decode_unknown_op)
 
 	for (size_t i = 0; i < N_ELEMENTS(plens); i++) {
 		n = put_raw(buf, PROTO_VERSION, op, plens[i], NULL, plens[i]);
-		ck_assert_msg(proto_decode(buf, n, &m) == -EOPNOTSUPP,
+		ck_assert_msg(proto_decode(buf, n, &m, NULL, 0) == -EOPNOTSUPP,
 			      "op %#x, %u bytes", op, plens[i]);
 	}
 	/* The version is checked first: the op means nothing without it. */
 	n = put_raw(buf, PROTO_VERSION + 1, op, 0, NULL, 0);
-	ck_assert_int_eq(proto_decode(buf, n, &m), -EPROTONOSUPPORT);
+	ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EPROTONOSUPPORT);
+}
+END_TEST
+
+/*
+ * Each refusal says why in one line (what the helper answers and logs, and
+ * the front end's "malformed answer from the helper: <why>"); an accepted
+ * message leaves @why empty, and no room (whylen 0) is fine too.
+ */
+START_TEST(test_decode_reasons)
+{
+	struct proto_answer a = { .err = 0 };
+	unsigned char buf[4096];
+	char why[PROTO_REASON_MAX];
+	struct proto_msg m;
+	size_t n;
+
+	n = put_raw(buf, PROTO_VERSION, PROTO_REQ_HELLO, 0, NULL, 0);
+	ck_assert_int_eq(proto_decode(buf, n - 1, &m, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "message shorter than its header");
+	ck_assert_int_eq(proto_decode(buf, PROTO_MSG_MAX + 1, &m, why,
+				      sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "message longer than 256 bytes");
+	ck_assert_int_eq(proto_decode(buf, n + 1, &m, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "message length mismatch");
+	n = put_raw(buf, PROTO_VERSION + 1, PROTO_REQ_HELLO, 0, NULL, 0);
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)),
+			 -EPROTONOSUPPORT);
+	ck_assert_str_eq(why, "protocol version 9, expected 8");
+	n = put_raw(buf, PROTO_VERSION, 99, 0, NULL, 0);
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), -EOPNOTSUPP);
+	ck_assert_str_eq(why, "unknown operation 99");
+
+	memset(a.reason, 'r', sizeof(a.reason));
+	n = put_raw(buf, PROTO_VERSION, PROTO_ANS | PROTO_REQ_LINK_SET,
+		    sizeof(a), &a, sizeof(a));
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "answer reason not NUL-terminated");
+	memset(&a, 0, sizeof(a));
+	a.err = -1;
+	n = put_raw(buf, PROTO_VERSION, PROTO_ANS | PROTO_REQ_LINK_SET,
+		    sizeof(a), &a, sizeof(a));
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "answer errno -1 is negative");
+
+	/* Notes: hello's answer only, known bits only. */
+	a.err = 0;
+	a.notes = PROTO_NOTE_NO_PROC;
+	n = put_raw(buf, PROTO_VERSION, PROTO_ANS | PROTO_REQ_LINK_SET,
+		    sizeof(a), &a, sizeof(a));
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "answer notes 0x1 unknown or not hello's");
+	n = put_raw(buf, PROTO_VERSION, PROTO_ANS, sizeof(a), &a, sizeof(a));
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), -EBADMSG);
+	a.notes = 1u << 2;
+	n = put_raw(buf, PROTO_VERSION, PROTO_ANS | PROTO_REQ_HELLO, sizeof(a),
+		    &a, sizeof(a));
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "answer notes 0x4 unknown or not hello's");
+	a.notes = PROTO_NOTE_NO_PROC | PROTO_NOTE_NO_SYSFS;
+	n = put_raw(buf, PROTO_VERSION, PROTO_ANS | PROTO_REQ_HELLO, sizeof(a),
+		    &a, sizeof(a));
+	strcpy(why, "stale");
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_uint_eq(m.u.answer.notes, PROTO_NOTES_ALL);
+	/* Refused or not, the header is there once one came: its seq. */
+	put_raw(buf, PROTO_VERSION + 1, PROTO_REQ_LINK_SET, 0, NULL, 0);
+	memset(&m, 0xa5, sizeof(m));
+	ck_assert_int_eq(proto_decode(buf, PROTO_MSG_MAX + 1, &m, NULL, 0),
+			 -EBADMSG);
+	ck_assert_uint_eq(m.hdr.seq, 0x01020304);
+	ck_assert_uint_eq(m.hdr.version, PROTO_VERSION + 1);
+	ck_assert_uint_eq(m.u.answer.notes, 0);
+	memset(&m, 0xa5, sizeof(m));
+	ck_assert_int_eq(proto_decode(buf, HDR_SIZE - 1, &m, NULL, 0), -EBADMSG);
+	ck_assert_uint_eq(m.hdr.seq, 0);
+	ck_assert_uint_eq(m.hdr.op, 0);
+	/* A short buffer gets a cut line; none at all is not written. */
+	n = put_raw(buf, PROTO_VERSION, 99, 0, NULL, 0);
+	ck_assert_int_eq(proto_decode(buf, n, &m, why, 8), -EOPNOTSUPP);
+	ck_assert_str_eq(why, "unknown");
+	ck_assert_int_eq(proto_decode(buf, n, &m, NULL, 0), -EOPNOTSUPP);
+}
+END_TEST
+
+/* A decoded request of @op with @u (NULL: all zero) for proto_admit(). */
+static struct proto_msg admit_msg(uint16_t op, const union proto_payload *u)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = (struct proto_hdr){ .version = PROTO_VERSION, .op = op,
+				    .len = op ? (uint32_t)expected_size(op) : 0 };
+	if (u)
+		m.u = *u;
+	return m;
+}
+
+/*
+ * proto_admit(), the dispatcher's judge: hello first and once (else a
+ * violation), the arguments (EINVAL, not counted), at most once for
+ * PROTO_ONCE (EALREADY), anything else as often as asked; no request op
+ * is a violation.  Each refusal names the op.
+ */
+START_TEST(test_admit)
+{
+	union proto_payload lo = { .link_set = { .ifname = "lo", .up = 1 } };
+	union proto_payload bad = { .link_set = { .ifname = "lo" } };
+	union proto_payload res = { .resolv = { .family = AF_INET,
+						.addr = { 10, 0, 2, 3 } } };
+	union proto_payload badres = { .resolv = { .family = 99 } };
+	char why[PROTO_REASON_MAX];
+	uint32_t ran = 0;
+	struct proto_msg m;
+
+	m = admit_msg(PROTO_REQ_LINK_SET, &lo);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EPROTO);
+	ck_assert_str_eq(why, "the first request must be hello, not link-set");
+	ck_assert_uint_eq(ran, 0);
+	m = admit_msg(PROTO_ANS | PROTO_REQ_LINK_SET, NULL);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EPROTO);
+	ck_assert_str_eq(why, "answer:link-set is not a request");
+	m = admit_msg(PROTO_REQ_HELLO, NULL);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EPROTO);
+	ck_assert_str_eq(why, "hello sent twice");
+
+	m = admit_msg(PROTO_REQ_LINK_SET, &bad);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EINVAL);
+	ck_assert_str_eq(why, "link-set: " WHY_NOCHANGE);
+	m = admit_msg(PROTO_REQ_LINK_SET, &lo);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), 0);
+
+	/* An invalid attempt does not count; a valid one does, once. */
+	m = admit_msg(PROTO_REQ_RESOLV_SET, &badres);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EINVAL);
+	ck_assert_uint_eq(ran & (1u << PROTO_REQ_RESOLV_SET), 0);
+	m = admit_msg(PROTO_REQ_RESOLV_SET, &res);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), 0);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EALREADY);
+	ck_assert_str_eq(why, "resolv-set: runs only once");
+	m = admit_msg(PROTO_REQ_UPLINK_ADD, NULL);
+	ck_assert_int_eq(proto_admit(&m, &ran, NULL, 0), 0);
+	ck_assert_int_eq(proto_admit(&m, &ran, NULL, 0), -EALREADY);
+	ck_assert_uint_eq(ran, (1u << PROTO_REQ_HELLO) | (1u << PROTO_REQ_LINK_SET) |
+			  (1u << PROTO_REQ_RESOLV_SET) |
+			  (1u << PROTO_REQ_UPLINK_ADD));
+	m = admit_msg(0, NULL);
+	ck_assert_int_eq(proto_admit(&m, &ran, why, sizeof(why)), -EPROTO);
+	ck_assert_str_eq(why, "unknown is not a request");
 }
 END_TEST
 
@@ -1125,12 +1261,8 @@ START_TEST(test_op_name)
 		{ PROTO_REQ_LINK_ENSLAVE, "link-enslave" },
 		{ PROTO_REQ_ADDR_ADD, "addr-add" },
 		{ PROTO_REQ_ROUTE_ADD, "route-add" },
-		{ PROTO_REQ_BRNF_DISABLE, "brnf-disable" },
-		{ PROTO_REQ_MOUNT_PRIVATE, "mount-private" },
 		{ PROTO_REQ_RESOLV_SET, "resolv-set" },
 		{ PROTO_REQ_UPLINK_ADD, "uplink-add" },
-		{ PROTO_REQ_MOUNT_PROC, "mount-proc" },
-		{ PROTO_REQ_MOUNT_SYSFS, "mount-sysfs" },
 		{ PROTO_ANS, "answer:violation" },
 		{ PROTO_ANS | PROTO_REQ_HELLO, "answer:hello" },
 		{ PROTO_ANS | PROTO_REQ_LINK_SET, "answer:link-set" },
@@ -1138,12 +1270,8 @@ START_TEST(test_op_name)
 		{ PROTO_ANS | PROTO_REQ_LINK_ENSLAVE, "answer:link-enslave" },
 		{ PROTO_ANS | PROTO_REQ_ADDR_ADD, "answer:addr-add" },
 		{ PROTO_ANS | PROTO_REQ_ROUTE_ADD, "answer:route-add" },
-		{ PROTO_ANS | PROTO_REQ_BRNF_DISABLE, "answer:brnf-disable" },
-		{ PROTO_ANS | PROTO_REQ_MOUNT_PRIVATE, "answer:mount-private" },
 		{ PROTO_ANS | PROTO_REQ_RESOLV_SET, "answer:resolv-set" },
 		{ PROTO_ANS | PROTO_REQ_UPLINK_ADD, "answer:uplink-add" },
-		{ PROTO_ANS | PROTO_REQ_MOUNT_PROC, "answer:mount-proc" },
-		{ PROTO_ANS | PROTO_REQ_MOUNT_SYSFS, "answer:mount-sysfs" },
 		{ 0, "unknown" },
 		{ PROTO_REQ__END, "unknown" },
 		{ PROTO_REQ__END + 1, "unknown" },
@@ -1178,7 +1306,6 @@ static const struct {
 } permit_words[] = {
 	{ PROTO_FIRST, "first request, only once" },
 	{ PROTO_ONCE, "at most once" },
-	{ PROTO_AFTER_MOUNT_PRIVATE, "only after mount-private succeeded" },
 };
 
 #define TABLE_SECTION "## The operation table: the whole audit surface\n"
@@ -1340,6 +1467,8 @@ Suite *make_proto_suite(void)
 	tcase_add_loop_test(tc, test_decode_framing, 0, N_ELEMENTS(all_ops));
 	tcase_add_test(tc, test_decode_short);
 	tcase_add_test(tc, test_decode_oversized);
+	tcase_add_test(tc, test_decode_reasons);
+	tcase_add_test(tc, test_admit);
 	tcase_add_loop_test(tc, test_decode_unknown_op, 0,
 			    N_ELEMENTS(unknown_ops));
 	suite_add_tcase(s, tc);

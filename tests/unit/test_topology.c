@@ -125,11 +125,7 @@ static const char *step_ifname(const struct fe_step *s)
 	case PROTO_REQ_LINK_ENSLAVE:
 		return s->p.enslave.ifname;
 	case PROTO_REQ_HELLO:
-	case PROTO_REQ_BRNF_DISABLE:
-	case PROTO_REQ_MOUNT_PRIVATE:
-	case PROTO_REQ_MOUNT_PROC:
 	case PROTO_REQ_RESOLV_SET:
-	case PROTO_REQ_MOUNT_SYSFS:
 	case PROTO_REQ__NONE:
 	case PROTO_REQ__END:
 	default:
@@ -279,20 +275,18 @@ START_TEST(test_default_steps)
 	/*
 	 * tap_host and its guard first of all, one request alone before
 	 * slirp4netns starts (which attaches to the tap and reads what the
-	 * guard lets through); then the mount namespace is made private
-	 * before anything mounts, and the first mount is the instance's /proc.
+	 * guard lets through); then resolv-set, the one mount a step asks
+	 * for: "/" private, /proc, /sys and the bridge-netfilter sysctls are
+	 * the helper's start-up (hckns-helper.c), no step of the topology.
 	 */
 	ck_assert_int_eq(s[0].op, PROTO_REQ_UPLINK_ADD);
 	ck_assert_int_eq((long)s[0].plen, sizeof(struct proto_uplink));
 	ck_assert_uint_eq(s[0].p.uplink.txqlen, 0);
 	ck_assert(s[0].before_slirp);
 	ck_assert_int_eq(count(s, n, PROTO_REQ_UPLINK_ADD), 1);
-	ck_assert_int_eq(s[1].op, PROTO_REQ_MOUNT_PRIVATE);
+	ck_assert_int_eq(s[1].op, PROTO_REQ_RESOLV_SET);
 	ck_assert(!s[1].before_slirp);
-	ck_assert_int_eq(s[2].op, PROTO_REQ_MOUNT_PROC);
-	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_PROC), 1);
-	ck_assert_int_eq(s[3].op, PROTO_REQ_MOUNT_SYSFS);
-	ck_assert_int_eq(count(s, n, PROTO_REQ_MOUNT_SYSFS), 1);
+	ck_assert_int_eq(count(s, n, PROTO_REQ_RESOLV_SET), 1);
 	x = find(s, n, PROTO_REQ_RESOLV_SET, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_int_eq(x->p.resolv.family, AF_INET);
@@ -320,7 +314,6 @@ START_TEST(test_default_steps)
 	ck_assert_str_eq(default_route(s, n, AF_INET), "via 10.0.2.2 dev br_world");
 	ck_assert_str_eq(default_route(s, n, AF_INET6), "");
 	ck_assert_int_eq(count(s, n, PROTO_REQ_ROUTE_ADD), 1);
-	ck_assert_ptr_nonnull(find(s, n, PROTO_REQ_BRNF_DISABLE, NULL));
 	ck_assert_int_lt(index_of(s, find(s, n, PROTO_REQ_ADDR_ADD, "br_ctrl")),
 			 index_of(s, find_up(s, n, "br_ctrl")));
 	ck_assert_str_eq(find_up(s, n, "br_world")->what,
