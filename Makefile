@@ -217,9 +217,20 @@ lint: $(FILTER_H) $(GUARD_H)
 		--inline-suppr --suppressions-list=tests/lint/cppcheck.supp \
 		$(filter -D% -I%,$(LINT_FLAGS)) $(LINT_SRC) || rc=1; \
 	if [ $$rc = 0 ]; then echo "lint: clang-tidy and cppcheck: no findings in $(words $(LINT_SRC)) files"; \
-	else echo "lint: findings above (clang-tidy and/or cppcheck)"; fi; exit $$rc
+	else echo "lint: findings above (clang-tidy and/or cppcheck)"; fi; \
+	$(MAKE) -s readme-helper-lines || rc=1; exit $$rc
 
-.PHONY: lint
+# README's count of the helper's code lines is `make helper-lines`'s now:
+# the helper's own file, and with the protocol code it links.
+readme-helper-lines:
+	@counts=$$($(MAKE) -s helper-lines); \
+	own=$$(echo "$$counts" | awk '$$2 == "helper/hckns-helper.c" { print $$1 }'); \
+	linked=$$(echo "$$counts" | awk '/linked into hckns-helper/ { print $$1 }'); \
+	said=$$(tr '\n' ' ' <README.md | grep -o 'helper/hckns-helper.c` ([0-9]* lines[^)]*)' | head -n 1 | tr -d ,); \
+	case "$$said" in *"($$own lines"*" $$linked)"*) echo "lint: README counts $$own and $$linked helper lines, as make helper-lines does" ;; \
+	*) echo "lint: README's count of the helper's lines is not make helper-lines' ($$own, $$linked): $$said"; exit 1 ;; esac
+
+.PHONY: lint readme-helper-lines
 
 # `make helper-lines`: the helper's code lines, as README counts them:
 # what `gcc -fpreprocessed -E` leaves (no comments, nothing expanded or
