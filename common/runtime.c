@@ -444,6 +444,18 @@ int fe_runtime_sweep(const struct fe_base *b)
 			close(dfd);
 		return 0;
 	}
+	/*
+	 * One sweep at a time, through a lock on the base directory itself
+	 * (no file of its own): a run that finds another sweeping leaves the
+	 * work to it, which removes the same stale entries.  Many instances
+	 * that start at once then do not each read the whole base while the
+	 * others create their directories in it.
+	 */
+	if (flock(dfd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		fe_trace("runtime base: another run is sweeping it");
+		closedir(d);
+		return 0;
+	}
 	/* A dup shares the offset: another walk may have left it at the end. */
 	rewinddir(d);
 	while ((e = readdir(d)) != NULL) {

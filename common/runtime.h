@@ -88,7 +88,9 @@ int fe_runtime_create(const struct fe_base *b, const char *instance,
 /*
  * fe_runtime_sweep() - remove the runtime directories under @base whose
  * instance is gone (a crash, a power cut: nobody holds their lock), without
- * racing anyone who is creating one.  Return: how many were removed.
+ * racing anyone who is creating one.  One sweep at a time (a lock on the
+ * base directory): none when another run is sweeping.  Return: how many
+ * were removed.
  */
 int fe_runtime_sweep(const struct fe_base *b);
 

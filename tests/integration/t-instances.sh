@@ -732,6 +732,35 @@ test_stale_dirs_cleaned_never_joined() {
 	assert_no_instance
 }
 
+# One sweep at a time (common/runtime.c, a lock on the base directory):
+# while another run sweeps, a run leaves the stale directories to it, and
+# says so with -v; the next run once the lock is free removes them.
+test_stale_sweep_one_at_a_time() {
+	local holder
+	cd "$TEST_TMP" || fail "cd $TEST_TMP"
+	stale ghost
+	# One process that holds the lock (no child that would keep it).
+	bash -c 'exec 9<"$1" && flock -x 9 && exec sleep 30' sh "$BASE" &
+	holder=$!
+	at_exit "kill $holder 2>/dev/null"
+	for _ in $(seq 50); do
+		flock -x -n "$BASE" true 2>/dev/null || break
+		sleep 0.1
+	done
+	hk held -v -- true
+	assert_eq 0 "$STATUS" "exit status while another holds the base's lock ($(hckns_lines "$TEST_TMP/held.err"))"
+	assert_contains "$ERR" "runtime base: another run is sweeping it" "the trace while the base's lock is held"
+	[ -e "$BASE/ghost" ] || fail "$BASE/ghost was removed while another run held the base's lock"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	hk free -v -- true
+	assert_eq 0 "$STATUS" "exit status once the lock is free ($(hckns_lines "$TEST_TMP/free.err"))"
+	assert_not_contains "$ERR" "another run is sweeping" "the trace once the lock is free"
+	[ ! -e "$BASE/ghost" ] || fail "the stale $BASE/ghost is left after a run with the base's lock free"
+	rm -f "$BASE/.ghost.lock"
+	assert_no_instance
+}
+
 # A stale runtime directory without its name lock (removed by hand, or a
 # base copied around): it is still cleaned at the next start.
 test_stale_dir_without_name_lock() {
