@@ -167,30 +167,41 @@ static const char *own_words(uint16_t op, const char *reason)
 }
 
 /*
- * Wait, through the loop, for the answer to the oldest request outstanding
- * (@op) and read it.  When the setup ends meanwhile (a signal, a death),
- * the answer is read all the same, briefly: a helper whose answer is left
- * unread at our close is told "connection reset", and says so.
+ * After the setup ended (a signal, a death): read the oldest answer due,
+ * briefly, without judging it: a helper whose answer is left unread at our
+ * close is told "connection reset", and says so.  Return: whether one was
+ * read.
  */
+static bool answer_read_briefly(struct run *run, uint16_t op)
+{
+	char reason[PROTO_REASON_MAX];
+	bool came;
+
+	run->waiting_helper = true;
+	if (!run->helper_answer)
+		fe_loop_settle_until(run, &run->helper_answer, 1000);
+	run->waiting_helper = false;
+	came = run->helper_answer;
+	run->helper_answer = false;
+	return came && fe_helper_recv(&run->helper, op, reason,
+				      sizeof(reason)) != -EPIPE;
+}
+
+/* Wait, through the loop, for the answer to the oldest request due (@op). */
 static int helper_answer(struct run *run, uint16_t op, char *reason,
 			 size_t rlen)
 {
 	int r;
 
 	reason[0] = '\0';
-	run->helper_answer = false;
 	run->waiting_helper = true;
 	r = fe_loop_until(run, &run->helper_answer, -1);
-	if (r < 0) {
-		if (!run->helper_answer)
-			fe_loop_settle_until(run, &run->helper_answer, 1000);
-		if (run->helper_answer)
-			fe_helper_recv(&run->helper, op, reason, rlen);
-		reason[0] = '\0';
-	} else if (r > 0) {
-		r = fe_helper_recv(&run->helper, op, reason, rlen);
-	}
 	run->waiting_helper = false;
+	if (r < 0)
+		answer_read_briefly(run, op);
+	else if (r > 0)
+		r = fe_helper_recv(&run->helper, op, reason, rlen);
+	run->helper_answer = false;
 	return r;
 }
 
@@ -474,24 +485,6 @@ static int step_failed(struct run *run, const struct fe_step *s, int r,
  */
 #define PIPELINE_MAX 16
 
-/* The answers still due after the setup ended: read, briefly, not judged. */
-static void drain_answers(struct run *run, const struct fe_step *const *q,
-			  int done, int sent)
-{
-	char reason[PROTO_REASON_MAX];
-
-	for (; done < sent; done++) {
-		run->helper_answer = false;
-		run->waiting_helper = true;
-		fe_loop_settle_until(run, &run->helper_answer, 1000);
-		run->waiting_helper = false;
-		if (!run->helper_answer ||
-		    fe_helper_recv(&run->helper, q[done]->op, reason,
-				   sizeof(reason)) == -EPIPE)
-			return;
-	}
-}
-
 /*
  * The steps of @steps that run before slirp4netns starts, or the others,
  * sent ahead (PIPELINE_MAX) and answered in order.  After a failure nothing
@@ -534,7 +527,8 @@ static int run_steps(struct run *run, const struct fe_step *steps, int n,
 		if (r == -EPIPE)
 			fe_loop_until(run, &run->ended[PROC_HELPER], 1000);
 		if (run->abort) {
-			drain_answers(run, q, done, sent);
+			while (done < sent && answer_read_briefly(run, q[done]->op))
+				done++;
 			return run->abort;
 		}
 		if (r < 0 && !failed) {
